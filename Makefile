@@ -1,0 +1,34 @@
+# The developer's verbs. `make test` is what CI runs.
+.PHONY: install dev test lint format typecheck check migrate bench
+
+UV ?= uv
+
+install:  ## Install Python dependencies from the lockfile (installs uv if missing)
+	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	$(UV) sync --frozen
+
+dev: install  ## Migrate and run the backend with reload (needs DATABASE_URL or a local PostgreSQL)
+	$(UV) run taskchat migrate
+	$(UV) run taskchat serve --reload
+
+test: install  ## Run every test (starts its own PostgreSQL)
+	$(UV) run pytest
+
+lint:
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+format:
+	$(UV) run ruff format .
+	$(UV) run ruff check --fix .
+
+typecheck:
+	$(UV) run mypy
+
+check: install lint typecheck test  ## What to run before each commit
+
+migrate: install
+	$(UV) run taskchat migrate
+
+bench: install  ## Benchmarks (not tests): print ratios against a baseline measured in the same run
+	$(UV) run python bench/store_pagination.py

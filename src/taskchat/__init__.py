@@ -1,0 +1,1 @@
+"""Taskchat: a self-hosted ChatKit task assistant."""

@@ -1,0 +1,75 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from taskchat.agent.models import build_client
+from taskchat.api import chatkit, health
+from taskchat.api.problems import problem
+from taskchat.auth import AuthError, TokenVerifier
+from taskchat.chat.server import TaskchatServer
+from taskchat.chat.store import PostgresStore
+from taskchat.config import Settings, get_settings
+from taskchat.db.engine import create_engine, warm_pool
+
+logger = logging.getLogger("taskchat")
+
+WARM_CONNECTIONS = 2
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; nothing connects until the lifespan starts."""
+    settings = settings or get_settings()
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+    )
+    store = PostgresStore(engine)
+    client = build_client(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            await warm_pool(engine, min(WARM_CONNECTIONS, settings.database_pool_size))
+        except OSError as error:
+            # Start anyway: /readyz reports the database, and the pool retries per request.
+            logger.warning("database not reachable at start-up: %s", error)
+        if client is None:
+            logger.warning("no model configured: chat turns will answer with a setup message")
+        try:
+            yield
+        finally:
+            if client is not None:
+                await client.close()
+            await engine.dispose()
+
+    app = FastAPI(title="Taskchat", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.store = store
+    app.state.verifier = TokenVerifier(settings)
+    app.state.chatkit_server = TaskchatServer(store, settings, client)
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["POST", "GET"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+
+    @app.exception_handler(AuthError)
+    async def _unauthorized(request: Request, error: AuthError) -> JSONResponse:
+        return problem(401, "unauthorized", error.reason, headers={"WWW-Authenticate": "Bearer"})
+
+    app.include_router(health.router)
+    app.include_router(chatkit.router)
+    return app

@@ -1,0 +1,137 @@
+"""JWT verification and minting.
+
+Identity comes only from a verified token: the user id is the `sub` claim of a token
+whose signature, algorithm, expiry, issuer and audience all check out.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+
+from taskchat.config import Settings
+from taskchat.errors import TaskchatError
+
+HMAC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
+
+
+class AuthError(TaskchatError):
+    """A request's credentials were missing or did not verify."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who a verified token says the caller is."""
+
+    user_id: str
+    claims: dict[str, Any]
+
+    @property
+    def display_name(self) -> str | None:
+        """The name to greet the user by, if the token carries one."""
+        name = self.claims.get("name")
+        return name if isinstance(name, str) and name.strip() else None
+
+
+class TokenVerifier:
+    """Verifies bearer tokens with a pinned algorithm list."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        algorithms = list(settings.jwt_algorithms)
+        if "none" in (a.lower() for a in algorithms):
+            raise TaskchatError("JWT_ALGORITHMS must not contain 'none'")
+        self._jwks: jwt.PyJWKClient | None = None
+        if settings.jwt_jwks_url:
+            # Asymmetric keys only: accepting HS* here would let a public key be used
+            # as an HMAC secret (algorithm confusion).
+            algorithms = [a for a in algorithms if a not in HMAC_ALGORITHMS] or ["RS256"]
+            self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True)
+        else:
+            algorithms = [a for a in algorithms if a in HMAC_ALGORITHMS] or ["HS256"]
+        self.algorithms = algorithms
+
+    def verify(self, token: str) -> Identity:
+        """Return the identity in `token`, or raise AuthError saying why not."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise AuthError("malformed token") from None
+        if header.get("alg") not in self.algorithms:
+            raise AuthError("token algorithm not accepted")
+        key: Any
+        if self._jwks is not None:
+            try:
+                key = self._jwks.get_signing_key_from_jwt(token).key
+            except jwt.PyJWKClientError:
+                raise AuthError("token signing key not found") from None
+        else:
+            key = self._settings.effective_jwt_secret
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=self.algorithms,
+                audience=self._settings.jwt_audience,
+                issuer=self._settings.jwt_issuer,
+                options={"require": ["exp", "iss", "aud", "sub"]},
+                leeway=10,
+            )
+        except jwt.ExpiredSignatureError:
+            raise AuthError("token expired") from None
+        except jwt.InvalidAudienceError:
+            raise AuthError("token audience not accepted") from None
+        except jwt.InvalidIssuerError:
+            raise AuthError("token issuer not accepted") from None
+        except jwt.InvalidSignatureError:
+            raise AuthError("token signature invalid") from None
+        except jwt.MissingRequiredClaimError as error:
+            raise AuthError(f"token lacks the {error.claim!r} claim") from None
+        except jwt.PyJWTError:
+            raise AuthError("malformed token") from None
+        sub = claims.get("sub")
+        if not isinstance(sub, str) or not sub or len(sub) > 255:
+            raise AuthError("token subject invalid")
+        return Identity(user_id=sub, claims=claims)
+
+
+def mint_token(
+    settings: Settings,
+    *,
+    sub: str,
+    name: str | None = None,
+    ttl_seconds: int | None = None,
+    extra_claims: dict[str, Any] | None = None,
+) -> str:
+    """Mint an HS256 token that this backend accepts (development and tests)."""
+    now = datetime.now(UTC)
+    claims: dict[str, Any] = {
+        "sub": sub,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "exp": now + timedelta(seconds=ttl_seconds or settings.jwt_ttl_seconds),
+        "jti": secrets.token_hex(8),
+    }
+    if name:
+        claims["name"] = name
+    claims.update(extra_claims or {})
+    return jwt.encode(claims, settings.effective_jwt_secret, algorithm="HS256")
+
+
+def bearer_token(authorization: str | None) -> str:
+    """The token in an `Authorization: Bearer <token>` header value."""
+    if not authorization:
+        raise AuthError("missing Authorization header (expected 'Bearer <token>')")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthError("Authorization header must be 'Bearer <token>'")
+    return token.strip()

@@ -1,0 +1,133 @@
+"""TaskchatServer: the ChatKit server that answers with an Agents SDK agent."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from functools import partial
+
+import anyio
+import openai
+from agents import AgentsException, RunConfig, Runner
+from chatkit.agents import AgentContext, stream_agent_response
+from chatkit.errors import CustomStreamError
+from chatkit.server import ChatKitServer
+from chatkit.store import NotFoundError
+from chatkit.types import (
+    FeedbackKind,
+    ThreadItem,
+    ThreadMetadata,
+    ThreadStreamEvent,
+    UserMessageItem,
+)
+from openai import AsyncOpenAI
+
+from taskchat.agent.assistant import build_agent
+from taskchat.agent.models import ModelNotConfiguredError, build_model
+from taskchat.chat.context import RequestContext
+from taskchat.chat.events import AssistantIds, PartialAnswers
+from taskchat.chat.history import HistoryConverter
+from taskchat.chat.ids import new_id
+from taskchat.chat.store import PostgresAttachmentStore, PostgresStore
+from taskchat.config import Settings
+
+logger = logging.getLogger("taskchat.chat")
+
+
+def describe_model_failure(error: BaseException) -> str:
+    """A message the user can read for a failed model call."""
+    if isinstance(error, openai.APITimeoutError):
+        return "The AI model took too long to answer. Please try again."
+    if isinstance(error, openai.APIConnectionError):
+        return "The AI model could not be reached. Please try again in a moment."
+    if isinstance(error, openai.RateLimitError):
+        return "The AI model is busy (rate limited). Please wait a moment and try again."
+    if isinstance(error, openai.AuthenticationError):
+        return "The server's AI model credentials were rejected; ask the operator to check them."
+    if isinstance(error, openai.APIStatusError):
+        return f"The AI model failed (HTTP {error.status_code}). Please try again."
+    return "The AI model's answer broke off. Please try again."
+
+
+class TaskchatServer(ChatKitServer[RequestContext]):
+    """Answers each user message with the task assistant over the user's own store."""
+
+    def __init__(
+        self, store: PostgresStore, settings: Settings, client: AsyncOpenAI | None
+    ) -> None:
+        super().__init__(store, PostgresAttachmentStore(store))
+        self.pg_store = store
+        self.settings = settings
+        self.client = client
+        self.converter = HistoryConverter()
+
+    async def respond(
+        self,
+        thread: ThreadMetadata,
+        input_user_message: UserMessageItem | None,
+        context: RequestContext,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        try:
+            model = build_model(self.settings, self.client)
+        except ModelNotConfiguredError as error:
+            raise CustomStreamError(str(error), allow_retry=False) from None
+
+        recent = await self.store.load_thread_items(
+            thread.id, None, self.settings.history_items, "desc", context
+        )
+        history = await self.converter.to_agent_input(list(reversed(recent.data)))
+        agent_context = AgentContext[RequestContext](
+            thread=thread, store=self.store, request_context=context
+        )
+        ids = AssistantIds(partial(new_id, "message"))
+        partial_answers = PartialAnswers()
+        try:
+            result = Runner.run_streamed(
+                build_agent(context, model),
+                history,
+                context=agent_context,
+                run_config=RunConfig(tracing_disabled=True),
+            )
+            async for event in stream_agent_response(agent_context, result):
+                event = ids.apply(event)
+                partial_answers.observe(event)
+                yield event
+        except (openai.OpenAIError, AgentsException) as error:
+            logger.warning("model failure in thread %s: %s", thread.id, type(error).__name__)
+            await self._keep_partial(thread, partial_answers, context)
+            raise CustomStreamError(describe_model_failure(error), allow_retry=True) from None
+
+    async def _keep_partial(
+        self, thread: ThreadMetadata, partial_answers: PartialAnswers, context: RequestContext
+    ) -> None:
+        for item in partial_answers.non_empty():
+            with anyio.CancelScope(shield=True):
+                await self.store.add_thread_item(thread.id, item, context=context)
+
+    async def handle_stream_cancelled(
+        self,
+        thread: ThreadMetadata,
+        pending_items: list[ThreadItem],
+        context: RequestContext,
+    ) -> None:
+        # Under uvicorn, a client disconnect cancels the whole request scope, and anyio
+        # cancellation would hit every await in here too: shield the writes so the
+        # partial answer is kept.
+        with anyio.CancelScope(shield=True):
+            logger.info("stream cancelled in thread %s; keeping the partial answer", thread.id)
+            await super().handle_stream_cancelled(thread, pending_items, context)
+
+    async def add_feedback(
+        self,
+        thread_id: str,
+        item_ids: list[str],
+        feedback: FeedbackKind,
+        context: RequestContext,
+    ) -> None:
+        # Feedback on an item the user cannot see must fail like a missing item.
+        for item_id in item_ids:
+            await self.store.load_item(thread_id, item_id, context)
+        logger.info("feedback %s on %d item(s) in thread %s", feedback, len(item_ids), thread_id)
+
+
+__all__ = ["NotFoundError", "TaskchatServer", "describe_model_failure"]

@@ -1,0 +1,66 @@
+"""The `taskchat` command: serve, migrate, token."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from taskchat.config import load_settings
+
+cli = typer.Typer(help="Taskchat: a self-hosted ChatKit task assistant.", no_args_is_help=True)
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    reload: Annotated[bool, typer.Option(help="Reload on code changes (development).")] = False,
+) -> None:
+    """Run the backend with uvicorn."""
+    import uvicorn
+
+    load_settings()  # fail here, with a clear line, rather than inside a worker
+    uvicorn.run(
+        "taskchat.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        proxy_headers=True,
+    )
+
+
+@cli.command()
+def migrate(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Bring the database schema to `revision` (default: the newest)."""
+    from taskchat.db.migrate import upgrade
+
+    settings = load_settings()
+    asyncio.run(upgrade(settings.database_url, revision))
+    typer.echo(f"database migrated to {revision}")
+
+
+@cli.command()
+def token(
+    sub: Annotated[str, typer.Option(help="The user id (the token's subject).")],
+    name: Annotated[str | None, typer.Option(help="Display name claim.")] = None,
+    ttl: Annotated[int | None, typer.Option(help="Lifetime in seconds.")] = None,
+) -> None:
+    """Print a development token signed with JWT_SECRET."""
+    from taskchat.auth import mint_token
+
+    settings = load_settings()
+    if settings.jwt_jwks_url:
+        typer.echo("JWT_JWKS_URL is set: tokens come from your identity provider", err=True)
+        raise typer.Exit(2)
+    typer.echo(mint_token(settings, sub=sub, name=name, ttl_seconds=ttl))
+
+
+def main() -> None:
+    """Entry point of the `taskchat` script."""
+    cli()

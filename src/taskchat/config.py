@@ -1,0 +1,146 @@
+"""Settings for the Taskchat backend, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-secret-change-me-dev-secret-change-me"
+"""The well-known development secret; refused outside development."""
+
+MIN_SECRET_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    """Every setting of the backend. Each one is documented in `.env.example`."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_ignore_empty=True, extra="ignore", frozen=True
+    )
+
+    environment: Literal["development", "production", "test"] = "development"
+    """Where this runs; secrets are only checked loosely in development and test."""
+
+    database_url: str = "postgresql+asyncpg://taskchat:taskchat@localhost:5432/taskchat"
+    """SQLAlchemy URL of the PostgreSQL database (asyncpg driver)."""
+
+    database_pool_size: int = Field(default=10, ge=1, le=500)
+    """Connections kept open in the pool, per process."""
+
+    database_max_overflow: int = Field(default=10, ge=0, le=500)
+    """Extra connections allowed above the pool size under load."""
+
+    jwt_secret: str | None = None
+    """Shared secret for HS256 tokens. Required unless JWT_JWKS_URL is set."""
+
+    jwt_jwks_url: str | None = None
+    """JWKS URL of an identity provider; tokens are then verified with its public keys."""
+
+    jwt_algorithms: list[str] = Field(default_factory=lambda: ["HS256"])
+    """Accepted signing algorithms (HS256 with a secret; RS256/ES256 with a JWKS URL)."""
+
+    jwt_issuer: str = "taskchat"
+    """Required `iss` claim."""
+
+    jwt_audience: str = "taskchat"
+    """Required `aud` claim."""
+
+    jwt_ttl_seconds: int = Field(default=3600, ge=60, le=60 * 60 * 24 * 30)
+    """Lifetime of tokens minted by `taskchat token`."""
+
+    model_provider: Literal["openai", "openai_compatible"] = "openai"
+    """`openai` uses the Responses API; `openai_compatible` uses chat completions."""
+
+    model_name: str = "gpt-4.1-mini"
+    """Model name sent to the provider."""
+
+    openai_api_key: str | None = None
+    """API key for OpenAI, or for the OpenAI-compatible provider."""
+
+    model_base_url: str | None = None
+    """Base URL of an OpenAI-compatible provider (for example http://localhost:11434/v1)."""
+
+    model_timeout_seconds: float = Field(default=60.0, gt=0)
+    """Timeout of one model request."""
+
+    model_max_retries: int = Field(default=2, ge=0, le=10)
+    """Retries of the OpenAI client on 429/5xx before the turn fails."""
+
+    history_items: int = Field(default=30, ge=1, le=1000)
+    """How many of the thread's latest items are sent to the model each turn."""
+
+    cors_origins: list[str] = Field(default_factory=list)
+    """Origins allowed to call the backend from a browser directly (the proxy needs none)."""
+
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    """Largest accepted /chatkit request body."""
+
+    max_message_chars: int = Field(default=20_000, ge=1)
+    """Longest accepted user message."""
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            return "postgresql+asyncpg://" + value.split("://", 1)[1]
+        if not value.startswith("postgresql+asyncpg://"):
+            raise ValueError("must be a postgresql:// or postgresql+asyncpg:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _secrets(self) -> Settings:
+        if self.jwt_jwks_url is None:
+            if self.jwt_secret is None:
+                if self.environment == "production":
+                    raise ValueError("JWT_SECRET or JWT_JWKS_URL must be set in production")
+            elif self.environment == "production" and (
+                self.jwt_secret == DEV_SECRET or len(self.jwt_secret) < MIN_SECRET_LENGTH
+            ):
+                raise ValueError(
+                    f"JWT_SECRET must be a random string of at least {MIN_SECRET_LENGTH} "
+                    "characters in production (try: openssl rand -hex 32)"
+                )
+        if self.model_provider == "openai_compatible" and not self.model_base_url:
+            raise ValueError("MODEL_BASE_URL must be set when MODEL_PROVIDER=openai_compatible")
+        return self
+
+    @property
+    def effective_jwt_secret(self) -> str:
+        """The HS256 secret: the configured one, or the development secret outside production."""
+        return self.jwt_secret or DEV_SECRET
+
+    @property
+    def model_configured(self) -> bool:
+        """Whether a chat turn can reach a model at all."""
+        if self.model_provider == "openai_compatible":
+            return self.model_base_url is not None
+        return bool(self.openai_api_key)
+
+
+def format_settings_error(error: ValidationError) -> str:
+    """One line per problem, naming the environment variable."""
+    lines = []
+    for problem in error.errors():
+        name = "_".join(str(part) for part in problem["loc"]).upper() or "settings"
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        lines.append(f"invalid setting {name}: {message}")
+    return "\n".join(lines)
+
+
+def load_settings() -> Settings:
+    """Read the settings, or exit with one clear line per problem."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        print(format_settings_error(error), file=sys.stderr)  # noqa: T201
+        raise SystemExit(2) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()

@@ -1,0 +1,49 @@
+"""The async engine and user-scoped transactions."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+USER_SETTING = "taskchat.user_id"
+"""The per-transaction setting that the row-level security policies compare with."""
+
+
+def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
+    """An asyncpg engine whose connections are checked before use."""
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+    )
+
+
+@asynccontextmanager
+async def user_transaction(engine: AsyncEngine, user_id: str) -> AsyncIterator[AsyncConnection]:
+    """A transaction in which row-level security sees only `user_id`'s rows."""
+    async with engine.begin() as conn:
+        # is_local=true: the setting ends with the transaction, so a pooled connection
+        # never carries one user's id into another user's request.
+        await conn.execute(
+            text("SELECT set_config(:name, :value, true)"),
+            {"name": USER_SETTING, "value": user_id},
+        )
+        yield conn
+
+
+async def warm_pool(engine: AsyncEngine, connections: int) -> None:
+    """Open `connections` pooled connections now, so the first requests are not slow."""
+    conns: list[AsyncConnection] = []
+    try:
+        for _ in range(connections):
+            conn = await engine.connect()
+            conns.append(conn)
+            await conn.execute(text("SELECT 1"))
+    finally:
+        for conn in conns:
+            await conn.close()

@@ -1,0 +1,5 @@
+"""The root of Taskchat's own exceptions."""
+
+
+class TaskchatError(Exception):
+    """Base class of every error Taskchat raises on purpose."""

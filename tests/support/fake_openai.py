@@ -1,0 +1,165 @@
+"""A scripted OpenAI-compatible chat-completions server on loopback.
+
+The only test double in the suite: it stands in for the model provider, which these
+machines cannot reach. The app's real OpenAI client talks to it over real HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from taskchat.db.local import free_port
+
+
+@dataclass
+class ToolCall:
+    """A function call the scripted model makes."""
+
+    name: str
+    arguments: dict[str, Any]
+    call_id: str = "call_1"
+
+
+@dataclass
+class Reply:
+    """One scripted model response."""
+
+    text: list[str] = field(default_factory=list)
+    """Text chunks, streamed one by one."""
+
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    status: int = 200
+    """A non-200 status answers with an error body instead of a stream."""
+
+    break_after: int | None = None
+    """Drop the connection after this many text chunks."""
+
+    hold_after: int | None = None
+    """Stop sending (but keep the connection) after this many text chunks."""
+
+    chunk_delay: float = 0.0
+
+
+class FakeOpenAI:
+    """The server, its script, and the requests it received."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}/v1"
+        self.replies: deque[Reply] = deque()
+        self.requests: list[dict[str, Any]] = []
+        self.release = threading.Event()
+        self.streams_closed = 0
+        app = Starlette(routes=[Route("/v1/chat/completions", self._chat, methods=["POST"])])
+        self._server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        )
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("fake OpenAI server did not start")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self.release.set()
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+    def reset(self) -> None:
+        self.replies.clear()
+        self.requests.clear()
+        self.release.clear()
+
+    def script(self, *replies: Reply) -> None:
+        self.replies.extend(replies)
+
+    async def _chat(self, request: Request) -> Response:
+        body = await request.json()
+        self.requests.append(body)
+        reply = self.replies.popleft() if self.replies else Reply(text=["(no script)"])
+        if reply.status != 200:
+            return JSONResponse(
+                {"error": {"message": "scripted failure", "type": "server_error"}},
+                status_code=reply.status,
+            )
+        if not body.get("stream"):
+            return JSONResponse(_completion(body, reply))
+        return StreamingResponse(self._stream(body, reply), media_type="text/event-stream")
+
+    async def _stream(self, body: dict[str, Any], reply: Reply) -> AsyncIterator[bytes]:
+        model = body.get("model", "scripted")
+
+        def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+            payload = {
+                "id": "chatcmpl-scripted",
+                "object": "chat.completion.chunk",
+                "created": int(time.time()),
+                "model": model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            }
+            return f"data: {json.dumps(payload)}\n\n".encode()
+
+        try:
+            yield chunk({"role": "assistant", "content": ""})
+            for index, text in enumerate(reply.text):
+                if reply.break_after is not None and index == reply.break_after:
+                    raise ConnectionAbortedError("scripted break")
+                if reply.hold_after is not None and index == reply.hold_after:
+                    # Bounded, so a test that forgets to release cannot hang the suite.
+                    await asyncio.to_thread(self.release.wait, 60)
+                if reply.chunk_delay:
+                    await asyncio.sleep(reply.chunk_delay)
+                yield chunk({"content": text})
+            for index, call in enumerate(reply.tool_calls):
+                yield chunk(
+                    {
+                        "tool_calls": [
+                            {
+                                "index": index,
+                                "id": call.call_id,
+                                "type": "function",
+                                "function": {
+                                    "name": call.name,
+                                    "arguments": json.dumps(call.arguments),
+                                },
+                            }
+                        ]
+                    }
+                )
+            yield chunk({}, "tool_calls" if reply.tool_calls else "stop")
+            yield b"data: [DONE]\n\n"
+        finally:
+            self.streams_closed += 1
+
+
+def _completion(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-scripted",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.get("model", "scripted"),
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "".join(reply.text)},
+                "finish_reason": "stop",
+            }
+        ],
+    }
