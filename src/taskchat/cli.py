@@ -64,3 +64,7 @@ def token(
 def main() -> None:
     """Entry point of the `taskchat` script."""
     cli()
+
+
+if __name__ == "__main__":
+    main()

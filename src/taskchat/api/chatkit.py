@@ -15,7 +15,6 @@ from chatkit.types import (
     ThreadsRetryAfterItemReq,
     UserMessageInput,
     UserMessageTextContent,
-    is_streaming_req,
 )
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
@@ -97,8 +96,11 @@ async def precheck(
             )
         for attachment_id in parsed.params.input.attachments:
             await server.store.load_attachment(attachment_id, context)
-    if is_streaming_req(parsed) and not isinstance(parsed, ThreadsCreateReq):
-        await server.store.load_thread(parsed.params.thread_id, context)
+    # Any request naming a thread answers 404 for a thread the caller cannot see, before
+    # anything streams (afterwards, an error could only end the stream silently).
+    thread_id = getattr(parsed.params, "thread_id", None)
+    if isinstance(thread_id, str):
+        await server.store.load_thread(thread_id, context)
     if isinstance(parsed, ThreadsRetryAfterItemReq):
         await server.store.load_item(parsed.params.thread_id, parsed.params.item_id, context)
     return None

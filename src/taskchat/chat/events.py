@@ -72,7 +72,9 @@ class PartialAnswers:
                 if isinstance(update, AssistantMessageContentPartTextDelta):
                     item.content[update.content_index].text += update.delta
                 else:
-                    item.content[update.content_index] = update.content
+                    # A copy: the SDK's own pending copy holds the same part object and
+                    # appends the deltas to it as well.
+                    item.content[update.content_index] = update.content.model_copy(deep=True)
 
     def non_empty(self) -> list[AssistantMessageItem]:
         """The pending messages that hold some text."""

@@ -115,7 +115,8 @@ class LocalPostgres:
             # A plain, non-superuser role that owns its database: row-level security,
             # forced on its tables, applies to it.
             self._psql(
-                f"CREATE ROLE {self.user} LOGIN PASSWORD '{self.password}' NOSUPERUSER NOBYPASSRLS"
+                f"CREATE ROLE {self.user} LOGIN PASSWORD '{self.password}' "
+                "NOSUPERUSER NOBYPASSRLS CREATEDB"
             )
             self._psql(f"CREATE DATABASE {self.database} OWNER {self.user}")
 

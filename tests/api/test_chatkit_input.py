@@ -1,0 +1,108 @@
+"""Bad /chatkit input: a clear 4xx, and nothing stored."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+import pytest
+
+from tests.support.fake_openai import FakeOpenAI
+from tests.support.protocol import auth, create_thread, post
+
+Token = Callable[..., str]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "error"),
+    [
+        (b"{not json", 400, "invalid_json"),
+        (b"\xff\xfe", 400, "invalid_json"),
+        (b"[]", 400, "invalid_request"),
+        (b'{"params": {}}', 400, "invalid_request"),
+        (b'{"type": "threads.explode", "params": {}}', 400, "unknown_request_type"),
+        (b'{"type": "threads.get_by_id", "params": {}}', 400, "invalid_request"),
+        (
+            b'{"type": "threads.create", "params": {"input": {"content": 5}}}',
+            400,
+            "invalid_request",
+        ),
+    ],
+)
+async def test_malformed_bodies_get_a_400_with_a_reason(
+    client: httpx.AsyncClient,
+    token_for: Token,
+    new_user: Callable[[], str],
+    fake_model: FakeOpenAI,
+    body: bytes,
+    status: int,
+    error: str,
+) -> None:
+    token = token_for(new_user())
+    response = await client.post(
+        "/chatkit", content=body, headers={**auth(token), "Content-Type": "application/json"}
+    )
+    assert response.status_code == status
+    assert response.json()["error"] == error
+    assert response.json()["detail"]
+    listed, _ = await post(client, token, {"type": "threads.list", "params": {}})
+    assert listed.json()["data"] == []
+    assert fake_model.requests == []
+
+
+async def test_unknown_type_names_the_type(
+    client: httpx.AsyncClient, token_for: Token, new_user: Callable[[], str]
+) -> None:
+    response = await client.post(
+        "/chatkit", json={"type": "threads.explode", "params": {}}, headers=auth(token_for("x"))
+    )
+    assert "threads.explode" in response.json()["detail"]
+
+
+async def test_body_over_the_limit_is_413_and_stores_nothing(
+    client: httpx.AsyncClient, token_for: Token, new_user: Callable[[], str], fake_model: FakeOpenAI
+) -> None:
+    token = token_for(new_user())
+    response, _ = await post(client, token, create_thread("x" * 70_000))
+    assert response.status_code == 413
+    assert response.json()["error"] == "body_too_large"
+    listed, _ = await post(client, token, {"type": "threads.list", "params": {}})
+    assert listed.json()["data"] == []
+    assert fake_model.requests == []
+
+
+async def test_chunked_body_over_the_limit_is_413(
+    client: httpx.AsyncClient, token_for: Token, new_user: Callable[[], str]
+) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(100):
+            yield b"x" * 1000
+
+    response = await client.post("/chatkit", content=chunks(), headers=auth(token_for(new_user())))
+    assert response.status_code == 413
+
+
+async def test_message_over_the_character_limit_is_413(
+    client: httpx.AsyncClient, token_for: Token, new_user: Callable[[], str], fake_model: FakeOpenAI
+) -> None:
+    token = token_for(new_user())
+    response, _ = await post(client, token, create_thread("y" * 2_001))
+    assert response.status_code == 413
+    assert "2000 characters" in response.json()["detail"]
+    listed, _ = await post(client, token, {"type": "threads.list", "params": {}})
+    assert listed.json()["data"] == []
+
+
+async def test_uploads_are_refused_plainly(
+    client: httpx.AsyncClient, token_for: Token, new_user: Callable[[], str]
+) -> None:
+    response, _ = await post(
+        client,
+        token_for(new_user()),
+        {
+            "type": "attachments.create",
+            "params": {"name": "a.png", "size": 10, "mime_type": "image/png"},
+        },
+    )
+    assert response.status_code == 400
+    assert "not supported" in response.json()["detail"]

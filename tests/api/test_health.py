@@ -1,0 +1,30 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+import httpx
+
+from taskchat.app import create_app
+from taskchat.db.local import free_port
+from taskchat.db.migrate import head_revision
+from tests.conftest import make_settings
+
+
+async def test_healthz_and_readyz_on_a_migrated_database(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "migration": head_revision()}
+
+
+async def test_readyz_is_503_when_the_database_is_unreachable() -> None:
+    url = f"postgresql+asyncpg://nobody:nothing@127.0.0.1:{free_port()}/none"
+    app = create_app(make_settings(url))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
+    ):
+        assert (await http.get("/healthz")).status_code == 200
+        ready = await http.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["detail"] == "database unreachable"
