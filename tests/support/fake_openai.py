@@ -163,3 +163,18 @@ def _completion(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
             }
         ],
     }
+
+
+def main() -> None:
+    """Serve the scripted model alone (benchmarks): `python -m tests.support.fake_openai PORT`."""
+    import sys
+
+    port = int(sys.argv[1])
+    fake = FakeOpenAI()
+    fake.port = port
+    app = Starlette(routes=[Route("/v1/chat/completions", fake._chat, methods=["POST"])])
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""Helpers shared by the benchmarks: a database, processes on loopback, statistics."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from taskchat.db.local import free_port, start_throwaway
+from taskchat.db.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def database() -> Iterator[str]:
+    """BENCH_DATABASE_URL, or a throwaway local PostgreSQL, migrated."""
+    given = os.environ.get("BENCH_DATABASE_URL")
+    if given:
+        asyncio.run(upgrade(given))
+        yield given
+        return
+    server, root = start_throwaway()
+    try:
+        asyncio.run(upgrade(server.url))
+        yield server.url
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def process(args: list[str], env: dict[str, str], health_url: str) -> Iterator[None]:
+    """A child process that serves HTTP; waits until `health_url` answers."""
+    child = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **env, "PYTHONPATH": str(ROOT)})
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if child.poll() is not None:
+                raise RuntimeError(f"{args} exited with {child.returncode}")
+            try:
+                if httpx.get(health_url, timeout=1).status_code < 500:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{args} did not start")
+            time.sleep(0.2)
+        yield
+    finally:
+        child.terminate()
+        try:
+            child.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+def scripted_model() -> tuple[list[str], str, str]:
+    """Command, base URL and probe URL of a scripted model server on a free port."""
+    port = free_port()
+    return (
+        [sys.executable, "-m", "tests.support.fake_openai", str(port)],
+        f"http://127.0.0.1:{port}/v1",
+        f"http://127.0.0.1:{port}/v1/chat/completions",
+    )
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
