@@ -18,18 +18,18 @@ from chatkit.types import (
 )
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from taskchat.api.deps import CurrentIdentity, ServerDep, SettingsDep
 from taskchat.api.problems import problem
 from taskchat.chat.context import RequestContext
+from taskchat.chat.server import CHATKIT_REQUEST
 from taskchat.chat.store import UnsupportedError
 
 logger = logging.getLogger("taskchat.api")
 
 router = APIRouter()
 
-_REQUEST = TypeAdapter[ChatKitReq](ChatKitReq)
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
@@ -62,7 +62,7 @@ def parse_request(body: bytes) -> ChatKitReq | Response:
     if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
         return problem(400, "invalid_request", "The request must be a JSON object with a 'type'.")
     try:
-        return _REQUEST.validate_python(raw)
+        return CHATKIT_REQUEST.validate_python(raw)
     except ValidationError as error:
         kinds = {problem_["type"] for problem_ in error.errors()}
         if "union_tag_invalid" in kinds:
@@ -129,7 +129,7 @@ async def chatkit_endpoint(
         early = await precheck(parsed, server, context, settings.max_message_chars)
         if early is not None:
             return early
-        result = await server.process(body, context)
+        result = await server.process_parsed(parsed, context)
     except NotFoundError as error:
         return problem(404, "not_found", str(error))
     except UnsupportedError as error:

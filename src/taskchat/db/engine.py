@@ -13,12 +13,15 @@ USER_SETTING = "taskchat.user_id"
 
 
 def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
-    """An asyncpg engine whose connections are checked before use."""
+    """An asyncpg engine with a fixed-size pool.
+
+    No pre-ping: it would cost a round trip per transaction. A connection that broke
+    while pooled (a database restart) fails one statement and is then discarded.
+    """
     return create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_pre_ping=True,
         pool_recycle=1800,
     )
 
