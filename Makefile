@@ -32,3 +32,4 @@ migrate: install
 
 bench: install  ## Benchmarks (not tests): print ratios against a baseline measured in the same run
 	$(UV) run python bench/store_pagination.py
+	$(UV) run python bench/chatkit_overhead.py

@@ -193,3 +193,65 @@ async def test_no_model_configured_answers_with_what_to_set(
         assert len(errors) == 1 and "OPENAI_API_KEY" in errors[0]["message"]
         listed, _ = await post(http, token, {"type": "threads.list", "params": {}})
         assert len(listed.json()["data"]) == 1
+
+
+async def test_openai_responses_provider_two_turns(
+    database_url: str, fake_model: FakeOpenAI, token_for: Token, new_user: Callable[[], str]
+) -> None:
+    """The default provider (OpenAI's Responses API) through the same scripted server."""
+    from taskchat.app import create_app
+    from tests.conftest import make_settings
+
+    settings = make_settings(
+        database_url,
+        model_provider="openai",
+        openai_api_key="test-key",
+        model_base_url=fake_model.base_url,
+        model_max_retries=0,
+    )
+    app = create_app(settings)
+    fake_model.script(Reply(text=["Hello ", "from Responses"]), Reply(text=["Again"]))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
+    ):
+        token = token_for(new_user())
+        _, first = await post(http, token, create_thread("first"))
+        assert assistant_texts(first) == ["Hello from Responses"]
+        thread_id = thread_id_of(first)
+        _, second = await post(http, token, add_message(thread_id, "second"))
+        assert assistant_texts(second) == ["Again"]
+        items = await items_of(http, token, thread_id)
+    assert "input" in fake_model.requests[1]
+    sent = json.dumps(fake_model.requests[1]["input"])
+    assert "first" in sent and "Hello from Responses" in sent and "second" in sent
+    assert [t for _, t in texts(items)] == ["first", "Hello from Responses", "second", "Again"]
+
+
+async def test_a_model_that_times_out_becomes_an_error_event(
+    database_url: str, fake_model: FakeOpenAI, token_for: Token, new_user: Callable[[], str]
+) -> None:
+    from taskchat.app import create_app
+    from tests.conftest import make_settings
+
+    settings = make_settings(
+        database_url,
+        model_provider="openai_compatible",
+        model_base_url=fake_model.base_url,
+        model_timeout_seconds=0.5,
+        model_max_retries=0,
+    )
+    app = create_app(settings)
+    fake_model.script(Reply(text=["never"], hold_after=0))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
+    ):
+        token = token_for(new_user())
+        response, events = await post(http, token, create_thread("slow?"))
+        fake_model.release.set()
+        assert response.status_code == 200
+        errors = [e for e in events if e["type"] == "error"]
+        assert len(errors) == 1 and "too long" in errors[0]["message"]
+        items = await items_of(http, token, thread_id_of(events))
+    assert texts(items) == [("user_message", "slow?")]

@@ -1,4 +1,4 @@
-"""A scripted OpenAI-compatible chat-completions server on loopback.
+"""A scripted OpenAI-compatible server on loopback: chat completions and Responses.
 
 The only test double in the suite: it stands in for the model provider, which these
 machines cannot reach. The app's real OpenAI client talks to it over real HTTP.
@@ -63,11 +63,17 @@ class FakeOpenAI:
         self.requests: list[dict[str, Any]] = []
         self.release = threading.Event()
         self.streams_closed = 0
-        app = Starlette(routes=[Route("/v1/chat/completions", self._chat, methods=["POST"])])
+        app = Starlette(routes=self.routes())
         self._server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
         )
         self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/v1/chat/completions", self._chat, methods=["POST"]),
+            Route("/v1/responses", self._responses, methods=["POST"]),
+        ]
 
     def start(self) -> None:
         self._thread.start()
@@ -148,6 +154,93 @@ class FakeOpenAI:
         finally:
             self.streams_closed += 1
 
+    async def _responses(self, request: Request) -> Response:
+        body = await request.json()
+        self.requests.append(body)
+        reply = self.replies.popleft() if self.replies else Reply(text=["(no script)"])
+        if reply.status != 200:
+            return JSONResponse(
+                {"error": {"message": "scripted failure", "type": "server_error"}},
+                status_code=reply.status,
+            )
+        return StreamingResponse(self._response_events(body, reply), media_type="text/event-stream")
+
+    async def _response_events(self, body: dict[str, Any], reply: Reply) -> AsyncIterator[bytes]:
+        """The Responses API's streamed events for one scripted reply."""
+        sequence = 0
+
+        def event(kind: str, **fields: Any) -> bytes:
+            nonlocal sequence
+            payload = {"type": kind, "sequence_number": sequence, **fields}
+            sequence += 1
+            return f"event: {kind}\ndata: {json.dumps(payload)}\n\n".encode()
+
+        base = {
+            "id": "resp_scripted",
+            "object": "response",
+            "created_at": int(time.time()),
+            "model": body.get("model", "scripted"),
+            "parallel_tool_calls": True,
+            "tool_choice": "auto",
+            "tools": [],
+        }
+        message_id = "msg_scripted"
+        text = "".join(reply.text)
+        try:
+            yield event(
+                "response.created", response={**base, "status": "in_progress", "output": []}
+            )
+            output: list[dict[str, Any]] = []
+            if reply.text:
+                place = {"item_id": message_id, "output_index": 0, "content_index": 0}
+                message = {"id": message_id, "type": "message", "role": "assistant"}
+                yield event(
+                    "response.output_item.added",
+                    output_index=0,
+                    item={**message, "status": "in_progress", "content": []},
+                )
+                empty = {"type": "output_text", "text": "", "annotations": []}
+                yield event("response.content_part.added", **place, part=empty)
+                for index, chunk in enumerate(reply.text):
+                    if reply.break_after is not None and index == reply.break_after:
+                        raise ConnectionAbortedError("scripted break")
+                    if reply.hold_after is not None and index == reply.hold_after:
+                        await asyncio.to_thread(self.release.wait, 60)
+                    if reply.chunk_delay:
+                        await asyncio.sleep(reply.chunk_delay)
+                    yield event("response.output_text.delta", **place, delta=chunk, logprobs=[])
+                part = {"type": "output_text", "text": text, "annotations": []}
+                yield event("response.output_text.done", **place, text=text, logprobs=[])
+                yield event("response.content_part.done", **place, part=part)
+                done = {**message, "status": "completed", "content": [part]}
+                yield event("response.output_item.done", output_index=0, item=done)
+                output.append(done)
+            for call in reply.tool_calls:
+                item = {
+                    "id": f"fc_{call.call_id}",
+                    "type": "function_call",
+                    "call_id": call.call_id,
+                    "name": call.name,
+                    "arguments": json.dumps(call.arguments),
+                    "status": "completed",
+                }
+                yield event("response.output_item.added", output_index=len(output), item=item)
+                yield event("response.output_item.done", output_index=len(output), item=item)
+                output.append(item)
+            usage = {
+                "input_tokens": 1,
+                "input_tokens_details": {"cached_tokens": 0},
+                "output_tokens": 1,
+                "output_tokens_details": {"reasoning_tokens": 0},
+                "total_tokens": 2,
+            }
+            yield event(
+                "response.completed",
+                response={**base, "status": "completed", "output": output, "usage": usage},
+            )
+        finally:
+            self.streams_closed += 1
+
 
 def _completion(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
     return {
@@ -172,7 +265,7 @@ def main() -> None:
     port = int(sys.argv[1])
     fake = FakeOpenAI()
     fake.port = port
-    app = Starlette(routes=[Route("/v1/chat/completions", fake._chat, methods=["POST"])])
+    app = Starlette(routes=fake.routes())
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
