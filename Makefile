@@ -7,9 +7,8 @@ install:  ## Install Python dependencies from the lockfile (installs uv if missi
 	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --frozen
 
-dev: install  ## Migrate and run the backend with reload (needs DATABASE_URL or a local PostgreSQL)
-	$(UV) run taskchat migrate
-	$(UV) run taskchat serve --reload
+dev: install  ## Run the backend with reload on a local PostgreSQL (or DATABASE_URL), migrated
+	$(UV) run taskchat dev
 
 test: install  ## Run every test (starts its own PostgreSQL)
 	$(UV) run pytest

@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 
 from taskchat.auth import TokenVerifier, mint_token
-from taskchat.db.local import free_port
+from taskchat.db.local import LocalPostgres, free_port
 from tests.conftest import TEST_SECRET, make_settings
+
+
+def wait_ready(
+    port: int, process: subprocess.Popen[str] | subprocess.Popen[bytes]
+) -> httpx.Response:
+    """/readyz of a server starting in `process`, once it answers."""
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise AssertionError(f"the server did not answer (exit code {process.poll()})")
 
 
 def test_token_mints_a_token_the_backend_accepts(database_url: str) -> None:
@@ -53,15 +68,7 @@ def test_serve_runs_the_backend_and_migrate_is_idempotent(database_url: str) -> 
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 60
-        ready: httpx.Response | None = None
-        while time.monotonic() < deadline and server.poll() is None:
-            try:
-                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        assert ready is not None, "taskchat serve did not answer"
+        ready = wait_ready(port, server)
         assert ready.status_code == 200 and ready.json()["status"] == "ready"
         token = mint_token(make_settings(database_url), sub="served")
         listed = httpx.post(
@@ -73,3 +80,32 @@ def test_serve_runs_the_backend_and_migrate_is_idempotent(database_url: str) -> 
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_dev_starts_a_local_database_serves_and_stops_it_on_ctrl_c(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update({"JWT_SECRET": TEST_SECRET, "ENVIRONMENT": "development"})
+    port = free_port()
+    data_dir = tmp_path / "pg"
+    dev = subprocess.Popen(
+        [
+            sys.executable, "-m", "taskchat.cli", "dev", "--port", str(port),
+            "--data-dir", str(data_dir), "--no-reload",
+        ],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    try:
+        ready = wait_ready(port, dev)
+        assert ready.status_code == 200, ready.text
+        assert (data_dir / "data" / "PG_VERSION").exists()
+        assert LocalPostgres(root=data_dir).running()
+    finally:
+        dev.send_signal(signal.SIGINT)
+        output, _ = dev.communicate(timeout=60)
+    assert "local PostgreSQL stopped" in output, output
+    assert not LocalPostgres(root=data_dir).running()
+    assert "password" not in output.lower()

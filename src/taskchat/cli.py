@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -31,6 +33,42 @@ def serve(
         reload=reload,
         proxy_headers=True,
     )
+
+
+@cli.command()
+def dev(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    data_dir: Annotated[
+        Path, typer.Option(help="Folder of the local PostgreSQL (when DATABASE_URL is unset).")
+    ] = Path(".local/postgres"),
+    reload: Annotated[bool, typer.Option(help="Reload on code changes.")] = True,
+) -> None:
+    """Run the backend for development: a local PostgreSQL (unless DATABASE_URL is set),
+    migrations, then the server. Ctrl-C stops everything."""
+    import uvicorn
+
+    from taskchat.db.local import LocalPostgres
+    from taskchat.db.migrate import upgrade
+
+    settings = load_settings()
+    local: LocalPostgres | None = None
+    url = settings.database_url
+    if "database_url" not in settings.model_fields_set:
+        local = LocalPostgres(root=data_dir.resolve())
+        typer.echo(f"starting a local PostgreSQL in {local.root}")
+        local.start()
+        url = local.url
+        # The server (and its reloader's child) read the URL from the environment.
+        os.environ["DATABASE_URL"] = url
+    try:
+        asyncio.run(upgrade(url))
+        typer.echo(f"database migrated; serving on http://{host}:{port}")
+        uvicorn.run("taskchat.asgi:app", host=host, port=port, reload=reload)
+    finally:
+        if local is not None:
+            local.stop()
+            typer.echo("local PostgreSQL stopped")
 
 
 @cli.command()
