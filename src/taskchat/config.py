@@ -6,13 +6,47 @@ import sys
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "dev-secret-change-me-dev-secret-change-me"
 """The well-known development secret; refused outside development."""
 
 MIN_SECRET_LENGTH = 32
+
+
+class ExternalMCPServer(BaseModel):
+    """An MCP server the agent may use besides the built-in tasks tools."""
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    """Short name, shown to the user if the server is unavailable."""
+
+    url: str | None = None
+    """Streamable-HTTP endpoint (for example https://tools.example/mcp)."""
+
+    headers: dict[str, str] = Field(default_factory=dict)
+    """HTTP headers sent to `url` (for example an Authorization header)."""
+
+    command: str | None = None
+    """Or: a program to start and talk to over stdio."""
+
+    args: list[str] = Field(default_factory=list)
+    """Arguments of `command`."""
+
+    env: dict[str, str] = Field(default_factory=dict)
+    """Extra environment of `command`."""
+
+    connect_timeout_seconds: float | None = Field(default=None, gt=0)
+    """Overrides MCP_CONNECT_TIMEOUT_SECONDS for this server."""
+
+    call_timeout_seconds: float | None = Field(default=None, gt=0)
+    """Overrides MCP_CALL_TIMEOUT_SECONDS for this server."""
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> ExternalMCPServer:
+        if (self.url is None) == (self.command is None):
+            raise ValueError(f"MCP server {self.name!r} needs exactly one of 'url' or 'command'")
+        return self
 
 
 class Settings(BaseSettings):
@@ -81,6 +115,15 @@ class Settings(BaseSettings):
 
     max_message_chars: int = Field(default=20_000, ge=1)
     """Longest accepted user message."""
+
+    mcp_servers: list[ExternalMCPServer] = Field(default_factory=list)
+    """External MCP servers as a JSON list (see README, "Tools")."""
+
+    mcp_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    """How long a turn waits for an MCP server to connect before going on without it."""
+
+    mcp_call_timeout_seconds: float = Field(default=15.0, gt=0, le=600)
+    """How long one MCP tool call may take."""
 
     @field_validator("database_url")
     @classmethod

@@ -124,6 +124,7 @@ async def chatkit_endpoint(
         user_id=identity.user_id,
         claims=identity.claims,
         request_id=request.headers.get("x-request-id", ""),
+        metadata=parsed.metadata,
     )
     try:
         early = await precheck(parsed, server, context, settings.max_message_chars)

@@ -18,3 +18,6 @@ class RequestContext:
 
     request_id: str = ""
     """Correlates the logs of one request."""
+
+    metadata: dict[str, Any] = field(default_factory=dict)
+    """The request's client-sent metadata (page context): untrusted, never identity."""

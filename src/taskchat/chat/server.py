@@ -16,6 +16,7 @@ from chatkit.store import NotFoundError
 from chatkit.types import (
     ChatKitReq,
     FeedbackKind,
+    NoticeEvent,
     ThreadItem,
     ThreadMetadata,
     ThreadStreamEvent,
@@ -31,8 +32,10 @@ from taskchat.chat.context import RequestContext
 from taskchat.chat.events import AssistantIds, PartialAnswers
 from taskchat.chat.history import HistoryConverter
 from taskchat.chat.ids import new_id
+from taskchat.chat.progress import ToolProgress
 from taskchat.chat.store import PostgresAttachmentStore, PostgresStore
 from taskchat.config import Settings
+from taskchat.tools.servers import tool_servers
 
 logger = logging.getLogger("taskchat.chat")
 
@@ -105,21 +108,25 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         )
         ids = AssistantIds(partial(new_id, "message"))
         partial_answers = PartialAnswers()
-        try:
-            result = Runner.run_streamed(
-                build_agent(context, model),
-                history,
-                context=agent_context,
-                run_config=RunConfig(tracing_disabled=True),
-            )
-            async for event in stream_agent_response(agent_context, result):
-                event = ids.apply(event)
-                partial_answers.observe(event)
-                yield event
-        except (openai.OpenAIError, AgentsException) as error:
-            logger.warning("model failure in thread %s: %s", thread.id, type(error).__name__)
-            await self._keep_partial(thread, partial_answers, context)
-            raise CustomStreamError(describe_model_failure(error), allow_retry=True) from None
+        async with tool_servers(self.settings, self.pg_store.engine, context) as tools:
+            for notice in tools.notices:
+                yield NoticeEvent(level="warning", message=notice)
+            try:
+                result = Runner.run_streamed(
+                    build_agent(context, model, tools.servers),
+                    history,
+                    context=agent_context,
+                    hooks=ToolProgress(),
+                    run_config=RunConfig(tracing_disabled=True),
+                )
+                async for event in stream_agent_response(agent_context, result):
+                    event = ids.apply(event)
+                    partial_answers.observe(event)
+                    yield event
+            except (openai.OpenAIError, AgentsException) as error:
+                logger.warning("model failure in thread %s: %s", thread.id, type(error).__name__)
+                await self._keep_partial(thread, partial_answers, context)
+                raise CustomStreamError(describe_model_failure(error), allow_retry=True) from None
 
     async def _keep_partial(
         self, thread: ThreadMetadata, partial_answers: PartialAnswers, context: RequestContext

@@ -7,14 +7,24 @@ second wall behind the `WHERE user_id = ...` of every query.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKeyConstraint, Identity, Index, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKeyConstraint,
+    Identity,
+    Index,
+    Text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-USER_OWNED_TABLES = ("chat_threads", "chat_items", "chat_attachments")
+USER_OWNED_TABLES = ("chat_threads", "chat_items", "chat_attachments", "tasks")
 
 
 class ChatThread(SQLModel, table=True):
@@ -66,3 +76,27 @@ class ChatAttachment(SQLModel, table=True):
     id: str = Field(sa_column=Column(Text, primary_key=True))
     thread_id: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     data: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+
+
+class TaskRow(SQLModel, table=True):
+    """A user's task, managed by the agent's task tools and shown in the tasks panel."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (Index("ix_tasks_user_done_created", "user_id", "done", "created_at"),)
+
+    user_id: str = Field(sa_column=Column(Text, primary_key=True))
+    id: str = Field(sa_column=Column(Text, primary_key=True))
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    notes: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    priority: str = Field(
+        default="normal", sa_column=Column(Text, nullable=False, server_default="normal")
+    )
+    due_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    done: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default="false")
+    )
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    completed_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )

@@ -1,0 +1,1 @@
+"""The user's tasks: validation and data access."""

@@ -1,0 +1,199 @@
+"""Data access for tasks, scoped to one user like every chat query."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from taskchat.db.engine import user_transaction
+from taskchat.db.models import TaskRow
+from taskchat.errors import TaskchatError
+from taskchat.tasks.models import Status, TaskCreate, TaskPublic, TaskUpdate
+
+_tasks = TaskRow.__table__  # type: ignore[attr-defined]
+
+LIST_LIMIT_MAX = 200
+
+
+class TaskInputError(TaskchatError):
+    """A task request was invalid; the message says what to fix."""
+
+
+class TaskNotFoundError(TaskchatError):
+    """No task with that id belongs to the user."""
+
+    def __init__(self, task_id: str) -> None:
+        super().__init__(f"Task {task_id!r} not found. Use list_tasks to see the task ids.")
+
+
+def new_task_id() -> str:
+    """`task_` and 96 random bits."""
+    return f"task_{secrets.token_hex(12)}"
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """The first problem of a validation error, in words."""
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "input"
+    return f"Invalid {field}: {first['msg']}"
+
+
+def parse_create(data: dict[str, Any]) -> TaskCreate:
+    try:
+        return TaskCreate.model_validate(data)
+    except ValidationError as error:
+        raise TaskInputError(describe_validation_error(error)) from None
+
+
+def parse_update(data: dict[str, Any]) -> TaskUpdate:
+    try:
+        return TaskUpdate.model_validate(data)
+    except ValidationError as error:
+        raise TaskInputError(describe_validation_error(error)) from None
+
+
+def _public(row: Any) -> TaskPublic:
+    return TaskPublic.model_validate(row, from_attributes=True)
+
+
+_COLUMNS = (
+    _tasks.c.id,
+    _tasks.c.title,
+    _tasks.c.notes,
+    _tasks.c.priority,
+    _tasks.c.due_date,
+    _tasks.c.done,
+    _tasks.c.created_at,
+    _tasks.c.updated_at,
+    _tasks.c.completed_at,
+)
+
+
+async def add_task(*, engine: AsyncEngine, user_id: str, data: TaskCreate) -> TaskPublic:
+    """Create a task for `user_id`."""
+    now = datetime.now(UTC)
+    async with user_transaction(engine, user_id) as conn:
+        row = (
+            await conn.execute(
+                insert(_tasks)
+                .values(
+                    user_id=user_id,
+                    id=new_task_id(),
+                    title=data.title,
+                    notes=data.notes,
+                    priority=data.priority,
+                    due_date=data.due_date,
+                    done=False,
+                    created_at=now,
+                    updated_at=now,
+                )
+                .returning(*_COLUMNS)
+            )
+        ).one()
+    return _public(row)
+
+
+async def list_tasks(
+    *,
+    engine: AsyncEngine,
+    user_id: str,
+    status: Status = "open",
+    query: str | None = None,
+    limit: int = 50,
+) -> list[TaskPublic]:
+    """The user's tasks, open ones first, oldest first within each group."""
+    limit = max(1, min(limit, LIST_LIMIT_MAX))
+    statement = select(*_COLUMNS).where(_tasks.c.user_id == user_id)
+    if status == "open":
+        statement = statement.where(_tasks.c.done.is_(False))
+    elif status == "done":
+        statement = statement.where(_tasks.c.done.is_(True))
+    if query:
+        pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        statement = statement.where(
+            _tasks.c.title.ilike(pattern, escape="\\") | _tasks.c.notes.ilike(pattern, escape="\\")
+        )
+    statement = statement.order_by(_tasks.c.done, _tasks.c.created_at, _tasks.c.id).limit(limit)
+    async with user_transaction(engine, user_id) as conn:
+        rows = (await conn.execute(statement)).all()
+    return [_public(row) for row in rows]
+
+
+async def count_tasks(*, engine: AsyncEngine, user_id: str) -> int:
+    """How many tasks the user has."""
+    async with user_transaction(engine, user_id) as conn:
+        count = await conn.scalar(
+            select(func.count()).select_from(_tasks).where(_tasks.c.user_id == user_id)
+        )
+    return int(count or 0)
+
+
+async def get_task(*, engine: AsyncEngine, user_id: str, task_id: str) -> TaskPublic:
+    async with user_transaction(engine, user_id) as conn:
+        row = (
+            await conn.execute(
+                select(*_COLUMNS).where(_tasks.c.user_id == user_id, _tasks.c.id == task_id)
+            )
+        ).first()
+    if row is None:
+        raise TaskNotFoundError(task_id)
+    return _public(row)
+
+
+async def update_task(
+    *, engine: AsyncEngine, user_id: str, task_id: str, changes: TaskUpdate
+) -> TaskPublic:
+    """Apply `changes` to one of the user's tasks."""
+    values: dict[str, Any] = changes.model_dump(
+        exclude_unset=True, exclude_none=True, exclude={"clear_due_date"}
+    )
+    if changes.clear_due_date:
+        values["due_date"] = None
+    if not values:
+        raise TaskInputError("Nothing to change: give a new title, notes, priority or due date.")
+    values["updated_at"] = datetime.now(UTC)
+    return await _update(engine=engine, user_id=user_id, task_id=task_id, values=values)
+
+
+async def set_done(*, engine: AsyncEngine, user_id: str, task_id: str, done: bool) -> TaskPublic:
+    """Mark one of the user's tasks done (or open again)."""
+    now = datetime.now(UTC)
+    values = {"done": done, "completed_at": now if done else None, "updated_at": now}
+    return await _update(engine=engine, user_id=user_id, task_id=task_id, values=values)
+
+
+async def delete_task(*, engine: AsyncEngine, user_id: str, task_id: str) -> TaskPublic:
+    """Delete one of the user's tasks; returns what was deleted."""
+    async with user_transaction(engine, user_id) as conn:
+        row = (
+            await conn.execute(
+                delete(_tasks)
+                .where(_tasks.c.user_id == user_id, _tasks.c.id == task_id)
+                .returning(*_COLUMNS)
+            )
+        ).first()
+    if row is None:
+        raise TaskNotFoundError(task_id)
+    return _public(row)
+
+
+async def _update(
+    *, engine: AsyncEngine, user_id: str, task_id: str, values: dict[str, Any]
+) -> TaskPublic:
+    async with user_transaction(engine, user_id) as conn:
+        row = (
+            await conn.execute(
+                update(_tasks)
+                .where(_tasks.c.user_id == user_id, _tasks.c.id == task_id)
+                .values(**values)
+                .returning(*_COLUMNS)
+            )
+        ).first()
+    if row is None:
+        raise TaskNotFoundError(task_id)
+    return _public(row)

@@ -1,0 +1,142 @@
+"""The per-turn set of MCP servers the agent may use.
+
+The built-in tasks server runs in-process (a few milliseconds to set up, where spawning
+a stdio server costs about a second), bound to the verified user of the turn. External
+servers come from settings. A server that fails to connect in time is left out of the
+turn with a notice, and every server is cleaned up however the turn ends.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+from agents.mcp import MCPServer, MCPServerStdio, MCPServerStreamableHttp
+from agents.mcp.server import _MCPServerWithClientSession
+from mcp.server.mcpserver import MCPServer as MCPServerApp
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from taskchat.chat.context import RequestContext
+from taskchat.config import ExternalMCPServer, Settings
+from taskchat.tools.tasks import SERVER_NAME, tasks_server_for_user
+
+logger = logging.getLogger("taskchat.tools")
+
+
+class InProcessMCPServer(_MCPServerWithClientSession):
+    """An Agents SDK MCP server connected to an mcp `MCPServer` in the same process.
+
+    With mcp 2.x the SDK hands `create_streams()` to `mcp.Client`, which connects to a
+    server instance in-process over memory streams (openai-agents 0.24, pinned).
+    """
+
+    def __init__(self, app: MCPServerApp[Any], *, call_timeout_seconds: float) -> None:
+        super().__init__(
+            cache_tools_list=True,
+            client_session_timeout_seconds=call_timeout_seconds,
+        )
+        self._app = app
+
+    def create_streams(self) -> Any:
+        return self._app
+
+    @property
+    def name(self) -> str:
+        return self._app.name or SERVER_NAME
+
+
+def external_server(spec: ExternalMCPServer, settings: Settings) -> MCPServer:
+    """The Agents SDK client for one configured external server."""
+    call_timeout = spec.call_timeout_seconds or settings.mcp_call_timeout_seconds
+    if spec.url is not None:
+        return MCPServerStreamableHttp(
+            params={
+                "url": spec.url,
+                "headers": spec.headers,
+                "timeout": spec.connect_timeout_seconds or settings.mcp_connect_timeout_seconds,
+                "sse_read_timeout": call_timeout,
+            },
+            name=spec.name,
+            cache_tools_list=True,
+            client_session_timeout_seconds=call_timeout,
+        )
+    assert spec.command is not None
+    return MCPServerStdio(
+        params={"command": spec.command, "args": spec.args, "env": spec.env},
+        name=spec.name,
+        cache_tools_list=True,
+        client_session_timeout_seconds=call_timeout,
+    )
+
+
+@dataclass
+class ToolServers:
+    """The servers connected for one turn, and notices about those left out."""
+
+    servers: list[MCPServer] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+
+async def _connect(server: MCPServer, limit_seconds: float) -> BaseException | None:
+    try:
+        # A scope, not wait_for: the connection must be opened in this task, the one
+        # that later closes it.
+        with anyio.fail_after(limit_seconds):
+            await server.connect()  # type: ignore[no-untyped-call]  # untyped in the SDK
+    except Exception as error:
+        return error
+    return None
+
+
+async def _cleanup(server: MCPServer) -> None:
+    # Shielded: a cancelled turn (client disconnect) must still close its sessions.
+    with anyio.CancelScope(shield=True):
+        try:
+            await server.cleanup()  # type: ignore[no-untyped-call]  # untyped in the SDK
+        except Exception:
+            logger.warning("MCP server %s did not clean up cleanly", server.name, exc_info=True)
+
+
+@asynccontextmanager
+async def tool_servers(
+    settings: Settings, engine: AsyncEngine, context: RequestContext
+) -> AsyncIterator[ToolServers]:
+    """Connect the turn's MCP servers; close them all when the turn ends."""
+    candidates: list[tuple[MCPServer, float]] = [
+        (
+            InProcessMCPServer(
+                tasks_server_for_user(engine, context.user_id),
+                call_timeout_seconds=settings.mcp_call_timeout_seconds,
+            ),
+            settings.mcp_connect_timeout_seconds,
+        )
+    ]
+    for spec in settings.mcp_servers:
+        candidates.append(
+            (
+                external_server(spec, settings),
+                spec.connect_timeout_seconds or settings.mcp_connect_timeout_seconds,
+            )
+        )
+    result = ToolServers()
+    opened: list[MCPServer] = []
+    try:
+        for server, timeout in candidates:
+            opened.append(server)
+            error = await _connect(server, timeout)
+            if error is None:
+                result.servers.append(server)
+                continue
+            reason = "timed out" if isinstance(error, TimeoutError) else type(error).__name__
+            logger.warning("MCP server %s left out of this turn: %s", server.name, reason)
+            result.notices.append(
+                f"The {server.name} tools are unavailable right now; answering without them."
+            )
+        yield result
+    finally:
+        for server in reversed(opened):
+            await _cleanup(server)

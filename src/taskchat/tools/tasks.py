@@ -1,0 +1,228 @@
+"""The `tasks` MCP server: add, list, update, complete and delete the user's tasks.
+
+Identity never comes from a tool argument. In-process, each turn gets its own server
+whose lifespan context is bound to the verified user of that request (`BoundUser`).
+Over streamable HTTP, one shared server reads the user from the verified access token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools.base import Tool
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from taskchat.errors import TaskchatError
+from taskchat.tasks import service
+from taskchat.tasks.models import Priority, Status
+
+SERVER_NAME = "tasks"
+
+INSTRUCTIONS = (
+    "Manage the signed-in user's task list. Task ids look like task_...; use list_tasks "
+    "to find them. Every tool acts only on the signed-in user's own tasks."
+)
+
+
+@dataclass(frozen=True)
+class BoundUser:
+    """Lifespan context of an in-process server: the one user it serves."""
+
+    user_id: str
+    engine: AsyncEngine
+
+
+@dataclass(frozen=True)
+class SharedEngine:
+    """Lifespan context of the HTTP server: users come from each request's token."""
+
+    engine: AsyncEngine
+
+
+def _scope(ctx: Context[Any, Any]) -> tuple[AsyncEngine, str]:
+    lifespan = ctx.request_context.lifespan_context
+    if isinstance(lifespan, BoundUser):
+        return lifespan.engine, lifespan.user_id
+    if isinstance(lifespan, SharedEngine):
+        token = get_access_token()
+        if token is not None and token.subject:
+            return lifespan.engine, token.subject
+    # Unreachable through our transports; refuse rather than guess.
+    raise ToolError("Not signed in.")
+
+
+def _fail(error: TaskchatError) -> ToolError:
+    return ToolError(str(error))
+
+
+async def add_task(
+    title: str,
+    ctx: Context[Any, Any],
+    notes: str = "",
+    priority: Priority = "normal",
+    due_date: str | None = None,
+) -> str:
+    """Add a task to the user's list.
+
+    Args:
+        title: What to do, in a few words.
+        notes: Optional details.
+        priority: low, normal or high.
+        due_date: Optional due date as YYYY-MM-DD.
+    """
+    engine, user_id = _scope(ctx)
+    await ctx.report_progress(0, 1, "Adding task…")
+    try:
+        data = service.parse_create(
+            {"title": title, "notes": notes, "priority": priority, "due_date": due_date}
+        )
+        task = await service.add_task(engine=engine, user_id=user_id, data=data)
+    except TaskchatError as error:
+        raise _fail(error) from None
+    return f"Added: {task.summary()}"
+
+
+async def list_tasks(
+    ctx: Context[Any, Any],
+    status: Status = "open",
+    query: str | None = None,
+    limit: int = 50,
+) -> str:
+    """List the user's tasks.
+
+    Args:
+        status: open (default), done, or all.
+        query: Only tasks whose title or notes contain this text.
+        limit: At most this many tasks (1-200).
+    """
+    engine, user_id = _scope(ctx)
+    tasks = await service.list_tasks(
+        engine=engine, user_id=user_id, status=status, query=query, limit=limit
+    )
+    if not tasks:
+        return "No tasks match." if query else f"No {status if status != 'all' else ''} tasks."
+    return "\n".join(task.summary() for task in tasks)
+
+
+async def update_task(
+    task_id: str,
+    ctx: Context[Any, Any],
+    title: str | None = None,
+    notes: str | None = None,
+    priority: Priority | None = None,
+    due_date: str | None = None,
+    clear_due_date: bool = False,
+) -> str:
+    """Change a task's title, notes, priority or due date.
+
+    Args:
+        task_id: The task's id (task_...), from list_tasks.
+        title: New title.
+        notes: New notes.
+        priority: low, normal or high.
+        due_date: New due date as YYYY-MM-DD.
+        clear_due_date: True to remove the due date.
+    """
+    engine, user_id = _scope(ctx)
+    fields: dict[str, Any] = {"clear_due_date": clear_due_date}
+    for name, value in (
+        ("title", title),
+        ("notes", notes),
+        ("priority", priority),
+        ("due_date", due_date),
+    ):
+        if value is not None:
+            fields[name] = value
+    try:
+        changes = service.parse_update(fields)
+        task = await service.update_task(
+            engine=engine, user_id=user_id, task_id=task_id, changes=changes
+        )
+    except TaskchatError as error:
+        raise _fail(error) from None
+    return f"Updated: {task.summary()}"
+
+
+async def complete_task(task_id: str, ctx: Context[Any, Any], done: bool = True) -> str:
+    """Mark a task done (or, with done=false, open again).
+
+    Args:
+        task_id: The task's id (task_...), from list_tasks.
+        done: true to complete it, false to reopen it.
+    """
+    engine, user_id = _scope(ctx)
+    try:
+        task = await service.set_done(engine=engine, user_id=user_id, task_id=task_id, done=done)
+    except TaskchatError as error:
+        raise _fail(error) from None
+    return f"{'Completed' if done else 'Reopened'}: {task.summary()}"
+
+
+async def delete_task(task_id: str, ctx: Context[Any, Any]) -> str:
+    """Delete a task for good.
+
+    Args:
+        task_id: The task's id (task_...), from list_tasks.
+    """
+    engine, user_id = _scope(ctx)
+    try:
+        task = await service.delete_task(engine=engine, user_id=user_id, task_id=task_id)
+    except TaskchatError as error:
+        raise _fail(error) from None
+    return f"Deleted: {task.title} (id={task.id})"
+
+
+# Tool definitions (schemas included) are built once; a per-turn server reuses them.
+TOOLS: tuple[Tool, ...] = tuple(
+    Tool.from_function(fn, structured_output=False)
+    for fn in (add_task, list_tasks, update_task, complete_task, delete_task)
+)
+
+TOOL_NAMES = frozenset(tool.name for tool in TOOLS)
+
+Lifespan = Callable[[MCPServer[Any]], AbstractAsyncContextManager[Any]]
+
+
+def _lifespan(value: BoundUser | SharedEngine) -> Lifespan:
+    @asynccontextmanager
+    async def lifespan(server: MCPServer[Any]) -> AsyncIterator[BoundUser | SharedEngine]:
+        yield value
+
+    return lifespan
+
+
+def tasks_server_for_user(engine: AsyncEngine, user_id: str) -> MCPServer[Any]:
+    """A tasks server that can only ever act for `user_id` (one per turn, in-process)."""
+    return MCPServer(
+        name=SERVER_NAME,
+        instructions=INSTRUCTIONS,
+        tools=list(TOOLS),
+        lifespan=_lifespan(BoundUser(user_id=user_id, engine=engine)),
+    )
+
+
+def shared_tasks_server(engine: AsyncEngine, **options: Any) -> MCPServer[Any]:
+    """The tasks server for HTTP clients; `options` carry its token verification."""
+    return MCPServer(
+        name=SERVER_NAME,
+        instructions=INSTRUCTIONS,
+        tools=list(TOOLS),
+        lifespan=_lifespan(SharedEngine(engine=engine)),
+        **options,
+    )
+
+
+__all__ = [
+    "TOOLS",
+    "TOOL_NAMES",
+    "BoundUser",
+    "SharedEngine",
+    "shared_tasks_server",
+    "tasks_server_for_user",
+]
