@@ -5,24 +5,57 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from taskchat.config import DEV_SECRET, Settings, format_settings_error
+from taskchat.config import Settings, format_settings_error, local_dev_secret
 
 
 def settings(**values: object) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
 
 
-def test_development_defaults_start_without_secrets() -> None:
+def test_development_without_a_secret_signs_with_a_random_one_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     config = settings(environment="development")
-    assert config.effective_jwt_secret == DEV_SECRET
+    secret = config.effective_jwt_secret
+    assert len(secret) == 64 and secret == local_dev_secret()
+    assert (tmp_path / ".local" / "jwt-secret").stat().st_mode & 0o777 == 0o600
     assert not config.model_configured
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    monkeypatch.chdir(other)
+    assert settings(environment="development").effective_jwt_secret != secret
 
 
-@pytest.mark.parametrize("secret", [None, DEV_SECRET, "short"])
+@pytest.mark.parametrize(
+    ("values", "fragment"),
+    [
+        ({"jwt_algorithms": ["RS256"]}, "HMAC algorithms"),
+        ({"jwt_algorithms": ["none"]}, "HMAC algorithms"),
+        ({"jwt_jwks_url": "https://idp.example/jwks", "jwt_algorithms": ["HS256"]}, "asymmetric"),
+    ],
+)
+def test_algorithms_that_do_not_fit_the_key_kind_stop_start_up(
+    values: dict[str, object], fragment: str
+) -> None:
+    with pytest.raises(ValidationError) as error:
+        settings(jwt_secret="s" * 40, **values)
+    message = format_settings_error(error.value)
+    assert "JWT_ALGORITHMS" in message and fragment in message
+
+
+def test_algorithm_defaults_follow_the_key_kind() -> None:
+    assert settings(jwt_secret="s" * 40).accepted_algorithms == ["HS256"]
+    jwks = settings(jwt_jwks_url="https://idp.example/jwks")
+    assert jwks.accepted_algorithms == ["RS256", "ES256"]
+
+
+@pytest.mark.parametrize("secret", [None, "short"])
 def test_production_refuses_missing_default_or_short_secrets(secret: str | None) -> None:
     with pytest.raises(ValidationError) as error:
         settings(environment="production", jwt_secret=secret)

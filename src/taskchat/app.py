@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from taskchat.agent.models import build_client
 from taskchat.api import chatkit, health
@@ -39,9 +40,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
             await warm_pool(engine, min(WARM_CONNECTIONS, settings.database_pool_size))
-        except OSError as error:
+        except (OSError, SQLAlchemyError) as error:
             # Start anyway: /readyz reports the database, and the pool retries per request.
-            logger.warning("database not reachable at start-up: %s", error)
+            logger.warning("database not reachable at start-up: %s", type(error).__name__)
         if client is None:
             logger.warning("no model configured: chat turns will answer with a setup message")
         try:

@@ -13,10 +13,8 @@ from typing import Any
 
 import jwt
 
-from taskchat.config import Settings
+from taskchat.config import HMAC_ALGORITHMS, Settings
 from taskchat.errors import TaskchatError
-
-HMAC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
 
 
 class AuthError(TaskchatError):
@@ -46,17 +44,16 @@ class TokenVerifier:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        algorithms = list(settings.jwt_algorithms)
-        if "none" in (a.lower() for a in algorithms):
+        # Settings only admit HMAC algorithms with a secret and asymmetric ones with JWKS:
+        # mixing them would let a public key serve as an HMAC secret (algorithm confusion).
+        algorithms = settings.accepted_algorithms
+        if any(a.lower() == "none" for a in algorithms):  # pragma: no cover - refused above
             raise TaskchatError("JWT_ALGORITHMS must not contain 'none'")
+        if settings.jwt_jwks_url and any(a in HMAC_ALGORITHMS for a in algorithms):
+            raise TaskchatError("HMAC algorithms cannot be used with JWT_JWKS_URL")
         self._jwks: jwt.PyJWKClient | None = None
         if settings.jwt_jwks_url:
-            # Asymmetric keys only: accepting HS* here would let a public key be used
-            # as an HMAC secret (algorithm confusion).
-            algorithms = [a for a in algorithms if a not in HMAC_ALGORITHMS] or ["RS256"]
             self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True)
-        else:
-            algorithms = [a for a in algorithms if a in HMAC_ALGORITHMS] or ["HS256"]
         self.algorithms = algorithms
 
     def verify(self, token: str) -> Identity:

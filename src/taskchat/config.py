@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+import secrets
 import sys
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SECRET = "dev-secret-change-me-dev-secret-change-me"
-"""The well-known development secret; refused outside development."""
-
 MIN_SECRET_LENGTH = 32
+
+LOCAL_SECRET_FILE = Path(".local/jwt-secret")
+"""Where development keeps its random signing secret when JWT_SECRET is unset."""
+
+HMAC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
+ASYMMETRIC_ALGORITHMS = frozenset(
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+)
+
+
+def local_dev_secret(path: Path = LOCAL_SECRET_FILE) -> str:
+    """A random secret for this checkout, made on first use (never a published default)."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_hex(32)
+    path.write_text(secret)
+    path.chmod(0o600)
+    return secret
 
 
 class ExternalMCPServer(BaseModel):
@@ -57,7 +75,8 @@ class Settings(BaseSettings):
     )
 
     environment: Literal["development", "production", "test"] = "development"
-    """Where this runs; secrets are only checked loosely in development and test."""
+    """Where this runs. Production requires JWT_SECRET or JWT_JWKS_URL; development
+    without JWT_SECRET signs with a random secret kept in .local/jwt-secret."""
 
     database_url: str = "postgresql+asyncpg://taskchat:taskchat@localhost:5432/taskchat"
     """SQLAlchemy URL of the PostgreSQL database (asyncpg driver)."""
@@ -74,8 +93,8 @@ class Settings(BaseSettings):
     jwt_jwks_url: str | None = None
     """JWKS URL of an identity provider; tokens are then verified with its public keys."""
 
-    jwt_algorithms: list[str] = Field(default_factory=lambda: ["HS256"])
-    """Accepted signing algorithms (HS256 with a secret; RS256/ES256 with a JWKS URL)."""
+    jwt_algorithms: list[str] | None = None
+    """Accepted signing algorithms; default HS256 with a secret, RS256 and ES256 with JWKS."""
 
     jwt_issuer: str = "taskchat"
     """Required `iss` claim."""
@@ -140,21 +159,40 @@ class Settings(BaseSettings):
             if self.jwt_secret is None:
                 if self.environment == "production":
                     raise ValueError("JWT_SECRET or JWT_JWKS_URL must be set in production")
-            elif self.environment == "production" and (
-                self.jwt_secret == DEV_SECRET or len(self.jwt_secret) < MIN_SECRET_LENGTH
-            ):
+            elif self.environment == "production" and len(self.jwt_secret) < MIN_SECRET_LENGTH:
                 raise ValueError(
                     f"JWT_SECRET must be a random string of at least {MIN_SECRET_LENGTH} "
                     "characters in production (try: openssl rand -hex 32)"
                 )
+        if self.jwt_algorithms is not None:
+            allowed = ASYMMETRIC_ALGORITHMS if self.jwt_jwks_url else HMAC_ALGORITHMS
+            wrong = [a for a in self.jwt_algorithms if a not in allowed]
+            if wrong or not self.jwt_algorithms:
+                kind = (
+                    "asymmetric algorithms (RS256, ES256, ...) with JWT_JWKS_URL"
+                    if self.jwt_jwks_url
+                    else "HMAC algorithms (HS256, HS384, HS512) with JWT_SECRET"
+                )
+                raise ValueError(f"JWT_ALGORITHMS must list only {kind}; refused: {wrong}")
         if self.model_provider == "openai_compatible" and not self.model_base_url:
             raise ValueError("MODEL_BASE_URL must be set when MODEL_PROVIDER=openai_compatible")
         return self
 
     @property
+    def accepted_algorithms(self) -> list[str]:
+        """The signing algorithms tokens may use."""
+        if self.jwt_algorithms:
+            return list(self.jwt_algorithms)
+        return ["RS256", "ES256"] if self.jwt_jwks_url else ["HS256"]
+
+    @property
     def effective_jwt_secret(self) -> str:
-        """The HS256 secret: the configured one, or the development secret outside production."""
-        return self.jwt_secret or DEV_SECRET
+        """The HMAC secret: JWT_SECRET, or outside production this checkout's own."""
+        if self.jwt_secret:
+            return self.jwt_secret
+        if self.environment == "production":  # pragma: no cover - refused at validation
+            raise ValueError("JWT_SECRET is not set")
+        return local_dev_secret()
 
     @property
     def model_configured(self) -> bool:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
 
-from tests.support.fake_openai import FakeOpenAI
-from tests.support.protocol import auth, create_thread, post
+from tests.support.fake_openai import FakeOpenAI, Reply
+from tests.support.protocol import (
+    add_message,
+    assistant_texts,
+    auth,
+    create_thread,
+    post,
+    thread_id_of,
+)
 
 Token = Callable[..., str]
 
@@ -106,3 +114,72 @@ async def test_uploads_are_refused_plainly(
     )
     assert response.status_code == 400
     assert "not supported" in response.json()["detail"]
+
+
+async def test_quoted_text_counts_towards_the_message_limit(
+    client: httpx.AsyncClient, token_for: Token, new_user: Callable[[], str], fake_model: FakeOpenAI
+) -> None:
+    token = token_for(new_user())
+    body = create_thread("short")
+    body["params"]["input"]["quoted_text"] = "q" * 2_000
+    response, _ = await post(client, token, body)
+    assert response.status_code == 413
+    assert fake_model.requests == []
+
+
+async def test_tagged_messages_and_quotes_reach_the_model_and_later_turns_work(
+    client: httpx.AsyncClient, token_for: Token, new_user: Callable[[], str], fake_model: FakeOpenAI
+) -> None:
+    token = token_for(new_user())
+    body = create_thread("tell me about")
+    body["params"]["input"]["content"].append(
+        {"type": "input_tag", "id": "t1", "text": "Groceries", "data": {}, "interactive": False}
+    )
+    body["params"]["input"]["quoted_text"] = "buy oat milk"
+    fake_model.script(Reply(text=["Sure."]), Reply(text=["Still here."]))
+    response, events = await post(client, token, body)
+    assert response.status_code == 200 and assistant_texts(events) == ["Sure."]
+    first = json.dumps(fake_model.requests[0]["messages"])
+    assert "@Groceries" in first and "buy oat milk" in first
+    _, again = await post(client, token, add_message(thread_id_of(events), "and?"))
+    assert assistant_texts(again) == ["Still here."]
+    assert "@Groceries" in json.dumps(fake_model.requests[1]["messages"])
+
+
+async def test_unsupported_requests_get_a_400_not_a_500(
+    client: httpx.AsyncClient, token_for: Token, new_user: Callable[[], str]
+) -> None:
+    response, _ = await post(
+        client,
+        token_for(new_user()),
+        {
+            "type": "input.transcribe",
+            "params": {"audio_base64": "AAAA", "mime_type": "audio/webm"},
+        },
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "unsupported"
+    assert "input.transcribe" in response.json()["detail"]
+
+
+async def test_retry_after_an_item_that_is_not_a_user_message_is_a_400(
+    client: httpx.AsyncClient, token_for: Token, new_user: Callable[[], str], fake_model: FakeOpenAI
+) -> None:
+    token = token_for(new_user())
+    fake_model.script(Reply(text=["answer"]))
+    _, events = await post(client, token, create_thread("q"))
+    answer = next(
+        e["item"]["id"]
+        for e in events
+        if e["type"] == "thread.item.done" and e["item"]["type"] == "assistant_message"
+    )
+    response, _ = await post(
+        client,
+        token,
+        {
+            "type": "threads.retry_after_item",
+            "params": {"thread_id": thread_id_of(events), "item_id": answer},
+        },
+    )
+    assert response.status_code == 400
+    assert "user message" in response.json()["detail"]

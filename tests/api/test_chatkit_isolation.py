@@ -44,6 +44,24 @@ def requests_for(thread_id: str, item_id: str, attachment_id: str) -> dict[str, 
             "type": "threads.custom_action",
             "params": {"thread_id": thread_id, "item_id": item_id, "action": {"type": "x"}},
         },
+        "threads.add_structured_input": {
+            "type": "threads.add_structured_input",
+            "params": {
+                "thread_id": thread_id,
+                "item_id": item_id,
+                "input": {"status": "answered", "answers": {}},
+            },
+        },
+        "threads.create with an attachment": {
+            "type": "threads.create",
+            "params": {
+                "input": {
+                    "content": [{"type": "input_text", "text": "see attached"}],
+                    "attachments": [attachment_id],
+                    "inference_options": {},
+                }
+            },
+        },
         "attachments.delete": {
             "type": "attachments.delete",
             "params": {"attachment_id": attachment_id},
@@ -155,7 +173,7 @@ async def test_owner_can_use_every_request_on_their_own_thread(
     )
     assert feedback.status_code == 200
     fake_model.script(Reply(text=["Second try"]))
-    retried, events = await post(
+    retried, _ = await post(
         client,
         token,
         {
@@ -164,7 +182,17 @@ async def test_owner_can_use_every_request_on_their_own_thread(
         },
     )
     assert retried.status_code == 200
-    assert any(e["type"] == "thread.item.done" for e in events)
+    listed, _ = await post(
+        client,
+        token,
+        {"type": "items.list", "params": {"thread_id": victim["thread_id"], "order": "asc"}},
+    )
+    kept = [(i["type"], i["id"]) for i in listed.json()["data"]]
+    # The old answer is gone, the user message is there once, and the new answer follows it.
+    assert kept[0] == ("user_message", victim["item_id"])
+    assert [t for t, _ in kept] == ["user_message", "assistant_message"]
+    assert kept[1][1] != victim["items"][1].id
+    assert "Second try" in listed.text and "Alice's answer" not in listed.text
     deleted, _ = await post(
         client,
         token,

@@ -28,3 +28,16 @@ async def test_readyz_is_503_when_the_database_is_unreachable() -> None:
         ready = await http.get("/readyz")
         assert ready.status_code == 503
         assert ready.json()["detail"] == "database unreachable"
+
+
+async def test_the_app_starts_when_the_database_refuses_it(database_url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url).set(database="no_such_database").render_as_string(False)
+    app = create_app(make_settings(url))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
+    ):
+        ready = await http.get("/readyz")
+        assert ready.status_code == 503

@@ -333,3 +333,30 @@ async def test_from_url_builds_a_working_store(
         assert (await standalone.load_thread(thread.id, context)).title == "standalone"
     finally:
         await standalone.engine.dispose()
+
+
+async def test_a_cursor_that_is_gone_is_not_found_rather_than_the_end(
+    store: PostgresStore, ctx: Callable[[], RequestContext]
+) -> None:
+    context = ctx()
+    thread, items = await thread_with_items(store, context, 3)
+    await store.delete_thread_item(thread.id, items[0].id, context)
+    with pytest.raises(NotFoundError):
+        await store.load_thread_items(thread.id, items[0].id, 10, "asc", context)
+    with pytest.raises(NotFoundError):
+        await store.load_threads(10, "thr_gone", "desc", context)
+
+
+async def test_naive_timestamps_are_read_as_local_time(
+    store: PostgresStore, ctx: Callable[[], RequestContext]
+) -> None:
+    context = ctx()
+    naive = datetime.now()  # noqa: DTZ005 - what the SDK does
+    thread = ThreadMetadata(id=new_id("thread"), created_at=naive)
+    await store.save_thread(thread, context)
+    async with user_transaction(store.engine, context.user_id) as conn:
+        stored = await conn.scalar(
+            text("SELECT created_at FROM chat_threads WHERE id = :id"), {"id": thread.id}
+        )
+    assert stored == naive.astimezone()
+    assert (await store.load_thread(thread.id, context)).created_at == naive

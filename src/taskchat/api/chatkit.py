@@ -14,7 +14,7 @@ from chatkit.types import (
     ThreadsCreateReq,
     ThreadsRetryAfterItemReq,
     UserMessageInput,
-    UserMessageTextContent,
+    UserMessageItem,
 )
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
@@ -77,10 +77,8 @@ def parse_request(body: bytes) -> ChatKitReq | Response:
 
 
 def message_length(message: UserMessageInput) -> int:
-    """Characters of text in a user message."""
-    return sum(
-        len(part.text) for part in message.content if isinstance(part, UserMessageTextContent)
-    )
+    """Characters of text in a user message, quoted text and tags included."""
+    return sum(len(part.text) for part in message.content) + len(message.quoted_text or "")
 
 
 async def precheck(
@@ -102,7 +100,11 @@ async def precheck(
     if isinstance(thread_id, str):
         await server.store.load_thread(thread_id, context)
     if isinstance(parsed, ThreadsRetryAfterItemReq):
-        await server.store.load_item(parsed.params.thread_id, parsed.params.item_id, context)
+        item = await server.store.load_item(parsed.params.thread_id, parsed.params.item_id, context)
+        if not isinstance(item, UserMessageItem):
+            return problem(
+                400, "invalid_request", "threads.retry_after_item must name a user message."
+            )
     return None
 
 
@@ -135,6 +137,10 @@ async def chatkit_endpoint(
         return problem(404, "not_found", str(error))
     except UnsupportedError as error:
         return problem(400, "unsupported", str(error))
+    except NotImplementedError:
+        return problem(
+            400, "unsupported", f"The {parsed.type} request is not supported by this server."
+        )
     if isinstance(result, StreamingResult):
         return StreamingResponse(result, media_type="text/event-stream", headers=SSE_HEADERS)
     return Response(content=result.json, media_type="application/json")

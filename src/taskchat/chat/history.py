@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from agents import TResponseInputItem
 from chatkit.agents import ThreadItemConverter
-from chatkit.types import AssistantMessageItem
-from openai.types.responses import EasyInputMessageParam
+from chatkit.types import AssistantMessageItem, UserMessageTagContent
+from openai.types.responses import EasyInputMessageParam, ResponseInputContentParam
+from openai.types.responses.response_input_text_param import ResponseInputTextParam
 
 
 class HistoryConverter(ThreadItemConverter):
@@ -23,3 +24,8 @@ class HistoryConverter(ThreadItemConverter):
         if not text.strip():
             return None
         return EasyInputMessageParam(type="message", role="assistant", content=text)
+
+    async def tag_to_message_content(self, tag: UserMessageTagContent) -> ResponseInputContentParam:
+        # The SDK raises NotImplementedError here, which would break every later turn of a
+        # thread holding a tagged message. A tag is sent as its visible text.
+        return ResponseInputTextParam(type="input_text", text=f"@{tag.text}")

@@ -102,7 +102,14 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         recent = await self.store.load_thread_items(
             thread.id, None, self.settings.history_items, "desc", context
         )
-        history = await self.converter.to_agent_input(list(reversed(recent.data)))
+        try:
+            history = await self.converter.to_agent_input(list(reversed(recent.data)))
+        except Exception:
+            logger.exception("could not convert the history of thread %s", thread.id)
+            raise CustomStreamError(
+                "This conversation's history could not be read; start a new thread.",
+                allow_retry=False,
+            ) from None
         agent_context = AgentContext[RequestContext](
             thread=thread, store=self.store, request_context=context
         )

@@ -45,8 +45,9 @@ class UnsupportedError(TaskchatError):
 
 
 def _aware(moment: datetime) -> datetime:
-    # The SDK stamps items with naive local datetimes; the column is timestamptz.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    # The SDK stamps items with naive local datetimes (datetime.now()); the column is
+    # timestamptz, so read them as the local time they are.
+    return moment if moment.tzinfo is not None else moment.astimezone(UTC)
 
 
 def _order(order: str) -> Literal["asc", "desc"]:
@@ -126,7 +127,7 @@ class PostgresStore(Store[RequestContext]):
                 order=_order(order),
             )
             if query is None:
-                return Page(data=[], has_more=False, after=None)
+                raise NotFoundError(f"Thread {after} not found (the list cursor is gone)")
             rows = (await conn.execute(query.limit(limit + 1))).all()
         has_more = len(rows) > limit
         data = [ThreadMetadata.model_validate(row.data) for row in rows[:limit]]
@@ -177,7 +178,9 @@ class PostgresStore(Store[RequestContext]):
                 order=_order(order),
             )
             if query is None:
-                return Page(data=[], has_more=False, after=None)
+                # A cursor that is gone (its item deleted, or never this user's): paging on
+                # from nowhere would silently end the list early.
+                raise NotFoundError(f"Item {after} not found in thread {thread_id}")
             rows = (await conn.execute(query.limit(limit + 1))).all()
         has_more = len(rows) > limit
         data = [_ITEM.validate_python(row.data) for row in rows[:limit]]
@@ -302,7 +305,7 @@ class PostgresStore(Store[RequestContext]):
     ) -> Select[Any] | None:
         """Order `query` by (created_at, seq) and start it after the cursor row.
 
-        Returns None when the cursor names no row of this user (an empty page).
+        Returns None when the cursor names no row of this user.
         """
         key = tuple_(table.c.created_at, table.c.seq)
         if cursor is not None:
