@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from taskchat.agent.models import build_client
-from taskchat.api import chatkit, health
+from taskchat.api import chatkit, health, tasks
 from taskchat.api.problems import problem
 from taskchat.auth import AuthError, TokenVerifier
 from taskchat.chat.server import TaskchatServer
@@ -73,4 +73,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(health.router)
     app.include_router(chatkit.router)
+    app.include_router(tasks.router)
     return app

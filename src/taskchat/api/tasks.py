@@ -1,0 +1,39 @@
+"""GET /api/tasks: the signed-in user's tasks, for the frontend's tasks panel."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+
+from taskchat.api.deps import CurrentIdentity
+from taskchat.tasks import service
+from taskchat.tasks.models import Status, TaskPublic
+
+router = APIRouter()
+
+
+class TaskList(BaseModel):
+    """A page of tasks."""
+
+    data: list[TaskPublic]
+
+
+@router.get("/api/tasks")
+async def list_tasks(
+    request: Request,
+    identity: CurrentIdentity,
+    status: Annotated[Status, Query(description="open, done or all")] = "open",
+    q: Annotated[str | None, Query(max_length=200, description="text to look for")] = None,
+    limit: Annotated[int, Query(ge=1, le=service.LIST_LIMIT_MAX)] = 50,
+) -> TaskList:
+    """The caller's tasks, open ones first."""
+    tasks = await service.list_tasks(
+        engine=request.app.state.engine,
+        user_id=identity.user_id,
+        status=status,
+        query=q,
+        limit=limit,
+    )
+    return TaskList(data=tasks)
