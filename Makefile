@@ -30,5 +30,6 @@ migrate: install
 	$(UV) run taskchat migrate
 
 bench: install  ## Benchmarks (not tests): print ratios against a baseline measured in the same run
-	$(UV) run python bench/store_pagination.py
-	$(UV) run python bench/chatkit_overhead.py
+	-$(UV) run python bench/store_pagination.py
+	-$(UV) run python bench/chatkit_overhead.py
+	-$(UV) run python bench/mcp_overhead.py
