@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -50,3 +51,22 @@ async def warm_pool(engine: AsyncEngine, connections: int) -> None:
     finally:
         for conn in conns:
             await conn.close()
+
+
+@asynccontextmanager
+async def user_transaction_raw(engine: AsyncEngine, user_id: str) -> AsyncIterator[Any]:
+    """Like `user_transaction`, but yields the pooled asyncpg connection itself.
+
+    For hot paths: the same transaction costs about 0.6 ms straight through asyncpg and
+    2-3 ms through SQLAlchemy Core. The pool, its size and its lifecycle stay SQLAlchemy's.
+    Parameters are `$1`-style; jsonb takes JSON text and returns Python values (the codec
+    SQLAlchemy installs on its asyncpg connections).
+    """
+    # engine.connect(), not engine.raw_connection(): the latter's synchronous close()
+    # returns the connection to the pool by blocking the event loop.
+    async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        driver: Any = raw.driver_connection
+        async with driver.transaction():
+            await driver.execute(f"SELECT set_config('{USER_SETTING}', $1, true)", user_id)
+            yield driver

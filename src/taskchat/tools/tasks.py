@@ -199,12 +199,19 @@ def _lifespan(value: BoundUser | SharedEngine) -> Lifespan:
 
 def tasks_server_for_user(engine: AsyncEngine, user_id: str) -> MCPServer[Any]:
     """A tasks server that can only ever act for `user_id` (one per turn, in-process)."""
-    return MCPServer(
+    server: MCPServer[Any] = MCPServer(
         name=SERVER_NAME,
         instructions=INSTRUCTIONS,
         tools=list(TOOLS),
         lifespan=_lifespan(BoundUser(user_id=user_id, engine=engine)),
     )
+    # mcp 2.x wraps every message in an OpenTelemetry span by default (about 2 ms per
+    # message here, with no exporter installed). In-process calls are traced by the
+    # agent run already; the list is the documented opt-out.
+    server.middleware[:] = [
+        m for m in server.middleware if type(m).__name__ != "OpenTelemetryMiddleware"
+    ]
+    return server
 
 
 def shared_tasks_server(engine: AsyncEngine, **options: Any) -> MCPServer[Any]:
