@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +20,7 @@ from taskchat.chat.server import TaskchatServer
 from taskchat.chat.store import PostgresStore
 from taskchat.config import Settings, get_settings
 from taskchat.db.engine import create_engine, warm_pool
+from taskchat.logs import configure_logging
 
 logger = logging.getLogger("taskchat")
 
@@ -28,6 +30,7 @@ WARM_CONNECTIONS = 2
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; nothing connects until the lifespan starts."""
     settings = settings or get_settings()
+    configure_logging()
     engine = create_engine(
         settings.database_url,
         pool_size=settings.database_pool_size,
@@ -45,6 +48,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             logger.warning("database not reachable at start-up: %s", type(error).__name__)
         if client is None:
             logger.warning("no model configured: chat turns will answer with a setup message")
+        # The imported SDKs leave a large, long-lived heap; moving it out of the
+        # collector's sight keeps full collections (several ms each, mid-turn) cheap.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

@@ -204,6 +204,7 @@ def tasks_server_for_user(engine: AsyncEngine, user_id: str) -> MCPServer[Any]:
         instructions=INSTRUCTIONS,
         tools=list(TOOLS),
         lifespan=_lifespan(BoundUser(user_id=user_id, engine=engine)),
+        log_level="WARNING",
     )
     # mcp 2.x wraps every message in an OpenTelemetry span by default (about 2 ms per
     # message here, with no exporter installed). In-process calls are traced by the
