@@ -1,7 +1,8 @@
 """The two apps the overhead benchmark compares, as uvicorn factories.
 
-`baseline_app`: a bare ChatKitServer over an in-memory store, no auth, the same agent and
-model client: the least a ChatKit server can do. `taskchat_app`: ours, from settings.
+`baseline_app`: a bare ChatKitServer over an in-memory store, no auth, the same model
+client and the same tool definitions (plain function tools): the least a ChatKit server
+with this agent can do. `taskchat_app`: ours, from settings.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from typing import Any
 
-from agents import Agent, OpenAIChatCompletionsModel, RunConfig, Runner
+from agents import Agent, FunctionTool, OpenAIChatCompletionsModel, RunConfig, Runner
 from chatkit.agents import AgentContext, simple_to_agent_input, stream_agent_response
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
 from chatkit.store import NotFoundError, Store
@@ -30,6 +31,7 @@ from openai import AsyncOpenAI
 
 from taskchat.app import create_app
 from taskchat.chat.server import CHATKIT_REQUEST
+from taskchat.tools.tasks import TOOLS
 
 Ctx = dict[str, Any]
 
@@ -101,10 +103,34 @@ class MemoryStore(Store[Ctx]):
         self.items[thread_id] = [i for i in self.items[thread_id] if i.id != item_id]
 
 
+def same_tool_definitions() -> list[FunctionTool]:
+    """Taskchat's five task tools as plain function tools that do nothing.
+
+    The model request then carries the same tool schemas as Taskchat's (the OpenAI
+    client's request preparation grows with them), so the comparison measures what
+    Taskchat adds around the agent, its per-turn MCP plumbing included.
+    """
+
+    async def unused(context: Any, arguments: str) -> str:
+        return "unused"
+
+    return [
+        FunctionTool(
+            name=tool.name,
+            description=tool.description or "",
+            params_json_schema=tool.parameters,
+            on_invoke_tool=unused,
+            strict_json_schema=False,
+        )
+        for tool in TOOLS
+    ]
+
+
 class BareServer(ChatKitServer[Ctx]):
     def __init__(self, store: MemoryStore, client: AsyncOpenAI, model: str) -> None:
         super().__init__(store)
         self.model = OpenAIChatCompletionsModel(model=model, openai_client=client)
+        self.tools = same_tool_definitions()
 
     async def respond(
         self, thread: ThreadMetadata, input_user_message: UserMessageItem | None, context: Ctx
@@ -112,7 +138,9 @@ class BareServer(ChatKitServer[Ctx]):
         recent = await self.store.load_thread_items(thread.id, None, 30, "desc", context)
         history = await simple_to_agent_input(list(reversed(recent.data)))
         agent_context = AgentContext[Ctx](thread=thread, store=self.store, request_context=context)
-        agent = Agent[AgentContext[Ctx]](name="Bare", instructions="Be brief.", model=self.model)
+        agent = Agent[AgentContext[Ctx]](
+            name="Bare", instructions="Be brief.", model=self.model, tools=list(self.tools)
+        )
         result = Runner.run_streamed(
             agent, history, context=agent_context, run_config=RunConfig(tracing_disabled=True)
         )

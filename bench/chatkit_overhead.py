@@ -1,8 +1,9 @@
-"""What Taskchat adds to a ChatKit turn: auth, PostgreSQL, history, id bookkeeping.
+"""What Taskchat adds to a ChatKit turn: auth, PostgreSQL, history, per-turn MCP tools.
 
 Median time to first event and full-turn time of `POST /chatkit` (threads.create) with an
 instant scripted model, for Taskchat and for a bare ChatKitServer over an in-memory store
-(bench/_apps.py), both under one uvicorn worker, at 1 and 50 concurrent conversations.
+(bench/_apps.py) whose agent has the same tool definitions, both under one uvicorn worker,
+at 1 and 50 concurrent conversations.
 Then 200 concurrent conversations against Taskchat, which must all succeed.
 Target: Taskchat/bare at most 1.5.
 

@@ -8,6 +8,7 @@ turn with a notice, and every server is cleaned up however the turn ends.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,14 +16,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
+from agents import RunContextWrapper
 from agents.mcp import MCPServer, MCPServerStdio, MCPServerStreamableHttp
 from agents.mcp.server import _MCPServerWithClientSession
+from mcp import Tool as MCPTool
 from mcp.server.mcpserver import MCPServer as MCPServerApp
+from mcp.types import CallToolResult
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskchat.chat.context import RequestContext
 from taskchat.config import ExternalMCPServer, Settings
-from taskchat.tools.tasks import SERVER_NAME, tasks_server_for_user
+from taskchat.tools.tasks import SERVER_NAME, tasks_server_for_user, tool_definitions
 
 logger = logging.getLogger("taskchat.tools")
 
@@ -32,17 +36,40 @@ class InProcessMCPServer(_MCPServerWithClientSession):
 
     With mcp 2.x the SDK hands `create_streams()` to `mcp.Client`, which connects to a
     server instance in-process over memory streams (openai-agents 0.24, pinned).
+
+    The tool list is static, so it is served without a session, and the session opens
+    on the first tool call: most turns call no tool and then cost nothing here.
     """
 
-    def __init__(self, app: MCPServerApp[Any], *, call_timeout_seconds: float) -> None:
+    def __init__(
+        self, app: MCPServerApp[Any], *, tools: list[MCPTool], call_timeout_seconds: float
+    ) -> None:
         super().__init__(
             cache_tools_list=True,
             client_session_timeout_seconds=call_timeout_seconds,
         )
         self._app = app
+        self._static_tools = tools
+        self._opening = asyncio.Lock()
 
     def create_streams(self) -> Any:
         return self._app
+
+    async def connect(self) -> None:
+        """Nothing to do yet; see `call_tool`."""
+
+    async def list_tools(
+        self, run_context: RunContextWrapper[Any] | None = None, agent: Any = None
+    ) -> list[MCPTool]:
+        return [tool.model_copy(deep=True) for tool in self._static_tools]
+
+    async def call_tool(
+        self, tool_name: str, arguments: dict[str, Any] | None, meta: dict[str, Any] | None = None
+    ) -> CallToolResult:
+        async with self._opening:
+            if self.session is None:
+                await super().connect()  # type: ignore[no-untyped-call]  # untyped in the SDK
+        return await super().call_tool(tool_name, arguments, meta)
 
     @property
     def name(self) -> str:
@@ -110,6 +137,7 @@ async def tool_servers(
         (
             InProcessMCPServer(
                 tasks_server_for_user(engine, context.user_id),
+                tools=await tool_definitions(),
                 call_timeout_seconds=settings.mcp_call_timeout_seconds,
             ),
             settings.mcp_connect_timeout_seconds,

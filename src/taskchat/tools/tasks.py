@@ -12,6 +12,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from mcp import Tool as MCPTool
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -185,6 +186,17 @@ TOOLS: tuple[Tool, ...] = tuple(
 )
 
 TOOL_NAMES = frozenset(tool.name for tool in TOOLS)
+
+_definitions: list[MCPTool] = []
+
+
+async def tool_definitions() -> list[MCPTool]:
+    """The tools as MCP clients see them in `tools/list` (computed once)."""
+    if not _definitions:
+        server = MCPServer(name=SERVER_NAME, tools=list(TOOLS), log_level="WARNING")
+        _definitions.extend(await server.list_tools())
+    return _definitions
+
 
 Lifespan = Callable[[MCPServer[Any]], AbstractAsyncContextManager[Any]]
 
