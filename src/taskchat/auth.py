@@ -7,14 +7,20 @@ whose signature, algorithm, expiry, issuer and audience all check out.
 from __future__ import annotations
 
 import secrets
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import anyio.to_thread
 import jwt
 
 from taskchat.config import HMAC_ALGORITHMS, Settings
 from taskchat.errors import TaskchatError
+
+VERIFIED_CACHE_SIZE = 4096
+"""Verified tokens remembered (until they expire) per process."""
 
 
 class AuthError(TaskchatError):
@@ -51,13 +57,39 @@ class TokenVerifier:
             raise TaskchatError("JWT_ALGORITHMS must not contain 'none'")
         if settings.jwt_jwks_url and any(a in HMAC_ALGORITHMS for a in algorithms):
             raise TaskchatError("HMAC algorithms cannot be used with JWT_JWKS_URL")
+        self._verified: OrderedDict[str, tuple[Identity, float]] = OrderedDict()
         self._jwks: jwt.PyJWKClient | None = None
         if settings.jwt_jwks_url:
             self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True)
         self.algorithms = algorithms
 
+    async def verify_async(self, token: str) -> Identity:
+        """`verify` without blocking the event loop on a JWKS fetch."""
+        if self._jwks is None:
+            return self.verify(token)  # HMAC only: no I/O
+        # PyJWKClient fetches keys over blocking HTTP when its cache lacks the key id.
+        return await anyio.to_thread.run_sync(self.verify, token)
+
     def verify(self, token: str) -> Identity:
         """Return the identity in `token`, or raise AuthError saying why not."""
+        cached = self._verified.get(token)
+        if cached is not None:
+            identity, expires = cached
+            if time.time() < expires:
+                self._verified.move_to_end(token)
+                return identity
+            del self._verified[token]
+        identity = self._verify_uncached(token)
+        exp = identity.claims.get("exp")
+        if isinstance(exp, int | float):
+            # The same bytes verify the same way until they expire: skip the signature
+            # check on the next requests of this conversation.
+            self._verified[token] = (identity, float(exp))
+            if len(self._verified) > VERIFIED_CACHE_SIZE:
+                self._verified.popitem(last=False)
+        return identity
+
+    def _verify_uncached(self, token: str) -> Identity:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:

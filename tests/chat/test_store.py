@@ -26,7 +26,7 @@ from sqlalchemy import text
 from taskchat.chat.context import RequestContext
 from taskchat.chat.ids import new_id
 from taskchat.chat.store import PostgresStore
-from taskchat.db.engine import user_transaction
+from taskchat.db.engine import SCOPED_ROW, pooled_driver, user_transaction
 
 # Naive on purpose: the ChatKit SDK stamps items with naive datetimes.
 BASE = datetime(2026, 1, 1, 12, 0, 0)  # noqa: DTZ001
@@ -360,3 +360,27 @@ async def test_naive_timestamps_are_read_as_local_time(
         )
     assert stored == naive.astimezone()
     assert (await store.load_thread(thread.id, context)).created_at == naive
+
+
+async def test_one_statement_writes_are_checked_by_row_level_security(
+    store: PostgresStore, ctx: Callable[[], RequestContext]
+) -> None:
+    alice, bob = ctx(), ctx()
+    async with pooled_driver(store.engine) as conn:
+        await conn.execute(
+            "INSERT INTO chat_threads (user_id, id, created_at, data) "
+            f"SELECT $1::text, 'thr_scoped', now(), '{{}}'::jsonb FROM {SCOPED_ROW}",
+            alice.user_id,
+        )
+        with pytest.raises(Exception, match="row-level security"):
+            await conn.execute(
+                "INSERT INTO chat_threads (user_id, id, created_at, data) "
+                f"SELECT $2::text, 'thr_forged', now(), '{{}}'::jsonb FROM {SCOPED_ROW}",
+                alice.user_id,
+                bob.user_id,
+            )
+        # The setting ended with its statement: nothing is visible without one.
+        assert await conn.fetchval("SELECT count(*) FROM chat_threads") == 0
+    async with user_transaction(store.engine, alice.user_id) as conn2:
+        found = await conn2.scalar(text("SELECT id FROM chat_threads WHERE id = 'thr_scoped'"))
+    assert found == "thr_scoped"

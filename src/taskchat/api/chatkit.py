@@ -20,11 +20,12 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
-from taskchat.api.deps import CurrentIdentity, ServerDep, SettingsDep
+from taskchat.api.deps import CurrentIdentity
 from taskchat.api.problems import problem
 from taskchat.chat.context import RequestContext
-from taskchat.chat.server import CHATKIT_REQUEST
+from taskchat.chat.server import CHATKIT_REQUEST, TaskchatServer
 from taskchat.chat.store import UnsupportedError
+from taskchat.config import Settings
 
 logger = logging.getLogger("taskchat.api")
 
@@ -82,7 +83,7 @@ def message_length(message: UserMessageInput) -> int:
 
 
 async def precheck(
-    parsed: ChatKitReq, server: ServerDep, context: RequestContext, max_chars: int
+    parsed: ChatKitReq, server: TaskchatServer, context: RequestContext, max_chars: int
 ) -> Response | None:
     """Check what would otherwise fail after the stream's 200 headers are sent."""
     if isinstance(parsed, ThreadsCreateReq | ThreadsAddUserMessageReq):
@@ -109,10 +110,12 @@ async def precheck(
 
 
 @router.post("/chatkit", response_model=None)
-async def chatkit_endpoint(
-    request: Request, identity: CurrentIdentity, server: ServerDep, settings: SettingsDep
-) -> Response:
+async def chatkit_endpoint(request: Request, identity: CurrentIdentity) -> Response:
     """Serve one ChatKit protocol request for the verified caller."""
+    # Read from app state rather than as dependencies: each dependency costs time on
+    # every request, and this is the hottest route.
+    server: TaskchatServer = request.app.state.chatkit_server
+    settings: Settings = request.app.state.settings
     try:
         body = await read_body(request, settings.max_body_bytes)
     except BodyTooLargeError:

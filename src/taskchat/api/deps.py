@@ -10,23 +10,26 @@ from taskchat.auth import AuthError, Identity, TokenVerifier, bearer_token
 from taskchat.chat.server import TaskchatServer
 from taskchat.config import Settings
 
+# Dependencies are `async def` on purpose: FastAPI runs plain `def` dependencies in a
+# worker thread, a thread hop per dependency per request.
 
-def get_settings_dep(request: Request) -> Settings:
+
+async def get_settings_dep(request: Request) -> Settings:
     """The settings the app was created with."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_server(request: Request) -> TaskchatServer:
+async def get_server(request: Request) -> TaskchatServer:
     """The app's ChatKit server."""
     server: TaskchatServer = request.app.state.chatkit_server
     return server
 
 
-def current_identity(request: Request) -> Identity:
+async def current_identity(request: Request) -> Identity:
     """The verified caller; AuthError (-> 401) if the token is missing or bad."""
     verifier: TokenVerifier = request.app.state.verifier
-    return verifier.verify(bearer_token(request.headers.get("authorization")))
+    return await verifier.verify_async(bearer_token(request.headers.get("authorization")))
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskchat.chat.context import RequestContext
 from taskchat.chat.ids import new_id
-from taskchat.db.engine import create_engine, user_transaction_raw
+from taskchat.db.engine import SCOPED_ROW, create_engine, pooled_driver, user_transaction_raw
 from taskchat.errors import TaskchatError
 
 _ITEM = TypeAdapter[ThreadItem](ThreadItem)
@@ -104,11 +104,13 @@ class PostgresStore(Store[RequestContext]):
 
     async def save_thread(self, thread: ThreadMetadata, context: RequestContext) -> None:
         # Validate through ThreadMetadata so a full Thread's items are never stored here.
-        data = ThreadMetadata.model_validate(thread.model_dump()).model_dump_json()
-        async with user_transaction_raw(self.engine, context.user_id) as conn:
+        if type(thread) is not ThreadMetadata:
+            thread = ThreadMetadata.model_validate(thread.model_dump())
+        data = thread.model_dump_json()
+        async with pooled_driver(self.engine) as conn:
             await conn.execute(
                 "INSERT INTO chat_threads (user_id, id, created_at, data) "
-                "VALUES ($1, $2, $3, $4) "
+                f"SELECT $1::text, $2::text, $3::timestamptz, $4::jsonb FROM {SCOPED_ROW} "
                 "ON CONFLICT (user_id, id) DO UPDATE SET data = EXCLUDED.data",
                 context.user_id,
                 thread.id,
@@ -237,10 +239,11 @@ class PostgresStore(Store[RequestContext]):
     # Attachments ---------------------------------------------------------
 
     async def save_attachment(self, attachment: Attachment, context: RequestContext) -> None:
-        async with user_transaction_raw(self.engine, context.user_id) as conn:
+        async with pooled_driver(self.engine) as conn:
             await conn.execute(
                 "INSERT INTO chat_attachments (user_id, id, thread_id, data) "
-                "VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, id) "
+                f"SELECT $1::text, $2::text, $3::text, $4::jsonb FROM {SCOPED_ROW} "
+                "ON CONFLICT (user_id, id) "
                 "DO UPDATE SET data = EXCLUDED.data, thread_id = EXCLUDED.thread_id",
                 context.user_id,
                 attachment.id,
@@ -271,12 +274,13 @@ class PostgresStore(Store[RequestContext]):
 
     async def _upsert_item(self, thread_id: str, item: ThreadItem, context: RequestContext) -> None:
         try:
-            async with user_transaction_raw(self.engine, context.user_id) as conn:
+            async with pooled_driver(self.engine) as conn:
                 # The first write fixes an item's place in the thread; later writes change
                 # its content.
                 await conn.execute(
                     "INSERT INTO chat_items (user_id, thread_id, id, type, created_at, data) "
-                    "VALUES ($1, $2, $3, $4, $5, $6) "
+                    "SELECT $1::text, $2::text, $3::text, $4::text, $5::timestamptz, $6::jsonb "
+                    f"FROM {SCOPED_ROW} "
                     "ON CONFLICT (user_id, thread_id, id) "
                     "DO UPDATE SET data = EXCLUDED.data, type = EXCLUDED.type",
                     context.user_id,

@@ -70,3 +70,20 @@ async def user_transaction_raw(engine: AsyncEngine, user_id: str) -> AsyncIterat
         async with driver.transaction():
             await driver.execute(f"SELECT set_config('{USER_SETTING}', $1, true)", user_id)
             yield driver
+
+
+SCOPED_ROW = f"(SELECT set_config('{USER_SETTING}', $1, true)) AS scope"
+"""FROM clause for a one-statement write whose `$1` is the user id.
+
+`INSERT ... SELECT <values> FROM {SCOPED_ROW}` sets the row-level-security setting
+while producing the row it then inserts, so the policy's check sees it, in one round
+trip without BEGIN/COMMIT; the setting ends with the statement's own transaction.
+"""
+
+
+@asynccontextmanager
+async def pooled_driver(engine: AsyncEngine) -> AsyncIterator[Any]:
+    """The pooled asyncpg connection, outside any transaction (see SCOPED_ROW)."""
+    async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        yield raw.driver_connection
