@@ -30,7 +30,7 @@ from taskchat.db.local import free_port
 
 SECRET = "bench-secret-" + "x" * 40
 LEVELS = (1, 50)
-TURNS_PER_LEVEL = 200
+TURNS_PER_LEVEL = 400
 STRESS = 200
 TARGET = 1.5
 
@@ -96,6 +96,32 @@ async def load(url: str, headers: dict[str, str], concurrency: int, turns: int) 
     return out
 
 
+async def compare(
+    ours: tuple[str, dict[str, str]],
+    bare: tuple[str, dict[str, str]],
+    concurrency: int,
+    turns: int,
+) -> tuple[Samples, Samples]:
+    """Batches of `concurrency` turns, alternating between the two servers.
+
+    Alternating keeps slow drifts of the machine (other load, CPU clocks) from
+    landing on one side of the comparison.
+    """
+    mine, base = Samples(), Samples()
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with (
+        httpx.AsyncClient(timeout=120, limits=limits) as ours_http,
+        httpx.AsyncClient(timeout=120, limits=limits) as bare_http,
+    ):
+        sides = ((ours_http, ours, mine), (bare_http, bare, base))
+        for _ in range(max(1, turns // concurrency)):
+            for http, (url, headers), out in sides:
+                await asyncio.gather(
+                    *(one_turn(http, url, headers, out) for _ in range(concurrency))
+                )
+    return mine, base
+
+
 def main() -> None:
     model_cmd, model_url, model_probe = scripted_model()
     ours_port, bare_port = free_port(), free_port()
@@ -134,8 +160,7 @@ def main() -> None:
             for concurrency in LEVELS:
                 asyncio.run(load(*ours, concurrency, concurrency * 2))  # warm-up
                 asyncio.run(load(*bare, concurrency, concurrency * 2))
-                mine = asyncio.run(load(*ours, concurrency, TURNS_PER_LEVEL))
-                base = asyncio.run(load(*bare, concurrency, TURNS_PER_LEVEL))
+                mine, base = asyncio.run(compare(ours, bare, concurrency, TURNS_PER_LEVEL))
                 for label, ours_s, base_s in (
                     ("first event", mine.first, base.first),
                     ("full turn", mine.full, base.full),

@@ -34,6 +34,7 @@ from taskchat.chat.history import HistoryConverter
 from taskchat.chat.ids import new_id
 from taskchat.chat.progress import ToolProgress
 from taskchat.chat.store import PostgresAttachmentStore, PostgresStore
+from taskchat.chat.turn_store import TurnStore
 from taskchat.config import Settings
 from taskchat.tools.servers import tool_servers
 
@@ -111,7 +112,7 @@ class TaskchatServer(ChatKitServer[RequestContext]):
                 allow_retry=False,
             ) from None
         agent_context = AgentContext[RequestContext](
-            thread=thread, store=self.store, request_context=context
+            thread=thread, store=TurnStore(self.store, thread.id, recent), request_context=context
         )
         ids = AssistantIds(partial(new_id, "message"))
         partial_answers = PartialAnswers()

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import anyio
@@ -42,18 +43,25 @@ class InProcessMCPServer(_MCPServerWithClientSession):
     """
 
     def __init__(
-        self, app: MCPServerApp[Any], *, tools: list[MCPTool], call_timeout_seconds: float
+        self,
+        build: Callable[[], MCPServerApp[Any]],
+        *,
+        name: str,
+        tools: list[MCPTool],
+        call_timeout_seconds: float,
     ) -> None:
         super().__init__(
             cache_tools_list=True,
             client_session_timeout_seconds=call_timeout_seconds,
         )
-        self._app = app
+        # The server itself is built with the session, on the first tool call.
+        self._build = build
+        self._name = name
         self._static_tools = tools
         self._opening = asyncio.Lock()
 
     def create_streams(self) -> Any:
-        return self._app
+        return self._build()
 
     async def connect(self) -> None:
         """Nothing to do yet; see `call_tool`."""
@@ -73,7 +81,7 @@ class InProcessMCPServer(_MCPServerWithClientSession):
 
     @property
     def name(self) -> str:
-        return self._app.name or SERVER_NAME
+        return self._name
 
 
 def external_server(spec: ExternalMCPServer, settings: Settings) -> MCPServer:
@@ -136,7 +144,8 @@ async def tool_servers(
     candidates: list[tuple[MCPServer, float]] = [
         (
             InProcessMCPServer(
-                tasks_server_for_user(engine, context.user_id),
+                partial(tasks_server_for_user, engine, context.user_id),
+                name=SERVER_NAME,
                 tools=await tool_definitions(),
                 call_timeout_seconds=settings.mcp_call_timeout_seconds,
             ),
