@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -109,3 +110,43 @@ def test_dev_starts_a_local_database_serves_and_stops_it_on_ctrl_c(tmp_path: Pat
     assert "local PostgreSQL stopped" in output, output
     assert not LocalPostgres(root=data_dir).running()
     assert "password" not in output.lower()
+
+
+def test_mcp_command_serves_the_tasks_tools_alone(database_url: str) -> None:
+    from agents.mcp import MCPServerStreamableHttp
+
+    env = {**os.environ, "DATABASE_URL": database_url, "JWT_SECRET": TEST_SECRET}
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "taskchat.cli", "mcp", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    async def list_tasks(token: str) -> str:
+        client = MCPServerStreamableHttp(
+            params={
+                "url": f"http://127.0.0.1:{port}/mcp",
+                "headers": {"Authorization": f"Bearer {token}"},
+            },
+            client_session_timeout_seconds=10,
+        )
+        async with client:
+            listed = await client.call_tool("list_tasks", {"status": "all"})
+        assert not listed.is_error
+        return "".join(getattr(part, "text", "") for part in listed.content)
+
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        token = mint_token(make_settings(database_url), sub="mcp-only")
+        assert asyncio.run(list_tasks(token)) == "No tasks."
+    finally:
+        server.terminate()
+        server.wait(timeout=20)

@@ -21,6 +21,7 @@ from taskchat.chat.store import PostgresStore
 from taskchat.config import Settings, get_settings
 from taskchat.db.engine import create_engine, warm_pool
 from taskchat.logs import configure_logging
+from taskchat.tools.http import build_mcp_http
 
 logger = logging.getLogger("taskchat")
 
@@ -39,6 +40,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     store = PostgresStore(engine)
     client = build_client(settings)
 
+    verifier = TokenVerifier(settings)
+    mcp_server, mcp_app = build_mcp_http(settings, engine, verifier)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
@@ -53,7 +57,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.collect()
         gc.freeze()
         try:
-            yield
+            # A mounted MCP app's own lifespan does not run: run its session manager here.
+            async with mcp_server.session_manager.run():
+                yield
         finally:
             if client is not None:
                 await client.close()
@@ -63,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.store = store
-    app.state.verifier = TokenVerifier(settings)
+    app.state.verifier = verifier
     app.state.chatkit_server = TaskchatServer(store, settings, client)
 
     if settings.cors_origins:
@@ -81,4 +87,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(chatkit.router)
     app.include_router(tasks.router)
+    # Last, so the API routes above match first: /mcp and its OAuth resource metadata.
+    app.mount("/", mcp_app)
     return app

@@ -72,6 +72,20 @@ def dev(
 
 
 @cli.command()
+def mcp(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8001,
+) -> None:
+    """Serve only the tasks MCP server (streamable HTTP at /mcp, JWT-authenticated)."""
+    import uvicorn
+
+    load_settings()
+    uvicorn.run(
+        "taskchat.tools.http:create_mcp_app", factory=True, host=host, port=port, proxy_headers=True
+    )
+
+
+@cli.command()
 def migrate(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
 ) -> None:

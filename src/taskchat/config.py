@@ -135,6 +135,12 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(default=20_000, ge=1)
     """Longest accepted user message."""
 
+    public_url: str = "http://127.0.0.1:8000"
+    """The backend's URL as MCP clients reach it; the tasks MCP endpoint is {PUBLIC_URL}/mcp."""
+
+    mcp_allowed_hosts: list[str] = Field(default_factory=list)
+    """Extra Host header values accepted at /mcp (DNS-rebinding protection): "backend:8000"."""
+
     mcp_servers: list[ExternalMCPServer] = Field(default_factory=list)
     """External MCP servers as a JSON list (see README, "Tools")."""
 
@@ -143,6 +149,13 @@ class Settings(BaseSettings):
 
     mcp_call_timeout_seconds: float = Field(default=15.0, gt=0, le=600)
     """How long one MCP tool call may take."""
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
 
     @field_validator("database_url")
     @classmethod

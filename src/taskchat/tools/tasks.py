@@ -107,7 +107,9 @@ async def list_tasks(
         engine=engine, user_id=user_id, status=status, query=query, limit=limit
     )
     if not tasks:
-        return "No tasks match." if query else f"No {status if status != 'all' else ''} tasks."
+        if query:
+            return "No tasks match."
+        return "No tasks." if status == "all" else f"No {status} tasks."
     return "\n".join(task.summary() for task in tasks)
 
 
