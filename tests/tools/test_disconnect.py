@@ -1,0 +1,98 @@
+"""A client that disconnects mid-tool-call leaves no MCP session or connection open."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from mcp.server.mcpserver import MCPServer
+
+from taskchat.app import create_app
+from tests.conftest import make_settings
+from tests.support.fake_openai import FakeOpenAI, Reply, ToolCall
+from tests.support.live import LiveServer
+from tests.support.protocol import auth, create_thread
+
+Token = Callable[..., str]
+
+
+class SlowTools:
+    """An external MCP server whose one tool runs until it is cancelled."""
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.ended = threading.Event()
+        self.server: MCPServer[Any] = MCPServer(name="slowtools", log_level="WARNING")
+
+        @self.server.tool()
+        async def slow() -> str:
+            """Take a long time."""
+            self.started.set()
+            try:
+                await anyio.sleep(60)
+                return "finished"
+            finally:
+                self.ended.set()
+
+
+@pytest.fixture
+def slow_tools() -> Iterator[tuple[SlowTools, LiveServer]]:
+    tools = SlowTools()
+    app = tools.server.streamable_http_app(streamable_http_path="/mcp", stateless_http=True)
+    live = LiveServer(app)  # type: ignore[arg-type]
+    live.start()
+    yield tools, live
+    live.stop()
+
+
+async def test_disconnect_mid_tool_call_closes_the_tool_connection(
+    database_url: str,
+    fake_model: FakeOpenAI,
+    token_for: Token,
+    new_user: Callable[[], str],
+    slow_tools: tuple[SlowTools, LiveServer],
+) -> None:
+    tools, slow_server = slow_tools
+    settings = make_settings(
+        database_url,
+        model_provider="openai_compatible",
+        model_base_url=fake_model.base_url,
+        model_max_retries=0,
+        mcp_servers=[{"name": "slowtools", "url": f"{slow_server.url}/mcp"}],
+    )
+    app_server = LiveServer(create_app(settings))
+    app_server.start()
+    try:
+        fake_model.script(Reply(tool_calls=[ToolCall("slow", {})]), Reply(text=["never reached"]))
+        token = token_for(new_user())
+        async with (
+            httpx.AsyncClient(base_url=app_server.url, timeout=30) as http,
+            http.stream(
+                "POST", "/chatkit", json=create_thread("be slow"), headers=auth(token)
+            ) as response,
+        ):
+            async for line in response.aiter_lines():
+                if line.startswith("data: "):
+                    event = json.loads(line.removeprefix("data: "))
+                    if event["type"] == "progress_update":
+                        break
+            assert await asyncio.to_thread(tools.started.wait, 10), "the tool never started"
+        # Leaving the block closed the connection mid-tool-call.
+        assert await asyncio.to_thread(tools.ended.wait, 10), "the tool call was left running"
+        await asyncio.sleep(0.5)
+        # The run stopped with the stream: the model never got a second call.
+        assert len(fake_model.requests) == 1
+
+        fake_model.replies.clear()
+        fake_model.script(Reply(text=["fine"]))
+        async with httpx.AsyncClient(base_url=app_server.url, timeout=30) as http:
+            again = await http.post("/chatkit", json=create_thread("hi"), headers=auth(token))
+        assert again.status_code == 200 and "fine" in again.text
+    finally:
+        app_server.stop()
