@@ -96,3 +96,44 @@ async def test_disconnect_mid_tool_call_closes_the_tool_connection(
         assert again.status_code == 200 and "fine" in again.text
     finally:
         app_server.stop()
+
+
+async def test_a_tool_call_that_hangs_past_its_timeout_ends_with_a_notice(
+    database_url: str,
+    fake_model: FakeOpenAI,
+    token_for: Token,
+    new_user: Callable[[], str],
+    slow_tools: tuple[SlowTools, LiveServer],
+) -> None:
+    tools, slow_server = slow_tools
+    settings = make_settings(
+        database_url,
+        model_provider="openai_compatible",
+        model_base_url=fake_model.base_url,
+        model_max_retries=0,
+        mcp_call_timeout_seconds=1.0,
+        mcp_servers=[{"name": "slowtools", "url": f"{slow_server.url}/mcp"}],
+    )
+    app = create_app(settings)
+    fake_model.script(
+        Reply(tool_calls=[ToolCall("slow", {})]), Reply(text=["That tool is not answering."])
+    )
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
+    ):
+        response = await http.post(
+            "/chatkit", json=create_thread("be slow"), headers=auth(token_for(new_user()))
+        )
+    assert response.status_code == 200
+    events = [
+        json.loads(line[6:]) for line in response.text.splitlines() if line.startswith("data: ")
+    ]
+    notices = [e["message"] for e in events if e["type"] == "notice"]
+    assert notices == ["The slowtools tools did not answer; continuing without them."]
+    assert not [e for e in events if e["type"] == "error"]
+    done = [e["item"] for e in events if e["type"] == "thread.item.done"]
+    assert done[-1]["content"][0]["text"] == "That tool is not answering."
+    tool_messages = [m for m in fake_model.requests[1]["messages"] if m["role"] == "tool"]
+    assert "slowtools tool failed" in tool_messages[0]["content"]
+    assert await asyncio.to_thread(tools.ended.wait, 10), "the hung call was left running"

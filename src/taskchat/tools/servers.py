@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -20,6 +20,8 @@ import anyio
 from agents import RunContextWrapper
 from agents.mcp import MCPServer, MCPServerStdio, MCPServerStreamableHttp
 from agents.mcp.server import _MCPServerWithClientSession
+from chatkit.agents import AgentContext
+from chatkit.types import NoticeEvent
 from mcp import Tool as MCPTool
 from mcp.server.mcpserver import MCPServer as MCPServerApp
 from mcp.types import CallToolResult
@@ -84,6 +86,30 @@ class InProcessMCPServer(_MCPServerWithClientSession):
         return self._name
 
 
+def tool_failure_notice(server_name: str) -> Callable[..., Awaitable[str]]:
+    """What happens when a tool of an external server fails or times out.
+
+    The user sees a short notice in the chat, and the model gets a message it can relay
+    instead of an exception, so the turn still answers.
+    """
+
+    async def on_failure(ctx: RunContextWrapper[Any], error: Exception) -> str:
+        logger.warning("MCP tool call on %s failed: %s", server_name, type(error).__name__)
+        if isinstance(ctx.context, AgentContext):
+            await ctx.context.stream(
+                NoticeEvent(
+                    level="warning",
+                    message=f"The {server_name} tools did not answer; continuing without them.",
+                )
+            )
+        return (
+            f"The {server_name} tool failed ({type(error).__name__}). Tell the user it is "
+            "unavailable right now and continue without it."
+        )
+
+    return on_failure
+
+
 def external_server(spec: ExternalMCPServer, settings: Settings) -> MCPServer:
     """The Agents SDK client for one configured external server."""
     call_timeout = spec.call_timeout_seconds or settings.mcp_call_timeout_seconds
@@ -98,6 +124,7 @@ def external_server(spec: ExternalMCPServer, settings: Settings) -> MCPServer:
             name=spec.name,
             cache_tools_list=True,
             client_session_timeout_seconds=call_timeout,
+            failure_error_function=tool_failure_notice(spec.name),
         )
     assert spec.command is not None
     return MCPServerStdio(
@@ -105,6 +132,7 @@ def external_server(spec: ExternalMCPServer, settings: Settings) -> MCPServer:
         name=spec.name,
         cache_tools_list=True,
         client_session_timeout_seconds=call_timeout,
+        failure_error_function=tool_failure_notice(spec.name),
     )
 
 
