@@ -11,6 +11,7 @@ import httpx
 
 from taskchat.chat.context import RequestContext
 from taskchat.chat.store import PostgresStore
+from tests.support.apps import app_client, scripted_settings
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.support.protocol import (
     add_message,
@@ -178,14 +179,10 @@ async def test_client_disconnect_keeps_the_partial_answer(
 async def test_no_model_configured_answers_with_what_to_set(
     database_url: str, token_for: Token, new_user: Callable[[], str]
 ) -> None:
-    from taskchat.app import create_app
     from tests.conftest import make_settings
 
-    app = create_app(make_settings(database_url, openai_api_key=None, model_provider="openai"))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
-    ):
+    settings = make_settings(database_url, openai_api_key=None, model_provider="openai")
+    async with app_client(settings) as http:
         token = token_for(new_user())
         response, events = await post(http, token, create_thread("hello?"))
         assert response.status_code == 200
@@ -199,7 +196,6 @@ async def test_openai_responses_provider_two_turns(
     database_url: str, fake_model: FakeOpenAI, token_for: Token, new_user: Callable[[], str]
 ) -> None:
     """The default provider (OpenAI's Responses API) through the same scripted server."""
-    from taskchat.app import create_app
     from tests.conftest import make_settings
 
     settings = make_settings(
@@ -209,12 +205,8 @@ async def test_openai_responses_provider_two_turns(
         model_base_url=fake_model.base_url,
         model_max_retries=0,
     )
-    app = create_app(settings)
     fake_model.script(Reply(text=["Hello ", "from Responses"]), Reply(text=["Again"]))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
-    ):
+    async with app_client(settings) as http:
         token = token_for(new_user())
         _, first = await post(http, token, create_thread("first"))
         assert assistant_texts(first) == ["Hello from Responses"]
@@ -231,22 +223,11 @@ async def test_openai_responses_provider_two_turns(
 async def test_a_model_that_times_out_becomes_an_error_event(
     database_url: str, fake_model: FakeOpenAI, token_for: Token, new_user: Callable[[], str]
 ) -> None:
-    from taskchat.app import create_app
     from tests.conftest import make_settings
 
-    settings = make_settings(
-        database_url,
-        model_provider="openai_compatible",
-        model_base_url=fake_model.base_url,
-        model_timeout_seconds=0.5,
-        model_max_retries=0,
-    )
-    app = create_app(settings)
+    settings = scripted_settings(make_settings, database_url, fake_model, model_timeout_seconds=0.5)
     fake_model.script(Reply(text=["never"], hold_after=0))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
-    ):
+    async with app_client(settings) as http:
         token = token_for(new_user())
         response, events = await post(http, token, create_thread("slow?"))
         fake_model.release.set()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import httpx
 
-from taskchat.app import create_app
 from taskchat.db.local import free_port
 from taskchat.db.migrate import head_revision
 from tests.conftest import make_settings
+from tests.support.apps import app_client
 
 
 async def test_healthz_and_readyz_on_a_migrated_database(client: httpx.AsyncClient) -> None:
@@ -19,11 +19,7 @@ async def test_healthz_and_readyz_on_a_migrated_database(client: httpx.AsyncClie
 
 async def test_readyz_is_503_when_the_database_is_unreachable() -> None:
     url = f"postgresql+asyncpg://nobody:nothing@127.0.0.1:{free_port()}/none"
-    app = create_app(make_settings(url))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
-    ):
+    async with app_client(make_settings(url)) as http:
         assert (await http.get("/healthz")).status_code == 200
         ready = await http.get("/readyz")
         assert ready.status_code == 503
@@ -34,10 +30,6 @@ async def test_the_app_starts_when_the_database_refuses_it(database_url: str) ->
     from sqlalchemy.engine import make_url
 
     url = make_url(database_url).set(database="no_such_database").render_as_string(False)
-    app = create_app(make_settings(url))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
-    ):
+    async with app_client(make_settings(url)) as http:
         ready = await http.get("/readyz")
         assert ready.status_code == 503

@@ -15,6 +15,7 @@ from mcp.server.mcpserver import MCPServer
 
 from taskchat.app import create_app
 from tests.conftest import make_settings
+from tests.support.apps import app_client, scripted_settings
 from tests.support.fake_openai import FakeOpenAI, Reply, ToolCall
 from tests.support.live import LiveServer
 from tests.support.protocol import auth, create_thread
@@ -59,11 +60,10 @@ async def test_disconnect_mid_tool_call_closes_the_tool_connection(
     slow_tools: tuple[SlowTools, LiveServer],
 ) -> None:
     tools, slow_server = slow_tools
-    settings = make_settings(
+    settings = scripted_settings(
+        make_settings,
         database_url,
-        model_provider="openai_compatible",
-        model_base_url=fake_model.base_url,
-        model_max_retries=0,
+        fake_model,
         mcp_servers=[{"name": "slowtools", "url": f"{slow_server.url}/mcp"}],
     )
     app_server = LiveServer(create_app(settings))
@@ -106,22 +106,17 @@ async def test_a_tool_call_that_hangs_past_its_timeout_ends_with_a_notice(
     slow_tools: tuple[SlowTools, LiveServer],
 ) -> None:
     tools, slow_server = slow_tools
-    settings = make_settings(
+    settings = scripted_settings(
+        make_settings,
         database_url,
-        model_provider="openai_compatible",
-        model_base_url=fake_model.base_url,
-        model_max_retries=0,
+        fake_model,
         mcp_call_timeout_seconds=1.0,
         mcp_servers=[{"name": "slowtools", "url": f"{slow_server.url}/mcp"}],
     )
-    app = create_app(settings)
     fake_model.script(
         Reply(tool_calls=[ToolCall("slow", {})]), Reply(text=["That tool is not answering."])
     )
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
-    ):
+    async with app_client(settings) as http:
         response = await http.post(
             "/chatkit", json=create_thread("be slow"), headers=auth(token_for(new_user()))
         )

@@ -6,12 +6,11 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 
-import httpx
 import pytest
 
-from taskchat.app import create_app
 from taskchat.db.local import free_port
 from tests.conftest import make_settings
+from tests.support.apps import app_client, scripted_settings
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.support.protocol import add_message, assistant_texts, create_thread, post, thread_id_of
 
@@ -38,20 +37,15 @@ async def test_an_unavailable_external_server_is_left_out_with_a_notice(
     kind: str,
 ) -> None:
     port = free_port() if kind == "down" else silent_port
-    settings = make_settings(
+    settings = scripted_settings(
+        make_settings,
         database_url,
-        model_provider="openai_compatible",
-        model_base_url=fake_model.base_url,
-        model_max_retries=0,
+        fake_model,
         mcp_connect_timeout_seconds=1.0,
         mcp_servers=[{"name": "calendar", "url": f"http://127.0.0.1:{port}/mcp"}],
     )
-    app = create_app(settings)
     fake_model.script(Reply(text=["Answered anyway."]), Reply(text=["Still fine."]))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
-    ):
+    async with app_client(settings) as http:
         token = token_for(new_user())
         started = time.monotonic()
         response, events = await post(http, token, create_thread("hello"))
