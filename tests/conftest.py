@@ -81,6 +81,8 @@ def settings(database_url: str, fake_openai: FakeOpenAI) -> Settings:
         model_timeout_seconds=10,
         max_body_bytes=64_000,
         max_message_chars=2_000,
+        # Every test signs in from 127.0.0.1: the per-address limit is tested on its own.
+        auth_rate_limit_address="10000/minute",
     )
 
 

@@ -12,8 +12,9 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
+from taskchat.accounts.limits import AttemptLimiter
 from taskchat.agent.models import build_client
-from taskchat.api import chatkit, health, tasks
+from taskchat.api import accounts, chatkit, health, tasks
 from taskchat.api.problems import problem
 from taskchat.auth import AuthError, TokenVerifier
 from taskchat.chat.server import TaskchatServer
@@ -70,6 +71,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.store = store
     app.state.verifier = verifier
+    app.state.attempt_limiter = AttemptLimiter(
+        settings.auth_rate_limit_account, settings.auth_rate_limit_address
+    )
     app.state.chatkit_server = TaskchatServer(store, settings, client)
 
     if settings.cors_origins:
@@ -87,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(chatkit.router)
     app.include_router(tasks.router)
+    app.include_router(accounts.router)
     # Last, so the API routes above match first: /mcp and its OAuth resource metadata.
     app.mount("/", mcp_app)
     return app

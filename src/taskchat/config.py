@@ -135,6 +135,12 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(default=20_000, ge=1)
     """Longest accepted user message."""
 
+    auth_rate_limit_account: str = "5/minute"
+    """Sign-in and registration attempts allowed per email (limits syntax: "5/minute")."""
+
+    auth_rate_limit_address: str = "20/minute"
+    """Sign-in and registration attempts allowed per client address."""
+
     public_url: str = "http://127.0.0.1:8000"
     """The backend's URL as MCP clients reach it; the tasks MCP endpoint is {PUBLIC_URL}/mcp."""
 
@@ -149,6 +155,17 @@ class Settings(BaseSettings):
 
     mcp_call_timeout_seconds: float = Field(default=15.0, gt=0, le=600)
     """How long one MCP tool call may take."""
+
+    @field_validator("auth_rate_limit_account", "auth_rate_limit_address")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError('must look like "5/minute" or "100/hour"') from None
+        return value
 
     @field_validator("public_url")
     @classmethod

@@ -100,3 +100,20 @@ class TaskRow(SQLModel, table=True):
     completed_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+
+
+class UserRow(SQLModel, table=True):
+    """An account created through /api/auth/register.
+
+    Not row-level secured: login has to find an account before anyone is signed in.
+    Only the accounts module reads it.
+    """
+
+    __tablename__ = "users"
+    __table_args__ = (Index("ux_users_email", "email", unique=True),)
+
+    id: str = Field(sa_column=Column(Text, primary_key=True))
+    email: str = Field(sa_column=Column(Text, nullable=False))
+    display_name: str = Field(sa_column=Column(Text, nullable=False))
+    password_hash: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

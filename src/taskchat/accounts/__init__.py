@@ -1,0 +1,1 @@
+"""Email + password accounts that sign in with the backend's own JWTs."""

@@ -1,0 +1,121 @@
+"""Register and log in: argon2 hashes, a JWT the backend accepts, limits on attempts."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from taskchat.auth import TokenVerifier
+from taskchat.chat.store import PostgresStore
+from taskchat.config import Settings
+from tests.conftest import make_settings
+from tests.support.apps import app_client
+from tests.support.protocol import auth
+
+
+def new_email() -> str:
+    return f"Person.{secrets.token_hex(4)}@Example.com"
+
+
+def registration(
+    email: str, password: str = "correct horse battery", name: str = "Ayesha"
+) -> dict[str, Any]:
+    return {"email": email, "password": password, "name": name}
+
+
+async def test_register_then_use_the_token_then_log_in(
+    client: httpx.AsyncClient, settings: Settings, store: PostgresStore
+) -> None:
+    email = new_email()
+    created = await client.post("/api/auth/register", json=registration(email))
+    assert created.status_code == 201, created.text
+    session = created.json()
+    assert session["user"]["email"] == email.lower() and session["user"]["name"] == "Ayesha"
+    identity = TokenVerifier(settings).verify(session["token"])
+    assert identity.user_id == session["user"]["id"] and identity.display_name == "Ayesha"
+    listed = await client.post(
+        "/chatkit", json={"type": "threads.list", "params": {}}, headers=auth(session["token"])
+    )
+    assert listed.status_code == 200
+
+    logged_in = await client.post(
+        "/api/auth/login", json={"email": email.upper(), "password": "correct horse battery"}
+    )
+    assert logged_in.status_code == 200
+    assert logged_in.json()["user"]["id"] == session["user"]["id"]
+    async with store.engine.connect() as conn:
+        stored = await conn.scalar(
+            text("SELECT password_hash FROM users WHERE email = :e"), {"e": email.lower()}
+        )
+    assert stored.startswith("$argon2id$") and "correct horse" not in stored
+    assert "password" not in created.text and "argon2" not in created.text
+
+
+async def test_duplicate_email_is_409_whatever_its_case(client: httpx.AsyncClient) -> None:
+    email = new_email()
+    assert (await client.post("/api/auth/register", json=registration(email))).status_code == 201
+    again = await client.post("/api/auth/register", json=registration(email.swapcase()))
+    assert again.status_code == 409 and again.json()["error"] == "email_taken"
+
+
+async def test_wrong_password_and_unknown_email_get_the_same_401(
+    client: httpx.AsyncClient,
+) -> None:
+    email = new_email()
+    await client.post("/api/auth/register", json=registration(email))
+    wrong = await client.post("/api/auth/login", json={"email": email, "password": "nope-nope"})
+    unknown = await client.post(
+        "/api/auth/login", json={"email": new_email(), "password": "nope-nope"}
+    )
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json()
+    assert wrong.json()["detail"] == "The email or password is incorrect."
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"email": "not-an-email", "password": "long enough pw", "name": "A"},
+        {"email": "a@b.co", "password": "short", "name": "A"},
+        {"email": "a@b.co", "password": "long enough pw", "name": "   "},
+        {"email": "a@b.co", "password": "long enough pw", "name": "A", "user_id": "admin"},
+    ],
+)
+async def test_invalid_registrations_are_422_with_the_field(
+    client: httpx.AsyncClient, body: dict[str, Any]
+) -> None:
+    response = await client.post("/api/auth/register", json=body)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][-1] in {"email", "password", "name", "user_id"}
+
+
+async def test_attempts_are_limited_per_account_and_per_address(database_url: str) -> None:
+    settings = make_settings(
+        database_url, auth_rate_limit_account="3/minute", auth_rate_limit_address="5/minute"
+    )
+    async with app_client(settings) as http:
+        email = new_email()
+        codes = [
+            (await http.post("/api/auth/login", json={"email": email, "password": "x"})).status_code
+            for _ in range(4)
+        ]
+        assert codes == [401, 401, 401, 429]
+        limited = await http.post("/api/auth/login", json={"email": email, "password": "x"})
+        assert int(limited.headers["retry-after"]) >= 1
+        assert "try again" in limited.json()["detail"]
+        # Another account from the same address: the address limit (5) is reached next.
+        other = new_email()
+        assert (
+            await http.post("/api/auth/login", json={"email": other, "password": "x"})
+        ).status_code == 429
+
+
+async def test_accounts_are_off_when_an_identity_provider_issues_tokens(database_url: str) -> None:
+    settings = make_settings(database_url, jwt_secret=None, jwt_jwks_url="http://127.0.0.1:9/jwks")
+    async with app_client(settings) as http:
+        response = await http.post("/api/auth/register", json=registration(new_email()))
+    assert response.status_code == 501
