@@ -29,6 +29,21 @@ logger = logging.getLogger("taskchat")
 WARM_CONNECTIONS = 2
 
 
+_frozen: list[bool] = []
+
+
+def freeze_startup_heap() -> None:
+    """Once per process: move the start-up heap out of the garbage collector's sight.
+
+    The imported SDKs leave a large, long-lived heap; full collections over it cost
+    several milliseconds each, in the middle of chat turns.
+    """
+    if not _frozen:
+        _frozen.append(True)
+        gc.collect()
+        gc.freeze()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; nothing connects until the lifespan starts."""
     settings = settings or get_settings()
@@ -53,10 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             logger.warning("database not reachable at start-up: %s", type(error).__name__)
         if client is None:
             logger.warning("no model configured: chat turns will answer with a setup message")
-        # The imported SDKs leave a large, long-lived heap; moving it out of the
-        # collector's sight keeps full collections (several ms each, mid-turn) cheap.
-        gc.collect()
-        gc.freeze()
+        freeze_startup_heap()
         try:
             # A mounted MCP app's own lifespan does not run: run its session manager here.
             async with mcp_server.session_manager.run():

@@ -20,7 +20,10 @@ from taskchat.config import HMAC_ALGORITHMS, Settings
 from taskchat.errors import TaskchatError
 
 VERIFIED_CACHE_SIZE = 4096
-"""Verified tokens remembered (until they expire) per process."""
+"""Verified tokens remembered per process."""
+
+VERIFIED_CACHE_SECONDS = 300.0
+"""The longest a verified token is remembered (less if it expires sooner)."""
 
 
 class AuthError(TaskchatError):
@@ -64,30 +67,35 @@ class TokenVerifier:
         self.algorithms = algorithms
 
     async def verify_async(self, token: str) -> Identity:
-        """`verify` without blocking the event loop on a JWKS fetch."""
-        if self._jwks is None:
-            return self.verify(token)  # HMAC only: no I/O
-        # PyJWKClient fetches keys over blocking HTTP when its cache lacks the key id.
-        return await anyio.to_thread.run_sync(self.verify, token)
+        """`verify`, remembering verified tokens, without blocking the event loop.
 
-    def verify(self, token: str) -> Identity:
-        """Return the identity in `token`, or raise AuthError saying why not."""
+        The cache is only touched here, on the event loop's thread.
+        """
         cached = self._verified.get(token)
+        now = time.time()
         if cached is not None:
-            identity, expires = cached
-            if time.time() < expires:
+            identity, until = cached
+            if now < until:
                 self._verified.move_to_end(token)
                 return identity
             del self._verified[token]
-        identity = self._verify_uncached(token)
+        if self._jwks is None:
+            identity = self.verify(token)  # HMAC only: no I/O
+        else:
+            # PyJWKClient fetches keys over blocking HTTP when its cache lacks the key id.
+            identity = await anyio.to_thread.run_sync(self.verify, token)
         exp = identity.claims.get("exp")
         if isinstance(exp, int | float):
-            # The same bytes verify the same way until they expire: skip the signature
-            # check on the next requests of this conversation.
-            self._verified[token] = (identity, float(exp))
+            # The same bytes verify the same way until they expire; re-checked at least
+            # every few minutes anyway, so a rotated-out JWKS key stops working soon.
+            self._verified[token] = (identity, min(float(exp), now + VERIFIED_CACHE_SECONDS))
             if len(self._verified) > VERIFIED_CACHE_SIZE:
                 self._verified.popitem(last=False)
         return identity
+
+    def verify(self, token: str) -> Identity:
+        """Return the identity in `token`, or raise AuthError saying why not."""
+        return self._verify_uncached(token)
 
     def _verify_uncached(self, token: str) -> Identity:
         try:

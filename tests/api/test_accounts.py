@@ -119,3 +119,15 @@ async def test_accounts_are_off_when_an_identity_provider_issues_tokens(database
     async with app_client(settings) as http:
         response = await http.post("/api/auth/register", json=registration(new_email()))
     assert response.status_code == 501
+
+
+async def test_successful_sign_ins_do_not_use_up_the_accounts_limit(
+    client: httpx.AsyncClient,
+) -> None:
+    email = new_email()
+    await client.post("/api/auth/register", json=registration(email))
+    for _ in range(7):  # the account limit here is 5 failures a minute
+        ok = await client.post(
+            "/api/auth/login", json={"email": email, "password": "correct horse battery"}
+        )
+        assert ok.status_code == 200

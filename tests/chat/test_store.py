@@ -384,3 +384,13 @@ async def test_one_statement_writes_are_checked_by_row_level_security(
     async with user_transaction(store.engine, alice.user_id) as conn2:
         found = await conn2.scalar(text("SELECT id FROM chat_threads WHERE id = 'thr_scoped'"))
     assert found == "thr_scoped"
+
+
+async def test_an_empty_cursor_means_from_the_start(
+    store: PostgresStore, ctx: Callable[[], RequestContext]
+) -> None:
+    context = ctx()
+    thread, items = await thread_with_items(store, context, 2)
+    page = await store.load_thread_items(thread.id, "", 10, "asc", context)
+    assert [i.id for i in page.data] == [i.id for i in items]
+    assert [t.id for t in (await store.load_threads(10, "", "asc", context)).data] == [thread.id]

@@ -56,7 +56,7 @@ async def test_an_unavailable_external_server_is_left_out_with_a_notice(
         assert notices[0]["level"] == "warning"
         assert assistant_texts(events) == ["Answered anyway."]
         assert not [e for e in events if e["type"] == "error"]
-        assert elapsed < 10
+        assert elapsed < 20
         # The built-in tools were still offered to the model.
         names = {t["function"]["name"] for t in fake_model.requests[0]["tools"]}
         assert "add_task" in names

@@ -69,7 +69,7 @@ def _refusal(request: Request, email: str) -> Response | None:
         )
     limiter: AttemptLimiter = request.app.state.attempt_limiter
     address = request.client.host if request.client else "unknown"
-    wait = limiter.hit(account=service.normalize_email(email), address=address)
+    wait = limiter.admit(account=service.normalize_email(email), address=address)
     if wait is not None:
         return problem(
             429,
@@ -108,5 +108,7 @@ async def login(request: Request, body: LoginBody) -> SessionOut | Response:
         engine=request.app.state.engine, email=body.email, password=body.password
     )
     if account is None:
+        limiter: AttemptLimiter = request.app.state.attempt_limiter
+        limiter.failed(account=service.normalize_email(body.email))
         return problem(401, "invalid_credentials", "The email or password is incorrect.")
     return _session(request.app.state.settings, account)

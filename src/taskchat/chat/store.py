@@ -138,7 +138,7 @@ class PostgresStore(Store[RequestContext]):
                 if cursor is None:
                     raise NotFoundError(f"Thread {after} not found (the list cursor is gone)")
                 args += [cursor["created_at"], cursor["seq"]]
-            sql = _page_sql("chat_threads", _THREAD_SCOPE, direction, after is not None)
+            sql = _page_sql("chat_threads", _THREAD_SCOPE, direction, bool(after))
             rows = await conn.fetch(sql, *args, limit + 1)
         has_more = len(rows) > limit
         data = [ThreadMetadata.model_validate(row["data"]) for row in rows[:limit]]
@@ -187,7 +187,7 @@ class PostgresStore(Store[RequestContext]):
                     # on from nowhere would silently end the list early.
                     raise NotFoundError(f"Item {after} not found in thread {thread_id}")
                 args += [cursor["created_at"], cursor["seq"]]
-            sql = _page_sql("chat_items", _ITEM_SCOPE, direction, after is not None)
+            sql = _page_sql("chat_items", _ITEM_SCOPE, direction, bool(after))
             rows = await conn.fetch(sql, *args, limit + 1)
         has_more = len(rows) > limit
         data = [_ITEM.validate_python(row["data"]) for row in rows[:limit]]

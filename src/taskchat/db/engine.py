@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
+import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -17,7 +19,8 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> A
     """An asyncpg engine with a fixed-size pool.
 
     No pre-ping: it would cost a round trip per transaction. A connection that broke
-    while pooled (a database restart) fails one statement and is then discarded.
+    while pooled (a database restart) fails one statement and is then discarded
+    (see `_discard` for the store's raw asyncpg path).
     """
     return create_async_engine(
         url,
@@ -67,9 +70,14 @@ async def user_transaction_raw(engine: AsyncEngine, user_id: str) -> AsyncIterat
     async with engine.connect() as conn:
         raw = await conn.get_raw_connection()
         driver: Any = raw.driver_connection
-        async with driver.transaction():
-            await driver.execute(f"SELECT set_config('{USER_SETTING}', $1, true)", user_id)
-            yield driver
+        try:
+            async with driver.transaction():
+                await driver.execute(f"SELECT set_config('{USER_SETTING}', $1, true)", user_id)
+                yield driver
+        except BaseException as error:
+            if _unusable(driver, error):
+                await _discard(conn)
+            raise
 
 
 SCOPED_ROW = f"(SELECT set_config('{USER_SETTING}', $1, true)) AS scope"
@@ -86,4 +94,30 @@ async def pooled_driver(engine: AsyncEngine) -> AsyncIterator[Any]:
     """The pooled asyncpg connection, outside any transaction (see SCOPED_ROW)."""
     async with engine.connect() as conn:
         raw = await conn.get_raw_connection()
-        yield raw.driver_connection
+        driver = raw.driver_connection
+        try:
+            yield driver
+        except BaseException as error:
+            if _unusable(driver, error):
+                await _discard(conn)
+            raise
+
+
+def _unusable(driver: Any, error: BaseException) -> bool:
+    """Whether a connection that saw `error` may be in a state the next user must not get."""
+    if not isinstance(error, Exception):  # cancelled mid-statement, or shutting down
+        return True
+    if isinstance(error, OSError | asyncpg.InterfaceError):
+        return True
+    return bool(driver.is_closed() or driver.is_in_transaction())
+
+
+async def _discard(conn: AsyncConnection) -> None:
+    """Drop a connection whose state is unknown instead of returning it to the pool.
+
+    SQLAlchemy's reset-on-return cannot see a transaction asyncpg started itself: after
+    an error or a cancellation mid-statement the connection could still be busy, in a
+    transaction, or dead (a database restart).
+    """
+    with anyio.CancelScope(shield=True):
+        await conn.invalidate()

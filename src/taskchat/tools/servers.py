@@ -51,6 +51,7 @@ class InProcessMCPServer(_MCPServerWithClientSession):
         name: str,
         tools: list[MCPTool],
         call_timeout_seconds: float,
+        connect_timeout_seconds: float,
     ) -> None:
         super().__init__(
             cache_tools_list=True,
@@ -60,7 +61,9 @@ class InProcessMCPServer(_MCPServerWithClientSession):
         self._build = build
         self._name = name
         self._static_tools = tools
+        self._connect_timeout = connect_timeout_seconds
         self._opening = asyncio.Lock()
+        self._closed = False
 
     def create_streams(self) -> Any:
         return self._build()
@@ -77,9 +80,18 @@ class InProcessMCPServer(_MCPServerWithClientSession):
         self, tool_name: str, arguments: dict[str, Any] | None, meta: dict[str, Any] | None = None
     ) -> CallToolResult:
         async with self._opening:
+            if self._closed:
+                # The turn is over (a call the run did not cancel in time): no new session.
+                raise RuntimeError(f"the {self._name} tools are closed for this turn")
             if self.session is None:
-                await super().connect()  # type: ignore[no-untyped-call]  # untyped in the SDK
+                with anyio.fail_after(self._connect_timeout):
+                    await super().connect()  # type: ignore[no-untyped-call]  # untyped in SDK
         return await super().call_tool(tool_name, arguments, meta)
+
+    async def cleanup(self) -> None:
+        async with self._opening:
+            self._closed = True
+        await super().cleanup()  # type: ignore[no-untyped-call]  # untyped in the SDK
 
     @property
     def name(self) -> str:
@@ -176,6 +188,7 @@ async def tool_servers(
                 name=SERVER_NAME,
                 tools=await tool_definitions(),
                 call_timeout_seconds=settings.mcp_call_timeout_seconds,
+                connect_timeout_seconds=settings.mcp_connect_timeout_seconds,
             ),
             settings.mcp_connect_timeout_seconds,
         )
