@@ -51,6 +51,8 @@ def test_serve_runs_the_backend_and_migrate_is_idempotent(database_url: str) -> 
         "DATABASE_URL": database_url,
         "JWT_SECRET": TEST_SECRET,
         "ENVIRONMENT": "test",
+        "AUTH_RATE_LIMIT_ADDRESS": "2/minute",
+        "FORWARDED_ALLOW_IPS": "127.0.0.1",
     }
     migrated = subprocess.run(
         [sys.executable, "-m", "taskchat.cli", "migrate"],
@@ -78,6 +80,18 @@ def test_serve_runs_the_backend_and_migrate_is_idempotent(database_url: str) -> 
             headers={"Authorization": f"Bearer {token}"},
         )
         assert listed.status_code == 200 and listed.json()["data"] == []
+
+        # Behind a trusted proxy, sign-in limits count the forwarded client address.
+        def login_from(address: str) -> int:
+            return httpx.post(
+                f"http://127.0.0.1:{port}/api/auth/login",
+                json={"email": "nobody@example.com", "password": "wrong-password"},
+                headers={"X-Forwarded-For": address},
+                timeout=10,
+            ).status_code
+
+        assert [login_from("192.0.2.10") for _ in range(3)] == [401, 401, 429]
+        assert login_from("192.0.2.11") == 401
     finally:
         server.terminate()
         server.wait(timeout=20)

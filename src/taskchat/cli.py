@@ -24,14 +24,17 @@ def serve(
     """Run the backend with uvicorn."""
     import uvicorn
 
-    load_settings()  # fail here, with a clear line, rather than inside a worker
+    settings = load_settings()  # fail here, with a clear line, rather than inside a worker
     uvicorn.run(
         "taskchat.asgi:app",
         host=host,
         port=port,
         workers=workers,
         reload=reload,
+        # The client address (sign-in limits) comes from X-Forwarded-For only when the
+        # request comes through a trusted proxy (the Next.js server, a load balancer).
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
 
@@ -64,7 +67,14 @@ def dev(
     try:
         asyncio.run(upgrade(url))
         typer.echo(f"database migrated; serving on http://{host}:{port}")
-        uvicorn.run("taskchat.asgi:app", host=host, port=port, reload=reload)
+        uvicorn.run(
+            "taskchat.asgi:app",
+            host=host,
+            port=port,
+            reload=reload,
+            proxy_headers=True,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
+        )
     finally:
         if local is not None:
             local.stop()
@@ -79,9 +89,14 @@ def mcp(
     """Serve only the tasks MCP server (streamable HTTP at /mcp, JWT-authenticated)."""
     import uvicorn
 
-    load_settings()
+    settings = load_settings()
     uvicorn.run(
-        "taskchat.tools.http:create_mcp_app", factory=True, host=host, port=port, proxy_headers=True
+        "taskchat.tools.http:create_mcp_app",
+        factory=True,
+        host=host,
+        port=port,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
 

@@ -141,6 +141,9 @@ class Settings(BaseSettings):
     auth_rate_limit_address: str = "20/minute"
     """Sign-in and registration attempts allowed per client address."""
 
+    forwarded_allow_ips: str = "127.0.0.1"
+    """Proxies whose X-Forwarded-For is trusted for the client address (comma-separated, or *)."""
+
     public_url: str = "http://127.0.0.1:8000"
     """The backend's URL as MCP clients reach it; the tasks MCP endpoint is {PUBLIC_URL}/mcp."""
 
