@@ -13,7 +13,7 @@ dev: install  ## Run the backend with reload on a local PostgreSQL (or DATABASE_
 test: install  ## Run every test (starts its own PostgreSQL)
 	$(UV) run pytest
 
-lint:
+lint: install
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
 
@@ -21,10 +21,10 @@ format:
 	$(UV) run ruff format .
 	$(UV) run ruff check --fix .
 
-typecheck:
+typecheck: install
 	$(UV) run mypy
 
-check: install lint typecheck test  ## What to run before each commit
+check: test lint typecheck  ## What to run before each commit (and what CI runs)
 
 migrate: install
 	$(UV) run taskchat migrate

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -15,8 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from taskchat.db.local import free_port, start_throwaway
-from taskchat.db.migrate import upgrade
+from taskchat.db.local import free_port, migrated_database
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,18 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 @contextmanager
 def database() -> Iterator[str]:
     """BENCH_DATABASE_URL, or a throwaway local PostgreSQL, migrated."""
-    given = os.environ.get("BENCH_DATABASE_URL")
-    if given:
-        asyncio.run(upgrade(given))
-        yield given
-        return
-    server, root = start_throwaway()
-    try:
-        asyncio.run(upgrade(server.url))
-        yield server.url
-    finally:
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
+    with migrated_database(os.environ.get("BENCH_DATABASE_URL")) as url:
+        yield url
 
 
 @contextmanager

@@ -18,6 +18,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -151,7 +152,8 @@ def main() -> None:
                 f"http://127.0.0.1:{bare_port}/healthz",
             ),
         ):
-            settings = Settings(_env_file=None, **{k.lower(): v for k, v in env.items()})  # type: ignore[arg-type]
+            values: dict[str, Any] = {k.lower(): v for k, v in env.items()}
+            settings = Settings(_env_file=None, **values)
             token = mint_token(settings, sub="bench-user", ttl_seconds=3600)
             ours = (f"http://127.0.0.1:{ours_port}/chatkit", {"Authorization": f"Bearer {token}"})
             bare: tuple[str, dict[str, str]] = (f"http://127.0.0.1:{bare_port}/chatkit", {})
@@ -167,22 +169,22 @@ def main() -> None:
                 ):
                     ratio = median_ms(ours_s) / median_ms(base_s)
                     worst = max(worst, ratio)
-                    print(  # noqa: T201
+                    print(
                         f"{concurrency:>3} concurrent, {label:<11}: taskchat "
                         f"{median_ms(ours_s):7.2f} ms, bare {median_ms(base_s):7.2f} ms, "
                         f"ratio {ratio:.2f}"
                     )
                 if mine.errors or base.errors:
                     failed = True
-                    print(f"errors: taskchat {mine.errors[:3]}, bare {base.errors[:3]}")  # noqa: T201
+                    print(f"errors: taskchat {mine.errors[:3]}, bare {base.errors[:3]}")
             stress = asyncio.run(load(*ours, STRESS, STRESS))
-            print(  # noqa: T201
+            print(
                 f"{STRESS} concurrent against taskchat: {len(stress.full)} answered, "
                 f"{len(stress.errors)} errors {stress.errors[:3]}"
             )
             failed = failed or bool(stress.errors)
     verdict = "OK" if worst <= TARGET and not failed else "OVER TARGET"
-    print(f"worst ratio taskchat/bare: {worst:.2f} (target <= {TARGET}) {verdict}")  # noqa: T201
+    print(f"worst ratio taskchat/bare: {worst:.2f} (target <= {TARGET}) {verdict}")
     sys.exit(0 if verdict == "OK" else 1)
 
 

@@ -77,10 +77,10 @@ def main() -> None:
         mine = statistics.median(asyncio.run(ours(settings, ROUNDS_OURS))) * 1000
         spawned = statistics.median(asyncio.run(stdio(url, ROUNDS_STDIO))) * 1000
     speedup = spawned / mine
-    print(f"in-process tasks server, per turn: median {mine:7.2f} ms")  # noqa: T201
-    print(f"stdio server spawned per turn:     median {spawned:7.2f} ms")  # noqa: T201
+    print(f"in-process tasks server, per turn: median {mine:7.2f} ms")
+    print(f"stdio server spawned per turn:     median {spawned:7.2f} ms")
     verdict = "OK" if mine <= TARGET_MS and speedup >= TARGET_SPEEDUP else "OVER TARGET"
-    print(  # noqa: T201
+    print(
         f"ratio stdio/ours: {speedup:.1f}x (target >= {TARGET_SPEEDUP:.0f}x; ours <= "
         f"{TARGET_MS:.0f} ms) {verdict}"
     )

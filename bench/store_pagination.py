@@ -92,10 +92,10 @@ async def run(url: str) -> float:
     finally:
         await store.engine.dispose()
     for size, value in medians.items():
-        print(f"thread of {size:>7} items: median {value:6.3f} ms per {PAGE}-item page")  # noqa: T201
+        print(f"thread of {size:>7} items: median {value:6.3f} ms per {PAGE}-item page")
     ratio = medians[SIZES[-1]] / medians[SIZES[0]]
     verdict = "OK" if ratio <= TARGET else "OVER TARGET"
-    print(f"ratio largest/smallest: {ratio:.2f} (target <= {TARGET}) {verdict}")  # noqa: T201
+    print(f"ratio largest/smallest: {ratio:.2f} (target <= {TARGET}) {verdict}")
     return ratio
 
 

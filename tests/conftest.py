@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
-import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -16,8 +14,7 @@ from taskchat.auth import mint_token
 from taskchat.chat.context import RequestContext
 from taskchat.chat.store import PostgresStore
 from taskchat.config import Settings
-from taskchat.db.local import start_throwaway
-from taskchat.db.migrate import upgrade
+from taskchat.db.local import migrated_database
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.live import LiveServer
 
@@ -28,18 +25,9 @@ TEST_SECRET = secrets.token_hex(32)
 def database_url() -> Iterator[str]:
     """A migrated database: TEST_DATABASE_URL, or a throwaway PostgreSQL started here."""
     given = os.environ.get("TEST_DATABASE_URL")
-    if given:
-        url = Settings(database_url=given).database_url
-        asyncio.run(upgrade(url))
+    normalized = Settings(_env_file=None, database_url=given).database_url if given else None
+    with migrated_database(normalized) as url:
         yield url
-        return
-    server, root = start_throwaway()
-    try:
-        asyncio.run(upgrade(server.url))
-        yield server.url
-    finally:
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

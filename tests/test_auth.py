@@ -159,7 +159,7 @@ def jwks_server() -> Iterator[LiveServer]:
     async def keys(request: Request) -> JSONResponse:
         return JSONResponse({"keys": [public]})
 
-    server = LiveServer(Starlette(routes=[Route("/jwks.json", keys)]))  # type: ignore[arg-type]
+    server = LiveServer(Starlette(routes=[Route("/jwks.json", keys)]))
     server.start()
     yield server
     server.stop()

@@ -94,10 +94,7 @@ class TokenVerifier:
         return identity
 
     def verify(self, token: str) -> Identity:
-        """Return the identity in `token`, or raise AuthError saying why not."""
-        return self._verify_uncached(token)
-
-    def _verify_uncached(self, token: str) -> Identity:
+        """Return the identity in `token`, or raise AuthError saying why not (no cache)."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
-import taskchat.db.models  # noqa: F401
+import taskchat.db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from taskchat.db.migrate import current_revision, downgrade, head_revision, upgrade
 from taskchat.db.models import USER_OWNED_TABLES
 

@@ -109,6 +109,18 @@ class FakeOpenAI:
             return JSONResponse(_completion(body, reply))
         return StreamingResponse(self._stream(body, reply), media_type="text/event-stream")
 
+    async def _paced(self, reply: Reply) -> AsyncIterator[str]:
+        """The reply's text chunks, with its scripted delays, hold and break."""
+        for index, text in enumerate(reply.text):
+            if reply.break_after is not None and index == reply.break_after:
+                raise ConnectionAbortedError("scripted break")
+            if reply.hold_after is not None and index == reply.hold_after:
+                # Bounded, so a test that forgets to release cannot hang the suite.
+                await asyncio.to_thread(self.release.wait, 60)
+            if reply.chunk_delay:
+                await asyncio.sleep(reply.chunk_delay)
+            yield text
+
     async def _stream(self, body: dict[str, Any], reply: Reply) -> AsyncIterator[bytes]:
         model = body.get("model", "scripted")
 
@@ -124,14 +136,7 @@ class FakeOpenAI:
 
         try:
             yield chunk({"role": "assistant", "content": ""})
-            for index, text in enumerate(reply.text):
-                if reply.break_after is not None and index == reply.break_after:
-                    raise ConnectionAbortedError("scripted break")
-                if reply.hold_after is not None and index == reply.hold_after:
-                    # Bounded, so a test that forgets to release cannot hang the suite.
-                    await asyncio.to_thread(self.release.wait, 60)
-                if reply.chunk_delay:
-                    await asyncio.sleep(reply.chunk_delay)
+            async for text in self._paced(reply):
                 yield chunk({"content": text})
             for index, call in enumerate(reply.tool_calls):
                 yield chunk(
@@ -201,14 +206,8 @@ class FakeOpenAI:
                 )
                 empty = {"type": "output_text", "text": "", "annotations": []}
                 yield event("response.content_part.added", **place, part=empty)
-                for index, chunk in enumerate(reply.text):
-                    if reply.break_after is not None and index == reply.break_after:
-                        raise ConnectionAbortedError("scripted break")
-                    if reply.hold_after is not None and index == reply.hold_after:
-                        await asyncio.to_thread(self.release.wait, 60)
-                    if reply.chunk_delay:
-                        await asyncio.sleep(reply.chunk_delay)
-                    yield event("response.output_text.delta", **place, delta=chunk, logprobs=[])
+                async for piece in self._paced(reply):
+                    yield event("response.output_text.delta", **place, delta=piece, logprobs=[])
                 part = {"type": "output_text", "text": text, "annotations": []}
                 yield event("response.output_text.done", **place, text=text, logprobs=[])
                 yield event("response.content_part.done", **place, part=part)

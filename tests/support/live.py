@@ -6,7 +6,7 @@ import threading
 import time
 
 import uvicorn
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from taskchat.db.local import free_port
 
@@ -14,7 +14,7 @@ from taskchat.db.local import free_port
 class LiveServer:
     """The app on a loopback port, served by uvicorn like in production."""
 
-    def __init__(self, app: FastAPI) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._server = uvicorn.Server(

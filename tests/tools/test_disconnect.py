@@ -46,7 +46,7 @@ class SlowTools:
 def slow_tools() -> Iterator[tuple[SlowTools, LiveServer]]:
     tools = SlowTools()
     app = tools.server.streamable_http_app(streamable_http_path="/mcp", stateless_http=True)
-    live = LiveServer(app)  # type: ignore[arg-type]
+    live = LiveServer(app)
     live.start()
     yield tools, live
     live.stop()

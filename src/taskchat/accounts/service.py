@@ -15,10 +15,10 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taskchat.db.models import UserRow
+from taskchat.db.models import USERS
 from taskchat.errors import TaskchatError
 
-_users = UserRow.__table__  # type: ignore[attr-defined]
+_users = USERS
 
 # argon2id with pwdlib's recommended parameters (about 0.2 s and 64 MiB per hash here).
 _HASHER = PasswordHash.recommended()

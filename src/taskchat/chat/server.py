@@ -12,7 +12,6 @@ from agents import AgentsException, RunConfig, Runner
 from chatkit.agents import AgentContext, stream_agent_response
 from chatkit.errors import CustomStreamError
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
-from chatkit.store import NotFoundError
 from chatkit.types import (
     ChatKitReq,
     FeedbackKind,
@@ -169,4 +168,4 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         logger.info("feedback %s on %d item(s) in thread %s", feedback, len(item_ids), thread_id)
 
 
-__all__ = ["NotFoundError", "TaskchatServer", "describe_model_failure"]
+__all__ = ["CHATKIT_REQUEST", "TaskchatServer", "describe_model_failure"]

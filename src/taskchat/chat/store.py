@@ -125,23 +125,17 @@ class PostgresStore(Store[RequestContext]):
         order: str,
         context: RequestContext,
     ) -> Page[ThreadMetadata]:
-        limit = max(1, min(limit, MAX_PAGE))
-        direction = _order(order)
-        async with user_transaction_raw(self.engine, context.user_id) as conn:
-            args: list[Any] = [context.user_id]
-            if after:
-                cursor = await conn.fetchrow(
-                    "SELECT created_at, seq FROM chat_threads WHERE user_id = $1 AND id = $2",
-                    context.user_id,
-                    after,
-                )
-                if cursor is None:
-                    raise NotFoundError(f"Thread {after} not found (the list cursor is gone)")
-                args += [cursor["created_at"], cursor["seq"]]
-            sql = _page_sql("chat_threads", _THREAD_SCOPE, direction, bool(after))
-            rows = await conn.fetch(sql, *args, limit + 1)
-        has_more = len(rows) > limit
-        data = [ThreadMetadata.model_validate(row["data"]) for row in rows[:limit]]
+        rows, has_more = await self._keyset_page(
+            "chat_threads",
+            _THREAD_SCOPE,
+            [context.user_id],
+            after=after,
+            limit=limit,
+            order=order,
+            context=context,
+            gone=f"Thread {after} not found (the list cursor is gone)",
+        )
+        data = [ThreadMetadata.model_validate(row["data"]) for row in rows]
         return Page(data=data, has_more=has_more, after=data[-1].id if data else None)
 
     async def delete_thread(self, thread_id: str, context: RequestContext) -> None:
@@ -170,27 +164,17 @@ class PostgresStore(Store[RequestContext]):
         order: str,
         context: RequestContext,
     ) -> Page[ThreadItem]:
-        limit = max(1, min(limit, MAX_PAGE))
-        direction = _order(order)
-        async with user_transaction_raw(self.engine, context.user_id) as conn:
-            args: list[Any] = [context.user_id, thread_id]
-            if after:
-                cursor = await conn.fetchrow(
-                    "SELECT created_at, seq FROM chat_items "
-                    "WHERE user_id = $1 AND thread_id = $2 AND id = $3",
-                    context.user_id,
-                    thread_id,
-                    after,
-                )
-                if cursor is None:
-                    # A cursor that is gone (its item deleted, or never this user's): paging
-                    # on from nowhere would silently end the list early.
-                    raise NotFoundError(f"Item {after} not found in thread {thread_id}")
-                args += [cursor["created_at"], cursor["seq"]]
-            sql = _page_sql("chat_items", _ITEM_SCOPE, direction, bool(after))
-            rows = await conn.fetch(sql, *args, limit + 1)
-        has_more = len(rows) > limit
-        data = [_ITEM.validate_python(row["data"]) for row in rows[:limit]]
+        rows, has_more = await self._keyset_page(
+            "chat_items",
+            _ITEM_SCOPE,
+            [context.user_id, thread_id],
+            after=after,
+            limit=limit,
+            order=order,
+            context=context,
+            gone=f"Item {after} not found in thread {thread_id}",
+        )
+        data = [_ITEM.validate_python(row["data"]) for row in rows]
         return Page(data=data, has_more=has_more, after=data[-1].id if data else None)
 
     async def add_thread_item(
@@ -271,6 +255,37 @@ class PostgresStore(Store[RequestContext]):
             )
 
     # Helpers -------------------------------------------------------------
+
+    async def _keyset_page(
+        self,
+        table: str,
+        scope: str,
+        scope_args: list[Any],
+        *,
+        after: str | None,
+        limit: int,
+        order: str,
+        context: RequestContext,
+        gone: str,
+    ) -> tuple[list[Any], bool]:
+        """Up to `limit` rows of `table` within `scope`, after the `after` row; has_more."""
+        limit = max(1, min(limit, MAX_PAGE))
+        async with user_transaction_raw(self.engine, context.user_id) as conn:
+            args = list(scope_args)
+            if after:
+                cursor = await conn.fetchrow(
+                    f"SELECT created_at, seq FROM {table} WHERE {scope} AND id = ${len(args) + 1}",
+                    *args,
+                    after,
+                )
+                if cursor is None:
+                    # A cursor that is gone (deleted, or never this user's): paging on from
+                    # nowhere would silently end the list early.
+                    raise NotFoundError(gone)
+                args += [cursor["created_at"], cursor["seq"]]
+            sql = _page_sql(table, scope, _order(order), bool(after))
+            rows = await conn.fetch(sql, *args, limit + 1)
+        return rows[:limit], len(rows) > limit
 
     async def _upsert_item(self, thread_id: str, item: ThreadItem, context: RequestContext) -> None:
         try:

@@ -7,12 +7,15 @@ plain role (not a superuser), so row-level security applies to it.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,9 +117,16 @@ class LocalPostgres:
         if fresh:
             self._prepare_root()
             self._run(
-                str(bindir / "initdb"), "-D", str(self.datadir), "-U", "postgres",
-                "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8",
-            )  # fmt: skip
+                str(bindir / "initdb"),
+                "-D",
+                str(self.datadir),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            )
         elif (self.datadir / "postmaster.pid").exists():
             # Left running by an earlier session that did not stop it.
             self.stop()
@@ -127,9 +137,18 @@ class LocalPostgres:
         if self.fast:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run(
-            str(bindir / "pg_ctl"), "-D", str(self.datadir), "-o", options,
-            "-l", str(self.datadir / "server.log"), "-w", "-t", "60", "start",
-        )  # fmt: skip
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(self.datadir),
+            "-o",
+            options,
+            "-l",
+            str(self.datadir / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
         if fresh or not password_file.exists():
             self.password = secrets.token_hex(16)
             # Superuser access is by trust on this folder's socket and loopback only; the app
@@ -149,10 +168,23 @@ class LocalPostgres:
 
     def _psql(self, sql: str) -> str:
         return self._run(
-            str(find_bindir() / "psql"), "-h", "127.0.0.1", "-p", str(self.port),
-            "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-q", "-t", "-A",
-            "-c", sql,
-        )  # fmt: skip
+            str(find_bindir() / "psql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-q",
+            "-t",
+            "-A",
+            "-c",
+            sql,
+        )
 
     def stop(self) -> None:
         """Stop the server fast; its data stays in the folder."""
@@ -177,3 +209,21 @@ def start_throwaway() -> tuple[LocalPostgres, Path]:
     server = LocalPostgres(root=root, fast=True)
     server.start()
     return server, root
+
+
+@contextmanager
+def migrated_database(url: str | None) -> Iterator[str]:
+    """`url` migrated to head; without one, a throwaway local server, removed afterwards."""
+    from taskchat.db.migrate import upgrade
+
+    if url:
+        asyncio.run(upgrade(url))
+        yield url
+        return
+    server, root = start_throwaway()
+    try:
+        asyncio.run(upgrade(server.url))
+        yield server.url
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Identity,
     Index,
+    Table,
     Text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -117,3 +118,8 @@ class UserRow(SQLModel, table=True):
     display_name: str = Field(sa_column=Column(Text, nullable=False))
     password_hash: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+# Core tables for the modules that query with SQLAlchemy Core (typed, unlike `__table__`).
+TASKS: Table = SQLModel.metadata.tables["tasks"]
+USERS: Table = SQLModel.metadata.tables["users"]

@@ -11,11 +11,11 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskchat.db.engine import user_transaction
-from taskchat.db.models import TaskRow
+from taskchat.db.models import TASKS
 from taskchat.errors import TaskchatError
 from taskchat.tasks.models import Status, TaskCreate, TaskPublic, TaskUpdate
 
-_tasks = TaskRow.__table__  # type: ignore[attr-defined]
+_tasks = TASKS
 
 LIST_LIMIT_MAX = 200
 

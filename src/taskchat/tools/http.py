@@ -7,6 +7,8 @@ token's subject only.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,9 +18,14 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route
 
 from taskchat.auth import AuthError, TokenVerifier
-from taskchat.config import Settings
+from taskchat.config import Settings, get_settings
+from taskchat.db.engine import create_engine
+from taskchat.logs import configure_logging
 from taskchat.tools.tasks import shared_tasks_server
 
 MCP_PATH = "/mcp"
@@ -84,17 +91,6 @@ def build_mcp_http(
 
 def create_mcp_app(settings: Settings | None = None) -> Starlette:
     """The tasks MCP server alone (`taskchat mcp`): /mcp, its metadata, and /healthz."""
-    from collections.abc import AsyncIterator
-    from contextlib import asynccontextmanager
-
-    from starlette.requests import Request
-    from starlette.responses import JSONResponse
-    from starlette.routing import Mount, Route
-
-    from taskchat.config import get_settings
-    from taskchat.db.engine import create_engine
-    from taskchat.logs import configure_logging
-
     settings = settings or get_settings()
     configure_logging()
     engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
