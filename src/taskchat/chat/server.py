@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from functools import partial
 
 import anyio
 import openai
-from agents import AgentsException, RunConfig, Runner
+from agents import AgentsException, RunConfig, Runner, RunResultStreaming
 from chatkit.agents import AgentContext, stream_agent_response
 from chatkit.errors import CustomStreamError
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
@@ -39,6 +40,9 @@ from taskchat.tools.servers import tool_servers
 
 logger = logging.getLogger("taskchat.chat")
 
+RUN_STOP_SECONDS = 5.0
+"""How long a finished or abandoned turn waits for the agent run to wind down."""
+
 CHATKIT_REQUEST = TypeAdapter[ChatKitReq](ChatKitReq)
 """Built once: building it costs about 18 ms of CPU, which the SDK pays per request."""
 
@@ -56,6 +60,20 @@ def describe_model_failure(error: BaseException) -> str:
     if isinstance(error, openai.APIStatusError):
         return f"The AI model failed (HTTP {error.status_code}). Please try again."
     return "The AI model's answer broke off. Please try again."
+
+
+async def _stop_run(result: RunResultStreaming) -> None:
+    """End the Agents SDK's background run before the turn's tools are closed.
+
+    On a client disconnect the run task would otherwise go on (with tool calls whose
+    sessions are about to close) and be dropped unfinished.
+    """
+    if not result.is_complete:
+        result.cancel()
+    task = result.run_loop_task
+    if task is not None and not task.done():
+        with anyio.CancelScope(shield=True), anyio.move_on_after(RUN_STOP_SECONDS):
+            await asyncio.wait({task})
 
 
 class TaskchatServer(ChatKitServer[RequestContext]):
@@ -118,14 +136,14 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         async with tool_servers(self.settings, self.pg_store.engine, context) as tools:
             for notice in tools.notices:
                 yield NoticeEvent(level="warning", message=notice)
+            result = Runner.run_streamed(
+                build_agent(context, model, tools.servers),
+                history,
+                context=agent_context,
+                hooks=ToolProgress(),
+                run_config=RunConfig(tracing_disabled=True),
+            )
             try:
-                result = Runner.run_streamed(
-                    build_agent(context, model, tools.servers),
-                    history,
-                    context=agent_context,
-                    hooks=ToolProgress(),
-                    run_config=RunConfig(tracing_disabled=True),
-                )
                 async for event in stream_agent_response(agent_context, result):
                     event = ids.apply(event)
                     partial_answers.observe(event)
@@ -134,6 +152,14 @@ class TaskchatServer(ChatKitServer[RequestContext]):
                 logger.warning("model failure in thread %s: %s", thread.id, type(error).__name__)
                 await self._keep_partial(thread, partial_answers, context)
                 raise CustomStreamError(describe_model_failure(error), allow_retry=True) from None
+            except Exception:
+                logger.exception("turn failed in thread %s", thread.id)
+                await self._keep_partial(thread, partial_answers, context)
+                raise CustomStreamError(
+                    "Something went wrong while answering. Please try again.", allow_retry=True
+                ) from None
+            finally:
+                await _stop_run(result)
 
     async def _keep_partial(
         self, thread: ThreadMetadata, partial_answers: PartialAnswers, context: RequestContext
