@@ -1,17 +1,28 @@
 # The developer's verbs. `make test` is what CI runs.
-.PHONY: install dev test lint format typecheck check migrate bench
+.PHONY: install dev frontend test test-backend test-frontend lint format typecheck check migrate bench
 
 UV ?= uv
 
-install:  ## Install Python dependencies from the lockfile (installs uv if missing)
+# Node packages: not `npm ci`, because the lockfile made here lacks other platforms'
+# optional SWC packages, which `npm ci` refuses; `npm install` keeps to the lockfile.
+install:  ## Install Python and Node dependencies from their lockfiles (installs uv if missing)
 	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --frozen
+	cd frontend && npm install --no-audit --no-fund
 
 dev: install  ## Run the backend with reload on a local PostgreSQL (or DATABASE_URL), migrated
 	$(UV) run taskchat dev
 
-test: install  ## Run every test (starts its own PostgreSQL)
+frontend: install  ## Run the Next.js app in development mode (against BACKEND_URL, default :8000)
+	cd frontend && npm run dev
+
+test: test-backend test-frontend  ## Run every test: backend, route handlers, browser (needs chromium)
+
+test-backend: install  ## The backend's tests (start their own PostgreSQL)
 	$(UV) run pytest
+
+test-frontend: install  ## next build, then the route-handler and browser tests against the real backend
+	cd frontend && npm test
 
 lint: install
 	$(UV) run ruff check .
@@ -23,6 +34,7 @@ format:
 
 typecheck: install
 	$(UV) run mypy
+	cd frontend && npm run typecheck
 
 check: test lint typecheck  ## What to run before each commit (and what CI runs)
 

@@ -73,7 +73,34 @@ class FakeOpenAI:
         return [
             Route("/v1/chat/completions", self._chat, methods=["POST"]),
             Route("/v1/responses", self._responses, methods=["POST"]),
+            # Over HTTP, for tests in another process (the frontend's): script and inspect.
+            Route("/_control/script", self._control_script, methods=["POST"]),
+            Route("/_control/release", self._control_release, methods=["POST"]),
+            Route("/_control/reset", self._control_reset, methods=["POST"]),
+            Route("/_control/state", self._control_state, methods=["GET"]),
         ]
+
+    async def _control_script(self, request: Request) -> Response:
+        replies = [reply_from_json(item) for item in await request.json()]
+        self.script(*replies)
+        return JSONResponse({"queued": len(self.replies)})
+
+    async def _control_release(self, request: Request) -> Response:
+        self.release.set()
+        return JSONResponse({"released": True})
+
+    async def _control_reset(self, request: Request) -> Response:
+        self.reset()
+        return JSONResponse({"reset": True})
+
+    async def _control_state(self, request: Request) -> Response:
+        return JSONResponse(
+            {
+                "requests": self.requests,
+                "streams_closed": self.streams_closed,
+                "queued": len(self.replies),
+            }
+        )
 
     def start(self) -> None:
         self._thread.start()
@@ -239,6 +266,13 @@ class FakeOpenAI:
             )
         finally:
             self.streams_closed += 1
+
+
+def reply_from_json(data: dict[str, Any]) -> Reply:
+    """A `Reply` from its JSON form: the dataclass's fields, tool calls as objects."""
+    fields = dict(data)
+    calls = [ToolCall(**call) for call in fields.pop("tool_calls", [])]
+    return Reply(**fields, tool_calls=calls)
 
 
 def _completion(body: dict[str, Any], reply: Reply) -> dict[str, Any]:

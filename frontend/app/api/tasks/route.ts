@@ -1,0 +1,26 @@
+// The tasks panel's read: the backend's GET /api/tasks with the cookie's token as Bearer.
+import type { NextRequest } from "next/server";
+
+import { callBackend, problem, relayJson, upstreamHeaders } from "@/lib/backend";
+import { SESSION_COOKIE } from "@/lib/session";
+
+export const dynamic = "force-dynamic";
+
+const PASSED_QUERY = ["status", "q", "limit"];
+
+/** The signed-in person's tasks; `status`, `q` and `limit` as the backend takes them. */
+export async function GET(request: NextRequest): Promise<Response> {
+  const token = request.cookies.get(SESSION_COOKIE)?.value;
+  if (!token) return problem(401, "not_signed_in", "Sign in to see your tasks.");
+  const query = new URLSearchParams();
+  for (const name of PASSED_QUERY) {
+    const value = request.nextUrl.searchParams.get(name);
+    if (value !== null) query.set(name, value);
+  }
+  const suffix = query.size ? `?${query.toString()}` : "";
+  const upstream = await callBackend(`/api/tasks${suffix}`, {
+    headers: upstreamHeaders(request, token),
+    signal: request.signal,
+  });
+  return relayJson(upstream);
+}

@@ -1,0 +1,32 @@
+import type { Metadata } from "next";
+
+import { Workspace } from "@/components/Workspace";
+import { chatkitDomainKey, chatkitLoadTimeoutMs, chatkitScriptUrl } from "@/lib/config";
+import { requireSession } from "@/lib/currentSession";
+
+export const dynamic = "force-dynamic";
+export const metadata: Metadata = { title: "Chat · Taskchat" };
+
+export default async function ChatPage() {
+  const session = await requireSession();
+  return (
+    <div className="app-shell">
+      <header className="app-header">
+        <span className="brand">Taskchat</span>
+        <span className="spacer" />
+        {session.name ? <span className="who">{session.name}</span> : null}
+        <form method="post" action="/api/auth/logout">
+          <button type="submit" className="link-button">
+            Sign out
+          </button>
+        </form>
+      </header>
+      <Workspace
+        userId={session.sub}
+        domainKey={chatkitDomainKey()}
+        scriptUrl={chatkitScriptUrl()}
+        loadTimeoutMs={chatkitLoadTimeoutMs()}
+      />
+    </div>
+  );
+}

@@ -1,0 +1,9 @@
+import { redirect } from "next/navigation";
+
+import { currentSession } from "@/lib/currentSession";
+
+export const dynamic = "force-dynamic";
+
+export default async function Home(): Promise<never> {
+  redirect((await currentSession()) ? "/chat" : "/login");
+}

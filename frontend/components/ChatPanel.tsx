@@ -1,0 +1,131 @@
+"use client";
+
+import { ChatKit, useChatKit } from "@openai/chatkit-react";
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
+
+import { chatFetch } from "@/lib/chatFetch";
+import { loadChatKitScript } from "@/lib/chatkitScript";
+import { rememberThread, rememberedThread } from "@/lib/threadMemory";
+
+/** What the rest of the page may do with the chat once it is up. */
+export type ChatHandle = {
+  /** Put a quote of `text` in the composer and focus it, ready for a question. */
+  askAbout: (text: string) => void;
+};
+
+type Props = {
+  userId: string;
+  domainKey: string;
+  scriptUrl: string;
+  loadTimeoutMs: number;
+  onResponseEnd: () => void;
+  onHandle: (handle: ChatHandle | null) => void;
+};
+
+type LoadState = { kind: "loading" } | { kind: "ready" } | { kind: "failed"; reason: string };
+
+/** The chat column: the ChatKit widget once its script is in, or a clear failure state. */
+export function ChatPanel({ scriptUrl, loadTimeoutMs, ...widget }: Props) {
+  const [attempt, setAttempt] = useState(0);
+  const [state, setState] = useState<LoadState>({ kind: "loading" });
+
+  useEffect(() => {
+    let current = true;
+    setState({ kind: "loading" });
+    loadChatKitScript(scriptUrl, loadTimeoutMs).then(
+      () => current && setState({ kind: "ready" }),
+      (error: Error) => current && setState({ kind: "failed", reason: error.message }),
+    );
+    return () => {
+      current = false;
+    };
+  }, [scriptUrl, loadTimeoutMs, attempt]);
+
+  if (state.kind === "ready") return <ChatWidget {...widget} />;
+  if (state.kind === "loading") {
+    return (
+      <div className="chat-state" role="status">
+        <div className="spinner" aria-hidden="true" />
+        <p>Loading the chat…</p>
+      </div>
+    );
+  }
+  return (
+    <div className="chat-state chat-failed" role="alert">
+      <h2>The chat could not load</h2>
+      <p>
+        The chat window is drawn by OpenAI&apos;s ChatKit script, which {state.reason}. Check your
+        connection, or whether a content blocker stops <code>{new URL(scriptUrl).host}</code>, then
+        try again. Your tasks are still listed beside this.
+      </p>
+      <button type="button" onClick={() => setAttempt((n) => n + 1)}>
+        Try again
+      </button>
+    </div>
+  );
+}
+
+const DARK_QUERY = "(prefers-color-scheme: dark)";
+
+function subscribeToScheme(onChange: () => void): () => void {
+  const query = window.matchMedia(DARK_QUERY);
+  query.addEventListener("change", onChange);
+  return () => query.removeEventListener("change", onChange);
+}
+
+function usePrefersDark(): boolean {
+  return useSyncExternalStore(
+    subscribeToScheme,
+    () => window.matchMedia(DARK_QUERY).matches,
+    () => false,
+  );
+}
+
+type WidgetProps = Omit<Props, "scriptUrl" | "loadTimeoutMs">;
+
+function ChatWidget({ userId, domainKey, onResponseEnd, onHandle }: WidgetProps) {
+  const dark = usePrefersDark();
+  // Read once per mount: later thread changes are ChatKit's to make, we only record them.
+  const initialThread = useMemo(() => rememberedThread(userId), [userId]);
+  const onThreadChange = useCallback(
+    ({ threadId }: { threadId: string | null }) => rememberThread(userId, threadId),
+    [userId],
+  );
+  const chatkit = useChatKit({
+    api: { url: "/api/chatkit", domainKey, fetch: chatFetch },
+    initialThread,
+    theme: {
+      colorScheme: dark ? "dark" : "light",
+      radius: "round",
+      density: "normal",
+      color: { accent: { primary: "#2f6fed", level: 2 } },
+    },
+    startScreen: {
+      greeting: "What's on your plate today?",
+      prompts: [
+        { label: "Add a task", prompt: "Add a task: ", icon: "plus" },
+        { label: "What's on my list?", prompt: "What's on my list?", icon: "book-open" },
+        { label: "What's due soon?", prompt: "Which of my tasks are due this week?", icon: "calendar" },
+      ],
+    },
+    composer: { placeholder: "Ask about your tasks, or add one…" },
+    history: { enabled: true, showDelete: true, showRename: true },
+    onThreadChange,
+    onResponseEnd,
+  });
+
+  const methods = useRef(chatkit);
+  methods.current = chatkit;
+  useEffect(() => {
+    onHandle({
+      askAbout: (text) => {
+        void methods.current
+          .setComposerValue({ text: `About "${text}": ` })
+          .then(() => methods.current.focusComposer());
+      },
+    });
+    return () => onHandle(null);
+  }, [onHandle]);
+
+  return <ChatKit control={chatkit.control} className="chatkit" />;
+}

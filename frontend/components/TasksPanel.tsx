@@ -1,0 +1,130 @@
+"use client";
+
+import { useEffect, useState } from "react";
+
+import { SIGNED_OUT_PATH } from "@/lib/chatFetch";
+
+/** A task as GET /api/tasks returns it. */
+export type Task = {
+  id: string;
+  title: string;
+  notes: string;
+  priority: "low" | "normal" | "high";
+  due_date: string | null;
+  done: boolean;
+};
+
+type PanelState =
+  | { kind: "loading" }
+  | { kind: "ready"; tasks: Task[] }
+  | { kind: "failed"; message: string; tasks: Task[] | null };
+
+async function fetchTasks(signal: AbortSignal): Promise<Task[]> {
+  const response = await fetch("/api/tasks?status=all&limit=100", { signal, cache: "no-store" });
+  if (response.status === 401) {
+    window.location.assign(SIGNED_OUT_PATH);
+    throw new Error("Your session ended.");
+  }
+  const body: unknown = await response.json().catch(() => null);
+  if (!response.ok) {
+    const detail = (body as { detail?: unknown } | null)?.detail;
+    throw new Error(typeof detail === "string" ? detail : `The list could not load (${response.status}).`);
+  }
+  return (body as { data: Task[] }).data;
+}
+
+function formatDue(date: string): string {
+  // A calendar date, not an instant: show it as written, in the reader's locale.
+  const [year, month, day] = date.split("-").map(Number);
+  if (!year || !month || !day) return date;
+  return new Date(year, month - 1, day).toLocaleDateString(undefined, {
+    month: "short",
+    day: "numeric",
+  });
+}
+
+function TaskRow({ task }: { task: Task }) {
+  return (
+    <li className={task.done ? "task done" : "task"} data-task-id={task.id}>
+      <span className="task-mark" aria-label={task.done ? "done" : "open"}>
+        {task.done ? "✓" : ""}
+      </span>
+      <span className="task-body">
+        <span className="task-title">{task.title}</span>
+        {task.notes ? <span className="task-notes">{task.notes}</span> : null}
+      </span>
+      <span className="task-meta">
+        {task.priority !== "normal" ? (
+          <span className={`badge ${task.priority}`}>{task.priority}</span>
+        ) : null}
+        {task.due_date ? <span className="due">{formatDue(task.due_date)}</span> : null}
+      </span>
+    </li>
+  );
+}
+
+/** The signed-in person's tasks, reloaded whenever `version` changes (a response ended). */
+export function TasksPanel({ version }: { version: number }) {
+  const [state, setState] = useState<PanelState>({ kind: "loading" });
+  const [reloads, setReloads] = useState(0);
+
+  useEffect(() => {
+    const abort = new AbortController();
+    fetchTasks(abort.signal).then(
+      (tasks) => setState({ kind: "ready", tasks }),
+      (error: Error) => {
+        if (abort.signal.aborted) return;
+        // Keep showing what we had: a failed refresh should not empty the list.
+        setState((previous) => ({
+          kind: "failed",
+          message: error.message,
+          tasks: previous.kind === "loading" ? null : previous.tasks,
+        }));
+      },
+    );
+    return () => abort.abort();
+  }, [version, reloads]);
+
+  const tasks = state.kind === "loading" ? null : state.tasks;
+  const open = tasks?.filter((task) => !task.done) ?? [];
+  const done = tasks?.filter((task) => task.done) ?? [];
+
+  return (
+    <aside className="tasks-panel" aria-labelledby="tasks-title" aria-busy={state.kind === "loading"}>
+      <div className="tasks-header">
+        <h2 id="tasks-title">Your tasks</h2>
+        {tasks ? <span className="count">{open.length} open</span> : null}
+        <button type="button" className="link-button" onClick={() => setReloads((n) => n + 1)}>
+          Refresh
+        </button>
+      </div>
+      {state.kind === "loading" ? <p className="muted">Loading your tasks…</p> : null}
+      {state.kind === "failed" ? (
+        <p className="error" role="alert">
+          {state.message}
+        </p>
+      ) : null}
+      {tasks && tasks.length === 0 ? (
+        <p className="muted empty">No tasks yet. Ask the assistant to add one.</p>
+      ) : null}
+      {open.length ? (
+        <ul className="task-list" aria-label="Open tasks">
+          {open.map((task) => (
+            <TaskRow key={task.id} task={task} />
+          ))}
+        </ul>
+      ) : null}
+      {done.length ? (
+        <details className="done-section">
+          <summary>Done ({done.length})</summary>
+          <ul className="task-list" aria-label="Done tasks">
+            {done.map((task) => (
+              <TaskRow key={task.id} task={task} />
+            ))}
+          </ul>
+        </details>
+      ) : null}
+      <p className="hint muted">Select any text on this page to ask the assistant about it.</p>
+    </aside>
+  );
+}

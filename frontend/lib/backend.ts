@@ -1,0 +1,119 @@
+// Talking to the backend on the browser's behalf: what is forwarded, what is refused, and
+// how the backend's answers and failures come back as JSON a person can act on.
+import { appOrigin, backendTimeoutMs, backendUrl } from "./config";
+
+/** `{"error": <code>, "detail": <sentence>}`, the backend's error shape, with `status`. */
+export function problem(status: number, error: string, detail: string): Response {
+  return Response.json({ error, detail }, { status, headers: { "cache-control": "no-store" } });
+}
+
+/**
+ * 403 unless the request was sent by this app's own pages: a cross-site form or script
+ * must not act with the person's cookie. Browsers always send `Origin` on POST.
+ */
+export function refuseForeignOrigin(request: Request): Response | null {
+  const origin = request.headers.get("origin");
+  if (!origin || origin === "null") {
+    return problem(403, "origin_required", "Send this request from Taskchat's own pages.");
+  }
+  let sender: URL;
+  try {
+    sender = new URL(origin);
+  } catch {
+    return problem(403, "foreign_origin", "Requests from other sites are refused.");
+  }
+  const expected = appOrigin();
+  const same = expected ? sender.origin === expected : sender.host === request.headers.get("host");
+  return same ? null : problem(403, "foreign_origin", "Requests from other sites are refused.");
+}
+
+// An allowlist, so nothing else the browser sends reaches the backend: not its own
+// Authorization header, not an X-User-Id, not its cookies.
+const FORWARDED_HEADERS = ["content-type", "accept", "accept-language", "user-agent", "x-request-id"];
+
+/** The headers for the backend: the allowlist, the cookie's token as Bearer, the client's address. */
+export function upstreamHeaders(request: Request, token?: string): Headers {
+  const headers = new Headers();
+  for (const name of FORWARDED_HEADERS) {
+    const value = request.headers.get(name);
+    if (value) headers.set(name, value);
+  }
+  if (token) headers.set("authorization", `Bearer ${token}`);
+  // Next's server appends the browser's address; the backend trusts this header only from
+  // the addresses in its FORWARDED_ALLOW_IPS (sign-in rate limits count per address).
+  const forwardedFor = request.headers.get("x-forwarded-for");
+  if (forwardedFor) headers.set("x-forwarded-for", forwardedFor);
+  return headers;
+}
+
+export type BackendInit = {
+  method?: string;
+  headers: Headers;
+  body?: BodyInit | null;
+  /** Aborts the backend call (the browser went away). */
+  signal?: AbortSignal;
+  /** Abort after BACKEND_TIMEOUT_MS; off for streams, which the browser may keep open. */
+  timeout?: boolean;
+};
+
+/** The backend's answer, or a 502/504 problem if it could not be reached in time. */
+export async function callBackend(path: string, init: BackendInit): Promise<Response> {
+  const signals: AbortSignal[] = [];
+  if (init.signal) signals.push(init.signal);
+  if (init.timeout !== false) signals.push(AbortSignal.timeout(backendTimeoutMs()));
+  try {
+    return await fetch(`${backendUrl()}${path}`, {
+      method: init.method ?? "GET",
+      headers: init.headers,
+      body: init.body ?? null,
+      signal: signals.length ? AbortSignal.any(signals) : null,
+      cache: "no-store",
+      redirect: "manual",
+      // Required by Node's fetch to send a streamed request body.
+      ...(init.body instanceof ReadableStream ? { duplex: "half" } : {}),
+    } as RequestInit);
+  } catch (error) {
+    if (error instanceof DOMException && error.name === "TimeoutError") {
+      return problem(504, "backend_timeout", "The Taskchat service took too long to answer; try again.");
+    }
+    if (init.signal?.aborted) {
+      // The browser left; nobody reads this answer.
+      return problem(499, "client_closed", "The request was cancelled.");
+    }
+    return problem(502, "backend_unavailable", "The Taskchat service is not reachable; try again shortly.");
+  }
+}
+
+type ValidationIssue = { loc?: unknown[]; msg?: string };
+
+/**
+ * The backend's JSON answer, passed through with its status; FastAPI's 422 validation
+ * list becomes a 400 with one readable sentence.
+ */
+export async function relayJson(upstream: Response): Promise<Response> {
+  const text = await upstream.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return upstream.ok
+      ? problem(502, "bad_gateway", "The Taskchat service sent an unreadable answer.")
+      : problem(upstream.status, "backend_error", `The Taskchat service answered ${upstream.status}.`);
+  }
+  if (upstream.status === 422 && typeof body === "object" && body !== null) {
+    const issues = (body as { detail?: unknown }).detail;
+    if (Array.isArray(issues) && issues.length > 0) {
+      return problem(400, "invalid_input", describeIssue(issues[0] as ValidationIssue));
+    }
+  }
+  const headers = new Headers({ "cache-control": "no-store" });
+  const retryAfter = upstream.headers.get("retry-after");
+  if (retryAfter) headers.set("retry-after", retryAfter);
+  return Response.json(body, { status: upstream.status, headers });
+}
+
+function describeIssue(issue: ValidationIssue): string {
+  const field = issue.loc?.filter((part) => part !== "body").join(".");
+  const message = issue.msg ?? "is invalid";
+  return field ? `${field}: ${message}` : message;
+}

@@ -1,0 +1,32 @@
+// The fetch ChatKit uses for /api/chatkit, in the browser: it adds the page's context to
+// each request's metadata and sends the person to sign-in when the session has ended.
+
+export const SIGNED_OUT_PATH = "/login?expired=1";
+
+/** The request body with `metadata.page` set to this page's URL and title. */
+export function withPageContext(body: BodyInit | null | undefined): BodyInit | null | undefined {
+  if (typeof body !== "string") return body;
+  let request: unknown;
+  try {
+    request = JSON.parse(body);
+  } catch {
+    return body;
+  }
+  if (typeof request !== "object" || request === null || Array.isArray(request)) return body;
+  const fields = request as Record<string, unknown>;
+  const metadata =
+    typeof fields.metadata === "object" && fields.metadata !== null ? fields.metadata : {};
+  // Untrusted on the server too: it is quoted to the model as context, never identity.
+  fields.metadata = {
+    ...metadata,
+    page: { url: window.location.href, title: document.title },
+  };
+  return JSON.stringify(fields);
+}
+
+/** A fetch for ChatKit's `api.fetch` option. */
+export const chatFetch: typeof fetch = async (input, init) => {
+  const response = await fetch(input, { ...init, body: withPageContext(init?.body) });
+  if (response.status === 401) window.location.assign(SIGNED_OUT_PATH);
+  return response;
+};

@@ -1,0 +1,83 @@
+// The session: the backend's JWT, kept only in an httpOnly cookie.
+//
+// The frontend never verifies the token: the backend does, on every request. The frontend
+// reads its claims only to decide where to send a person (sign-in page or chat) and to
+// greet them by name; a forged token gets no further than the backend's 401.
+import { cookieSecureMode } from "./config";
+
+export const SESSION_COOKIE = "taskchat_session";
+
+/** The attributes `NextResponse.cookies.set` takes for the session cookie. */
+export type SessionCookie = {
+  name: string;
+  value: string;
+  httpOnly: true;
+  sameSite: "lax";
+  secure: boolean;
+  path: "/";
+  maxAge: number;
+  expires?: Date;
+};
+
+export type SessionClaims = {
+  /** The user id; the backend takes identity from the verified token, never from us. */
+  sub: string;
+  /** Expiry, in seconds since the epoch. */
+  exp: number;
+  name?: string;
+};
+
+/** The token's claims if it is well-formed and not expired; `null` otherwise. */
+export function liveClaims(token: string | undefined, now: number = Date.now()): SessionClaims | null {
+  if (!token) return null;
+  const parts = token.split(".");
+  if (parts.length !== 3 || !parts[1]) return null;
+  let payload: unknown;
+  try {
+    payload = JSON.parse(Buffer.from(parts[1], "base64url").toString("utf8"));
+  } catch {
+    return null;
+  }
+  if (typeof payload !== "object" || payload === null) return null;
+  const { sub, exp, name } = payload as Record<string, unknown>;
+  if (typeof sub !== "string" || !sub || typeof exp !== "number") return null;
+  if (exp * 1000 <= now) return null;
+  return { sub, exp, ...(typeof name === "string" ? { name } : {}) };
+}
+
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/** Whether the cookie must be `Secure` for a request to `url` (see COOKIE_SECURE). */
+export function secureCookieFor(url: URL): boolean {
+  const mode = cookieSecureMode();
+  if (mode !== "auto") return mode === "always";
+  return !(url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname));
+}
+
+/** The session cookie for `token`, living exactly as long as the token does. */
+export function sessionCookie(token: string, expiresAt: Date, url: URL): SessionCookie {
+  const maxAge = Math.max(0, Math.floor((expiresAt.getTime() - Date.now()) / 1000));
+  return {
+    name: SESSION_COOKIE,
+    value: token,
+    httpOnly: true,
+    sameSite: "lax",
+    secure: secureCookieFor(url),
+    path: "/",
+    maxAge,
+    expires: expiresAt,
+  };
+}
+
+/** A cookie that replaces the session cookie and expires at once (sign-out). */
+export function clearedSessionCookie(url: URL): SessionCookie {
+  return {
+    name: SESSION_COOKIE,
+    value: "",
+    httpOnly: true,
+    sameSite: "lax",
+    secure: secureCookieFor(url),
+    path: "/",
+    maxAge: 0,
+  };
+}

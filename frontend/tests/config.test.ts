@@ -1,0 +1,73 @@
+// The frontend's settings: clear errors for bad values, and docs that name every one.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { afterEach, test } from "node:test";
+
+import {
+  ConfigError,
+  appOrigin,
+  backendUrl,
+  chatkitLoadTimeoutMs,
+  cookieSecureMode,
+} from "../lib/config";
+import { secureCookieFor } from "../lib/session";
+import { FRONTEND_DIR } from "./support/stack";
+
+const saved = { ...process.env };
+
+afterEach(() => {
+  for (const name of Object.keys(process.env)) {
+    if (!(name in saved)) delete process.env[name];
+  }
+  Object.assign(process.env, saved);
+});
+
+test("defaults need no environment", () => {
+  delete process.env.BACKEND_URL;
+  delete process.env.COOKIE_SECURE;
+  assert.equal(backendUrl(), "http://127.0.0.1:8000");
+  assert.equal(cookieSecureMode(), "auto");
+  assert.equal(appOrigin(), undefined);
+});
+
+test("a bad value names the variable", () => {
+  process.env.BACKEND_URL = "backend:8000";
+  assert.throws(backendUrl, (error: Error) => error instanceof ConfigError && /BACKEND_URL/.test(error.message));
+  process.env.CHATKIT_LOAD_TIMEOUT_MS = "soon";
+  assert.throws(chatkitLoadTimeoutMs, /CHATKIT_LOAD_TIMEOUT_MS must be a positive whole number/);
+  process.env.COOKIE_SECURE = "maybe";
+  assert.throws(cookieSecureMode, /COOKIE_SECURE must be auto, true or false/);
+});
+
+test("BACKEND_URL loses its trailing slash; APP_ORIGIN keeps only the origin", () => {
+  process.env.BACKEND_URL = "http://backend:8000/";
+  assert.equal(backendUrl(), "http://backend:8000");
+  process.env.APP_ORIGIN = "https://tasks.example.com/some/path";
+  assert.equal(appOrigin(), "https://tasks.example.com");
+});
+
+test("the cookie is Secure everywhere but plain-http localhost, unless told otherwise", () => {
+  delete process.env.COOKIE_SECURE;
+  assert.equal(secureCookieFor(new URL("http://localhost:3000/")), false);
+  assert.equal(secureCookieFor(new URL("http://127.0.0.1:3000/")), false);
+  assert.equal(secureCookieFor(new URL("https://localhost:3000/")), true);
+  assert.equal(secureCookieFor(new URL("http://tasks.example.com/")), true);
+  process.env.COOKIE_SECURE = "false";
+  assert.equal(secureCookieFor(new URL("http://tasks.example.com/")), false);
+  process.env.COOKIE_SECURE = "true";
+  assert.equal(secureCookieFor(new URL("http://localhost:3000/")), true);
+});
+
+test("README and .env.example document every setting lib/config.ts reads", () => {
+  const source = readFileSync(path.join(FRONTEND_DIR, "lib", "config.ts"), "utf8");
+  const names = [...source.matchAll(/(?:read|positiveInteger)\("([A-Z_]+)"/g)].map((match) => match[1]!);
+  assert.ok(names.length >= 7, `found only ${names.join(", ")}`);
+  const root = path.resolve(FRONTEND_DIR, "..");
+  const readme = readFileSync(path.join(root, "README.md"), "utf8");
+  const example = readFileSync(path.join(root, ".env.example"), "utf8");
+  for (const name of new Set(names)) {
+    assert.ok(readme.includes(`\`${name}\``), `${name} missing from the README`);
+    assert.ok(example.includes(`\n${name}=`), `${name} missing from .env.example`);
+  }
+});

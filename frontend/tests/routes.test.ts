@@ -1,0 +1,295 @@
+// The route handlers over real HTTP: `next start` in front of the real backend.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+
+import { upstreamHeaders } from "../lib/backend";
+import { allEvents, createThread, deltaText, sseEvents, threadIdOf } from "./support/chatkit";
+import { COOKIE, expiredToken, register, uniqueEmail, type Session } from "./support/session";
+import { eventually, startStack, type Stack } from "./support/stack";
+
+let stack: Stack;
+
+before(async () => {
+  stack = await startStack();
+});
+
+after(async () => {
+  await stack?.stop();
+});
+
+function chat(session: Session | null, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${stack.appUrl}/api/chatkit`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      origin: stack.appUrl,
+      ...(session ? { cookie: session.cookie } : {}),
+      ...headers,
+    },
+    body: JSON.stringify(body),
+  });
+}
+
+async function threadIds(session: Session): Promise<string[]> {
+  const response = await chat(session, { type: "threads.list", params: { limit: 50, order: "desc" } });
+  assert.equal(response.status, 200);
+  const page = (await response.json()) as { data: { id: string }[] };
+  return page.data.map((thread) => thread.id);
+}
+
+describe("accounts", () => {
+  test("register sets an httpOnly, SameSite=Lax session cookie that lives as long as the token", async () => {
+    const session = await register(stack.appUrl);
+    const attributes = session.setCookie.split(";").map((part) => part.trim().toLowerCase());
+    assert.ok(attributes.includes("httponly"));
+    assert.ok(attributes.includes("samesite=lax"));
+    assert.ok(attributes.includes("path=/"));
+    // Plain http on loopback: a Secure cookie would never be stored by the browser.
+    assert.ok(!attributes.includes("secure"));
+    const claims = JSON.parse(Buffer.from(session.token.split(".")[1]!, "base64url").toString()) as {
+      exp: number;
+    };
+    const maxAge = Number(attributes.find((part) => part.startsWith("max-age="))?.split("=")[1]);
+    const lifetime = claims.exp - Date.now() / 1000;
+    assert.ok(Math.abs(maxAge - lifetime) < 5, `max-age ${maxAge} vs token lifetime ${lifetime}`);
+    assert.equal(session.user.name, "Ada Lovelace");
+  });
+
+  test("a taken email is a 409 and a short password a readable 400", async () => {
+    const email = uniqueEmail();
+    const form = (password: string): RequestInit => ({
+      method: "POST",
+      headers: { "content-type": "application/json", origin: stack.appUrl },
+      body: JSON.stringify({ name: "B", email, password }),
+    });
+    assert.equal((await fetch(`${stack.appUrl}/api/auth/register`, form("long enough pw"))).status, 201);
+    const taken = await fetch(`${stack.appUrl}/api/auth/register`, form("long enough pw"));
+    assert.equal(taken.status, 409);
+    assert.match(((await taken.json()) as { detail: string }).detail, /already exists/);
+    const short = await fetch(`${stack.appUrl}/api/auth/register`, form("short"));
+    assert.equal(short.status, 400);
+    assert.match(((await short.json()) as { detail: string }).detail, /password.*at least 8/i);
+  });
+
+  test("a wrong password is a 401 that sets no cookie; the right one signs in", async () => {
+    const session = await register(stack.appUrl);
+    const login = (password: string): Promise<Response> =>
+      fetch(`${stack.appUrl}/api/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: stack.appUrl },
+        body: JSON.stringify({ email: session.user.email, password }),
+      });
+    const wrong = await login("not the password");
+    assert.equal(wrong.status, 401);
+    assert.equal(((await wrong.json()) as { detail: string }).detail, "The email or password is incorrect.");
+    assert.deepEqual(wrong.headers.getSetCookie(), []);
+    const right = await login("correct horse battery");
+    assert.equal(right.status, 200);
+    assert.ok(right.headers.getSetCookie().some((cookie) => cookie.startsWith(`${COOKIE}=ey`)));
+  });
+
+  test("sign-in from another site is refused", async () => {
+    const response = await fetch(`${stack.appUrl}/api/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: "https://evil.example" },
+      body: JSON.stringify({ email: "a@b.co", password: "whatever!" }),
+    });
+    assert.equal(response.status, 403);
+  });
+
+  test("logout clears the cookie and goes to the sign-in page", async () => {
+    const session = await register(stack.appUrl);
+    const response = await fetch(`${stack.appUrl}/api/auth/logout`, {
+      method: "POST",
+      headers: { origin: stack.appUrl, cookie: session.cookie },
+      redirect: "manual",
+    });
+    assert.equal(response.status, 303);
+    assert.equal(response.headers.get("location"), "/login");
+    const cleared = response.headers.getSetCookie().find((cookie) => cookie.startsWith(`${COOKIE}=`));
+    assert.match(cleared ?? "", /Max-Age=0/i);
+  });
+});
+
+describe("pages behind sign-in", () => {
+  test("without a cookie the chat page redirects to /login", async () => {
+    const response = await fetch(`${stack.appUrl}/chat`, { redirect: "manual" });
+    assert.ok([303, 307].includes(response.status), String(response.status));
+    assert.equal(new URL(response.headers.get("location")!, stack.appUrl).pathname, "/login");
+  });
+
+  test("an expired token redirects to /login and says why", async () => {
+    const response = await fetch(`${stack.appUrl}/chat`, {
+      redirect: "manual",
+      headers: { cookie: `${COOKIE}=${expiredToken()}` },
+    });
+    const location = new URL(response.headers.get("location")!, stack.appUrl);
+    assert.equal(location.pathname, "/login");
+    assert.equal(location.searchParams.get("expired"), "1");
+  });
+
+  test("a signed-in person gets the chat page with their name", async () => {
+    const session = await register(stack.appUrl, "Grace Hopper");
+    const response = await fetch(`${stack.appUrl}/chat`, { headers: { cookie: session.cookie } });
+    assert.equal(response.status, 200);
+    assert.match(await response.text(), /Grace Hopper/);
+  });
+});
+
+describe("/api/chatkit", () => {
+  test("without the cookie: 401 JSON", async () => {
+    const response = await chat(null, createThread("hello"));
+    assert.equal(response.status, 401);
+    assert.deepEqual(await response.json(), { error: "not_signed_in", detail: "Sign in to chat." });
+  });
+
+  test("a foreign or missing Origin: 403, even with the cookie", async () => {
+    const session = await register(stack.appUrl);
+    const foreign = await chat(session, createThread("hello"), { origin: "https://evil.example" });
+    assert.equal(foreign.status, 403);
+    assert.equal(((await foreign.json()) as { error: string }).error, "foreign_origin");
+    const missing = await fetch(`${stack.appUrl}/api/chatkit`, {
+      method: "POST",
+      headers: { "content-type": "application/json", cookie: session.cookie },
+      body: JSON.stringify(createThread("hello")),
+    });
+    assert.equal(missing.status, 403);
+  });
+
+  test("the cookie's token is the identity: a client's Authorization and user-id headers are dropped", async () => {
+    const alice = await register(stack.appUrl, "Alice");
+    const mallory = await register(stack.appUrl, "Mallory");
+    await stack.model.reset();
+    await stack.model.script({ text: ["Hi Alice"] });
+    const response = await chat(mallory, createThread("whose thread is this?"), {
+      authorization: `Bearer ${alice.token}`,
+      "x-user-id": alice.user.id,
+    });
+    assert.equal(response.status, 200);
+    const thread = threadIdOf(await allEvents(response));
+    assert.ok((await threadIds(mallory)).includes(thread));
+    assert.ok(!(await threadIds(alice)).includes(thread));
+  });
+
+  test("only allowlisted headers and the Bearer token are sent upstream", () => {
+    const browser = new Request("http://app.test/api/chatkit", {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        authorization: "Bearer forged",
+        "x-user-id": "usr_victim",
+        cookie: `${COOKIE}=abc; other=1`,
+        "x-forwarded-for": "203.0.113.7",
+      },
+    });
+    const sent = Object.fromEntries(upstreamHeaders(browser, "the-cookie-token"));
+    assert.deepEqual(sent, {
+      authorization: "Bearer the-cookie-token",
+      "content-type": "application/json",
+      "x-forwarded-for": "203.0.113.7",
+    });
+  });
+
+  test("SSE events arrive one by one as the model writes, not all at the end", async () => {
+    const session = await register(stack.appUrl);
+    await stack.model.reset();
+    await stack.model.script({ text: ["one ", "two ", "three ", "four"], chunk_delay: 0.4 });
+    const response = await chat(session, createThread("count to four"));
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get("content-type") ?? "", /^text\/event-stream/);
+    const arrivals: { text: string; at: number }[] = [];
+    let end = 0;
+    for await (const { event, at } of sseEvents(response)) {
+      const text = deltaText(event);
+      if (text) arrivals.push({ text, at });
+      end = at;
+    }
+    assert.equal(arrivals.map((delta) => delta.text).join(""), "one two three four");
+    // Written 0.4 s apart: buffered, they would all arrive together at the end.
+    const first = arrivals[0]!.at;
+    assert.ok(end - first > 800, `first delta only ${end - first} ms before the end`);
+    const gaps = arrivals.slice(1).map((delta, index) => delta.at - arrivals[index]!.at);
+    assert.ok(gaps.every((gap) => gap > 150), `gaps between deltas: ${gaps.join(", ")}`);
+  });
+
+  test("aborting the request reaches the backend, which stops the model and keeps the partial answer", async () => {
+    const session = await register(stack.appUrl);
+    await stack.model.reset();
+    await stack.model.script({ text: ["The partial ", "answer", " never sent"], hold_after: 2 });
+    const closedBefore = (await stack.model.state()).streams_closed;
+    const abort = new AbortController();
+    const response = await fetch(`${stack.appUrl}/api/chatkit`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: stack.appUrl, cookie: session.cookie },
+      body: JSON.stringify(createThread("start something long")),
+      signal: abort.signal,
+    });
+    let thread = "";
+    let received = "";
+    try {
+      for await (const { event } of sseEvents(response)) {
+        if (event.type === "thread.created") thread = (event.thread as { id: string }).id;
+        received += deltaText(event) ?? "";
+        if (received === "The partial answer") abort.abort();
+      }
+    } catch (error) {
+      assert.equal((error as Error).name, "AbortError");
+    }
+    assert.ok(thread);
+    // The model's stream is held open: only the backend hanging up can close it.
+    await eventually(
+      "the backend to close the model stream",
+      async () => (await stack.model.state()).streams_closed > closedBefore,
+    );
+    await stack.model.release();
+    await eventually("the partial answer to be stored", async () => {
+      const items = await chat(session, { type: "items.list", params: { thread_id: thread, limit: 20, order: "asc" } });
+      const page = (await items.json()) as { data: { type: string; content?: { text: string }[] }[] };
+      const answer = page.data.find((item) => item.type === "assistant_message");
+      return answer?.content?.map((part) => part.text).join("") === "The partial answer";
+    });
+  });
+
+  test("the backend's status and JSON errors pass through", async () => {
+    const session = await register(stack.appUrl);
+    const response = await chat(session, { type: "threads.get_by_id", params: { thread_id: "thr_missing" } });
+    assert.equal(response.status, 404);
+    const body = (await response.json()) as { detail?: string };
+    assert.equal(typeof body.detail, "string");
+  });
+});
+
+describe("/api/tasks and /api/health", () => {
+  test("tasks need the cookie and show only the person's own tasks", async () => {
+    assert.equal((await fetch(`${stack.appUrl}/api/tasks`)).status, 401);
+    const session = await register(stack.appUrl);
+    await stack.model.reset();
+    await stack.model.script(
+      { tool_calls: [{ name: "add_task", arguments: { title: "Water the plants" } }] },
+      { text: ["Added."] },
+    );
+    await allEvents(await chat(session, createThread("remind me to water the plants")));
+    const response = await fetch(`${stack.appUrl}/api/tasks?status=all`, { headers: { cookie: session.cookie } });
+    assert.equal(response.status, 200);
+    const { data } = (await response.json()) as { data: { title: string }[] };
+    assert.deepEqual(data.map((task) => task.title), ["Water the plants"]);
+    const other = await register(stack.appUrl);
+    const theirs = await fetch(`${stack.appUrl}/api/tasks`, { headers: { cookie: other.cookie } });
+    assert.deepEqual(((await theirs.json()) as { data: unknown[] }).data, []);
+  });
+
+  test("a bad filter is the backend's readable 400", async () => {
+    const session = await register(stack.appUrl);
+    const response = await fetch(`${stack.appUrl}/api/tasks?status=sometimes`, { headers: { cookie: session.cookie } });
+    assert.equal(response.status, 400);
+    assert.match(((await response.json()) as { detail: string }).detail, /status/);
+  });
+
+  test("health reports the backend ready", async () => {
+    const response = await fetch(`${stack.appUrl}/api/health`);
+    assert.equal(response.status, 200);
+    const body = (await response.json()) as { status: string; backend: { status: string } };
+    assert.equal(body.status, "ok");
+    assert.equal(body.backend.status, "ready");
+  });
+});

@@ -1,0 +1,38 @@
+// Accounts for tests, made through the app's own register route (real JWTs, real cookies).
+import { randomUUID } from "node:crypto";
+
+export const COOKIE = "taskchat_session";
+
+export type Session = {
+  /** The `Cookie` header value that carries the session. */
+  cookie: string;
+  token: string;
+  setCookie: string;
+  user: { id: string; email: string; name: string };
+};
+
+export function uniqueEmail(): string {
+  return `person-${randomUUID()}@example.com`;
+}
+
+/** Register a new account through `appUrl`'s route handler and keep its cookie. */
+export async function register(appUrl: string, name = "Ada Lovelace"): Promise<Session> {
+  const response = await fetch(`${appUrl}/api/auth/register`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: appUrl },
+    body: JSON.stringify({ name, email: uniqueEmail(), password: "correct horse battery" }),
+  });
+  if (response.status !== 201) throw new Error(`register: ${response.status} ${await response.text()}`);
+  const setCookie = response.headers.getSetCookie().find((value) => value.startsWith(`${COOKIE}=`));
+  if (!setCookie) throw new Error("register set no session cookie");
+  const token = setCookie.slice(COOKIE.length + 1).split(";")[0]!;
+  const { user } = (await response.json()) as { user: Session["user"] };
+  return { cookie: `${COOKIE}=${token}`, token, setCookie, user };
+}
+
+/** A well-formed token whose `exp` has passed (unsigned: the frontend only reads claims). */
+export function expiredToken(): string {
+  const part = (value: object): string => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const exp = Math.floor(Date.now() / 1000) - 60;
+  return `${part({ alg: "HS256", typ: "JWT" })}.${part({ sub: "usr_x", exp, name: "X" })}.c2ln`;
+}
