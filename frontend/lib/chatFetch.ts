@@ -17,9 +17,11 @@ export function withPageContext(body: BodyInit | null | undefined): BodyInit | n
   const metadata =
     typeof fields.metadata === "object" && fields.metadata !== null ? fields.metadata : {};
   // Untrusted on the server too: it is quoted to the model as context, never identity.
+  // The title can still be empty just after a client-side navigation; then send none.
+  const title = document.title;
   fields.metadata = {
     ...metadata,
-    page: { url: window.location.href, title: document.title },
+    page: { url: window.location.href, ...(title ? { title } : {}) },
   };
   return JSON.stringify(fields);
 }

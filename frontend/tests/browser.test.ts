@@ -113,6 +113,8 @@ describe("in the browser", () => {
     await widget(page).getByRole("button", { name: "What's on my list?" }).waitFor();
     await page.getByText("No tasks yet").waitFor();
 
+    // Next sets the title after a client-side navigation; the page context carries it.
+    await page.waitForFunction(() => document.title === "Chat · Taskchat");
     await stack.model.reset();
     await stack.model.script(
       { tool_calls: [{ name: "add_task", arguments: { title: "Buy oat milk", priority: "high" } }] },
