@@ -1,5 +1,5 @@
 // The app in a real browser (Debian's chromium through playwright-core) against
-// `next start`, the real backend and the scripted model. Only OpenAI's CDN is replaced:
+// its production server (`npm start`), the real backend and the scripted model. Only OpenAI's CDN is replaced:
 // its URL is routed to tests/stub/chatkit.js (a labelled test double) or blocked.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";

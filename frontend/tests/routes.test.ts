@@ -1,4 +1,4 @@
-// The route handlers over real HTTP: `next start` in front of the real backend.
+// The route handlers over real HTTP: the production server (`npm start`) in front of the real backend.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 

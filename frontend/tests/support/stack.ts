@@ -1,6 +1,6 @@
 // The whole app for the frontend's tests: the real backend on a real PostgreSQL with the
 // scripted model server (started by `python -m tests.support.stack` from the repository's
-// virtualenv), and this Next.js app under `next start` pointed at it.
+// virtualenv), and this Next.js app's production server (`npm start`) pointed at it.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
@@ -168,14 +168,22 @@ async function startNext(
   backendUrl: string,
   env: Record<string, string>,
 ): Promise<{ next: ChildProcess; appUrl: string }> {
-  if (!existsSync(path.join(FRONTEND_DIR, ".next", "BUILD_ID"))) {
+  const server = path.join(FRONTEND_DIR, ".next", "standalone", "server.js");
+  if (!existsSync(server)) {
     throw new Error("No production build: run `npm run build` first (`npm test` does).");
   }
   const port = await freePort();
-  const nextBin = path.join(FRONTEND_DIR, "node_modules", "next", "dist", "bin", "next");
-  const next = spawn(process.execPath, [nextBin, "start", "-H", "127.0.0.1", "-p", String(port)], {
+  // `npm start`'s command, the one the frontend image runs.
+  const next = spawn(process.execPath, [server], {
     cwd: FRONTEND_DIR,
-    env: { ...process.env, BACKEND_URL: backendUrl, NEXT_TELEMETRY_DISABLED: "1", ...env },
+    env: {
+      ...process.env,
+      BACKEND_URL: backendUrl,
+      HOSTNAME: "127.0.0.1",
+      PORT: String(port),
+      NEXT_TELEMETRY_DISABLED: "1",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const output = tail(next, "stdout");
@@ -183,9 +191,9 @@ async function startNext(
   const appUrl = `http://127.0.0.1:${port}`;
   try {
     await eventually(
-      "next start to answer",
+      "the Next.js server to answer",
       async () => {
-        if (next.exitCode !== null) throw new Error(`next start exited:\n${output()}\n${errors()}`);
+        if (next.exitCode !== null) throw new Error(`the Next.js server exited:\n${output()}\n${errors()}`);
         try {
           return (await fetch(`${appUrl}/login`)).ok;
         } catch {
@@ -201,7 +209,7 @@ async function startNext(
   return { next, appUrl };
 }
 
-/** Start the backend stack and `next start`; `env` adds frontend settings. */
+/** Start the backend stack and the Next.js production server; `env` adds frontend settings. */
 export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
   const { backend, backendUrl, modelUrl } = await startBackend();
   let next: ChildProcess;
