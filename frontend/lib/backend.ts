@@ -29,7 +29,15 @@ export function refuseForeignOrigin(request: Request): Response | null {
 
 // An allowlist, so nothing else the browser sends reaches the backend: not its own
 // Authorization header, not an X-User-Id, not its cookies.
-const FORWARDED_HEADERS = ["content-type", "accept", "accept-language", "user-agent", "x-request-id"];
+const FORWARDED_HEADERS = ["content-type", "accept", "accept-language", "user-agent"];
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The request's id: a front proxy's X-Request-ID when it looks like one, else a new one. */
+export function requestIdOf(request: Request): string {
+  const given = request.headers.get("x-request-id");
+  return given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+}
 
 /** The headers for the backend: the allowlist, the cookie's token as Bearer, the client's address. */
 export function upstreamHeaders(request: Request, token?: string): Headers {
@@ -39,6 +47,8 @@ export function upstreamHeaders(request: Request, token?: string): Headers {
     if (value) headers.set(name, value);
   }
   if (token) headers.set("authorization", `Bearer ${token}`);
+  // The backend logs it on every line and echoes it; the browser gets it back from us.
+  headers.set("x-request-id", requestIdOf(request));
   // Next's server appends the browser's address; the backend trusts this header only from
   // the addresses in its FORWARDED_ALLOW_IPS (sign-in rate limits count per address).
   const forwardedFor = request.headers.get("x-forwarded-for");
@@ -107,8 +117,10 @@ export async function relayJson(upstream: Response): Promise<Response> {
     }
   }
   const headers = new Headers({ "cache-control": "no-store" });
-  const retryAfter = upstream.headers.get("retry-after");
-  if (retryAfter) headers.set("retry-after", retryAfter);
+  for (const name of ["retry-after", "x-request-id"]) {
+    const value = upstream.headers.get(name);
+    if (value) headers.set(name, value);
+  }
   return Response.json(body, { status: upstream.status, headers });
 }
 

@@ -183,6 +183,8 @@ describe("/api/chatkit", () => {
       },
     });
     const sent = Object.fromEntries(upstreamHeaders(browser, "the-cookie-token"));
+    assert.match(sent["x-request-id"] ?? "", /^[0-9a-f-]{36}$/);
+    delete sent["x-request-id"];
     assert.deepEqual(sent, {
       authorization: "Bearer the-cookie-token",
       "content-type": "application/json",
@@ -194,8 +196,10 @@ describe("/api/chatkit", () => {
     const session = await register(stack.appUrl);
     await stack.model.reset();
     await stack.model.script({ text: ["one ", "two ", "three ", "four"], chunk_delay: 0.4 });
-    const response = await chat(session, createThread("count to four"));
+    const response = await chat(session, createThread("count to four"), { "x-request-id": "edge-42" });
     assert.equal(response.status, 200);
+    // The request id reaches the backend, which echoes it; the proxy hands it back.
+    assert.equal(response.headers.get("x-request-id"), "edge-42");
     assert.match(response.headers.get("content-type") ?? "", /^text\/event-stream/);
     const arrivals: { text: string; at: number }[] = [];
     let end = 0;

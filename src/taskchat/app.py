@@ -14,14 +14,17 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from taskchat.accounts.limits import AttemptLimiter
 from taskchat.agent.models import build_client
-from taskchat.api import accounts, chatkit, health, tasks
+from taskchat.api import accounts, chatkit, health, metrics, tasks
 from taskchat.api.problems import problem
 from taskchat.auth import AuthError, TokenVerifier
 from taskchat.chat.server import TaskchatServer
 from taskchat.chat.store import PostgresStore
 from taskchat.config import Settings, get_settings
 from taskchat.db.engine import create_engine, warm_pool
+from taskchat.drain import install_signal_hooks
 from taskchat.logs import configure_logging
+from taskchat.metrics import Metrics
+from taskchat.middleware import RequestIdMiddleware
 from taskchat.tools.http import build_mcp_http
 
 logger = logging.getLogger("taskchat")
@@ -47,7 +50,7 @@ def freeze_startup_heap() -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; nothing connects until the lifespan starts."""
     settings = settings or get_settings()
-    configure_logging()
+    configure_logging(settings.log_level, settings.log_format, settings.environment)
     engine = create_engine(
         settings.database_url,
         pool_size=settings.database_pool_size,
@@ -55,6 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     store = PostgresStore(engine)
     client = build_client(settings)
+    app_metrics = Metrics()
+    app_metrics.watch_pool(engine)
 
     verifier = TokenVerifier(settings)
     mcp_server, mcp_app = build_mcp_http(settings, engine, verifier)
@@ -69,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if client is None:
             logger.warning("no model configured: chat turns will answer with a setup message")
         freeze_startup_heap()
+        install_signal_hooks(settings.shutdown_grace_seconds)
         try:
             # A mounted MCP app's own lifespan does not run: run its session manager here.
             async with mcp_server.session_manager.run():
@@ -86,7 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.attempt_limiter = AttemptLimiter(
         settings.auth_rate_limit_account, settings.auth_rate_limit_address
     )
-    app.state.chatkit_server = TaskchatServer(store, settings, client)
+    app.state.metrics = app_metrics
+    app.state.chatkit_server = TaskchatServer(store, settings, client, app_metrics)
 
     if settings.cors_origins:
         app.add_middleware(
@@ -104,6 +111,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(chatkit.router)
     app.include_router(tasks.router)
     app.include_router(accounts.router)
+    app.include_router(metrics.router)
     # Last, so the API routes above match first: /mcp and its OAuth resource metadata.
     app.mount("/", mcp_app)
+    # Outermost, so every response (errors and /mcp included) carries the request id.
+    app.add_middleware(RequestIdMiddleware, metrics=app_metrics)
     return app

@@ -18,23 +18,22 @@ cli = typer.Typer(help="Taskchat: a self-hosted ChatKit task assistant.", no_arg
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (default: the WORKERS setting).")
+    ] = None,
     reload: Annotated[bool, typer.Option(help="Reload on code changes (development).")] = False,
 ) -> None:
-    """Run the backend with uvicorn."""
-    import uvicorn
+    """Run the backend with uvicorn; SIGTERM drains it (see SHUTDOWN_GRACE_SECONDS)."""
+    from taskchat import serving
 
     settings = load_settings()  # fail here, with a clear line, rather than inside a worker
-    uvicorn.run(
+    serving.run(
         "taskchat.asgi:app",
+        settings,
         host=host,
         port=port,
-        workers=workers,
+        workers=workers or settings.workers,
         reload=reload,
-        # The client address (sign-in limits) comes from X-Forwarded-For only when the
-        # request comes through a trusted proxy (the Next.js server, a load balancer).
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
 
@@ -49,8 +48,7 @@ def dev(
 ) -> None:
     """Run the backend for development: a local PostgreSQL (unless DATABASE_URL is set),
     migrations, then the server. Ctrl-C stops everything."""
-    import uvicorn
-
+    from taskchat import serving
     from taskchat.db.local import LocalPostgres
     from taskchat.db.migrate import upgrade
 
@@ -67,14 +65,7 @@ def dev(
     try:
         asyncio.run(upgrade(url))
         typer.echo(f"database migrated; serving on http://{host}:{port}")
-        uvicorn.run(
-            "taskchat.asgi:app",
-            host=host,
-            port=port,
-            reload=reload,
-            proxy_headers=True,
-            forwarded_allow_ips=settings.forwarded_allow_ips,
-        )
+        serving.run("taskchat.asgi:app", settings, host=host, port=port, reload=reload)
     finally:
         if local is not None:
             local.stop()
@@ -87,17 +78,10 @@ def mcp(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8001,
 ) -> None:
     """Serve only the tasks MCP server (streamable HTTP at /mcp, JWT-authenticated)."""
-    import uvicorn
+    from taskchat import serving
 
     settings = load_settings()
-    uvicorn.run(
-        "taskchat.tools.http:create_mcp_app",
-        factory=True,
-        host=host,
-        port=port,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
-    )
+    serving.run("taskchat.tools.http:create_mcp_app", settings, host=host, port=port, factory=True)
 
 
 @cli.command()

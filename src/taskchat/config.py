@@ -159,6 +159,18 @@ class Settings(BaseSettings):
     mcp_call_timeout_seconds: float = Field(default=15.0, gt=0, le=600)
     """How long one MCP tool call may take."""
 
+    workers: int = Field(default=1, ge=1, le=64)
+    """Worker processes of `taskchat serve` (its --workers option overrides it)."""
+
+    shutdown_grace_seconds: float = Field(default=30.0, ge=0, le=3600)
+    """On SIGTERM, how long running chat streams may go on before they are cut."""
+
+    log_format: Literal["auto", "json", "text"] = "auto"
+    """json (one object a line), text, or auto: text in development, json otherwise."""
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    """Level of taskchat's own logs (libraries log at WARNING and above)."""
+
     @field_validator("auth_rate_limit_account", "auth_rate_limit_address")
     @classmethod
     def _rate(cls, value: str) -> str:

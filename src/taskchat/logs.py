@@ -1,21 +1,100 @@
-"""Logging set-up for the backend process."""
+"""Logging set-up for the backend process: text or JSON lines, each with its request id.
+
+What is logged is chosen so that no token, password or message text appears at INFO:
+access lines carry the method, the path without its query string, the status and the
+duration; the app's own lines name ids and error types, never request bodies.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Literal
+
+request_id_var: ContextVar[str] = ContextVar("taskchat_request_id", default="")
+"""The id of the request being served, set by `RequestIdMiddleware`."""
+
+LogFormat = Literal["auto", "json", "text"]
+
+# Attributes every LogRecord has; anything else was passed with `extra=` and is logged.
+_STANDARD_ATTRIBUTES = frozenset(
+    logging.LogRecord("", 0, "", 0, "", None, None).__dict__.keys()
+    | {"message", "asctime", "request_id", "taskName"}
+)
 
 
-def configure_logging(level: str = "INFO") -> None:
-    """Plain logs on stderr: taskchat's own at `level`, libraries at WARNING.
+class RequestIdFilter(logging.Filter):
+    """Stamps each record with the current request's id (empty outside requests)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id_var.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request_id, extras."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = getattr(record, "request_id", "")
+        if request_id:
+            entry["request_id"] = request_id
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD_ATTRIBUTES and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    """The human-readable form, with the request id when there is one."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s%(request_tag)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        request_id = getattr(record, "request_id", "")
+        record.request_tag = f" [{request_id}]" if request_id else ""
+        return super().format(record)
+
+
+_HANDLER_NAME = "taskchat"
+
+
+def configure_logging(
+    level: str = "INFO", log_format: LogFormat = "auto", environment: str = "development"
+) -> None:
+    """Log to stderr: taskchat's own at `level`, libraries at WARNING.
 
     Done before any library does it for us: mcp's MCPServer otherwise calls
     `logging.basicConfig` at INFO on first use, and every HTTP request to the model
-    provider would then be logged.
+    provider would then be logged. Calling it again replaces our handler, so the last
+    configuration wins; handlers others installed (pytest's) are left alone.
     """
+    chosen = log_format
+    if chosen == "auto":
+        chosen = "text" if environment == "development" else "json"
     root = logging.getLogger()
-    if not root.handlers:
+    ours = [handler for handler in root.handlers if handler.get_name() == _HANDLER_NAME]
+    others = [handler for handler in root.handlers if handler.get_name() != _HANDLER_NAME]
+    for handler in ours:
+        root.removeHandler(handler)
+    if ours or not others:
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.set_name(_HANDLER_NAME)
+        handler.addFilter(RequestIdFilter())
+        handler.setFormatter(JsonFormatter() if chosen == "json" else TextFormatter())
         root.addHandler(handler)
         root.setLevel(logging.WARNING)
     logging.getLogger("taskchat").setLevel(level)
+    # uvicorn's own lines (start-up, shutdown) at INFO; its access log is replaced by ours.
+    logging.getLogger("uvicorn").setLevel(logging.INFO)
+    logging.getLogger("uvicorn.access").disabled = True

@@ -26,6 +26,7 @@ from taskchat.chat.context import RequestContext
 from taskchat.chat.server import CHATKIT_REQUEST, TaskchatServer
 from taskchat.chat.store import UnsupportedError
 from taskchat.config import Settings
+from taskchat.logs import request_id_var
 
 logger = logging.getLogger("taskchat.api")
 
@@ -128,7 +129,7 @@ async def chatkit_endpoint(request: Request, identity: CurrentIdentity) -> Respo
     context = RequestContext(
         user_id=identity.user_id,
         claims=identity.claims,
-        request_id=request.headers.get("x-request-id", ""),
+        request_id=request_id_var.get(),
         metadata=parsed.metadata,
     )
     try:

@@ -9,6 +9,7 @@ from chatkit.agents import AgentContext
 from chatkit.types import ProgressUpdateEvent
 
 from taskchat.chat.context import RequestContext
+from taskchat.metrics import Metrics
 
 LABELS = {
     "add_task": "Adding task…",
@@ -25,7 +26,10 @@ def label_for(tool_name: str) -> str:
 
 
 class ToolProgress(RunHooks[AgentContext[RequestContext]]):
-    """Streams a progress update to the client before each tool call."""
+    """Streams a progress update to the client before each tool call, and counts it."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
 
     async def on_tool_start(
         self,
@@ -33,6 +37,7 @@ class ToolProgress(RunHooks[AgentContext[RequestContext]]):
         agent: Any,
         tool: Tool,
     ) -> None:
+        self.metrics.tool_calls.labels(tool.name).inc()
         await context.context.stream(
             ProgressUpdateEvent(icon="check-circle", text=label_for(tool.name))
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from functools import partial
 
@@ -36,12 +37,19 @@ from taskchat.chat.progress import ToolProgress
 from taskchat.chat.store import PostgresAttachmentStore, PostgresStore
 from taskchat.chat.turn_store import TurnStore
 from taskchat.config import Settings
+from taskchat.drain import DRAIN
+from taskchat.metrics import Metrics
 from taskchat.tools.servers import tool_servers
 
 logger = logging.getLogger("taskchat.chat")
 
 RUN_STOP_SECONDS = 5.0
 """How long a finished or abandoned turn waits for the agent run to wind down."""
+
+SHUTDOWN_NOTICE = (
+    "The server is restarting, so this answer was cut short; what arrived is kept. "
+    "Send your message again in a moment to continue."
+)
 
 CHATKIT_REQUEST = TypeAdapter[ChatKitReq](ChatKitReq)
 """Built once: building it costs about 18 ms of CPU, which the SDK pays per request."""
@@ -80,12 +88,17 @@ class TaskchatServer(ChatKitServer[RequestContext]):
     """Answers each user message with the task assistant over the user's own store."""
 
     def __init__(
-        self, store: PostgresStore, settings: Settings, client: AsyncOpenAI | None
+        self,
+        store: PostgresStore,
+        settings: Settings,
+        client: AsyncOpenAI | None,
+        metrics: Metrics,
     ) -> None:
         super().__init__(store, PostgresAttachmentStore(store))
         self.pg_store = store
         self.settings = settings
         self.client = client
+        self.metrics = metrics
         self.converter = HistoryConverter()
 
     async def process(
@@ -133,33 +146,63 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         )
         ids = AssistantIds(partial(new_id, "message"))
         partial_answers = PartialAnswers()
-        async with tool_servers(self.settings, self.pg_store.engine, context) as tools:
-            for notice in tools.notices:
-                yield NoticeEvent(level="warning", message=notice)
-            result = Runner.run_streamed(
-                build_agent(context, model, tools.servers),
-                history,
-                context=agent_context,
-                hooks=ToolProgress(),
-                run_config=RunConfig(tracing_disabled=True),
-            )
-            try:
-                async for event in stream_agent_response(agent_context, result):
-                    event = ids.apply(event)
-                    partial_answers.observe(event)
-                    yield event
-            except (openai.OpenAIError, AgentsException) as error:
-                logger.warning("model failure in thread %s: %s", thread.id, type(error).__name__)
-                await self._keep_partial(thread, partial_answers, context)
-                raise CustomStreamError(describe_model_failure(error), allow_retry=True) from None
-            except Exception:
-                logger.exception("turn failed in thread %s", thread.id)
-                await self._keep_partial(thread, partial_answers, context)
-                raise CustomStreamError(
-                    "Something went wrong while answering. Please try again.", allow_retry=True
-                ) from None
-            finally:
-                await _stop_run(result)
+        started = time.perf_counter()
+        outcome = "disconnected"  # Unless the stream gets to an end below.
+        try:
+            async with tool_servers(self.settings, self.pg_store.engine, context) as tools:
+                for notice in tools.notices:
+                    yield NoticeEvent(level="warning", message=notice)
+                result = Runner.run_streamed(
+                    build_agent(context, model, tools.servers),
+                    history,
+                    context=agent_context,
+                    hooks=ToolProgress(self.metrics),
+                    run_config=RunConfig(tracing_disabled=True),
+                )
+                DRAIN.track(result)
+                first_event = True
+                try:
+                    async for event in stream_agent_response(agent_context, result):
+                        if first_event:
+                            first_event = False
+                            self.metrics.model_first_event_seconds.observe(
+                                time.perf_counter() - started
+                            )
+                        event = ids.apply(event)
+                        partial_answers.observe(event)
+                        yield event
+                except (openai.OpenAIError, AgentsException) as error:
+                    outcome = "error"
+                    self.metrics.errors.labels("model").inc()
+                    logger.warning(
+                        "model failure in thread %s: %s", thread.id, type(error).__name__
+                    )
+                    await self._keep_partial(thread, partial_answers, context)
+                    raise CustomStreamError(
+                        describe_model_failure(error), allow_retry=True
+                    ) from None
+                except Exception:
+                    outcome = "error"
+                    self.metrics.errors.labels("turn").inc()
+                    logger.exception("turn failed in thread %s", thread.id)
+                    await self._keep_partial(thread, partial_answers, context)
+                    raise CustomStreamError(
+                        "Something went wrong while answering. Please try again.",
+                        allow_retry=True,
+                    ) from None
+                finally:
+                    DRAIN.untrack(result)
+                    await _stop_run(result)
+                if DRAIN.was_cut(result):
+                    # Shutting down: keep what arrived, and end the stream with a notice.
+                    outcome = "cut"
+                    logger.info("turn in thread %s cut short by shutdown", thread.id)
+                    await self._keep_partial(thread, partial_answers, context)
+                    raise CustomStreamError(SHUTDOWN_NOTICE, allow_retry=True)
+                outcome = "completed"
+        finally:
+            self.metrics.turns.labels(outcome).inc()
+            self.metrics.stream_seconds.observe(time.perf_counter() - started)
 
     async def _keep_partial(
         self, thread: ThreadMetadata, partial_answers: PartialAnswers, context: RequestContext

@@ -92,7 +92,7 @@ def build_mcp_http(
 def create_mcp_app(settings: Settings | None = None) -> Starlette:
     """The tasks MCP server alone (`taskchat mcp`): /mcp, its metadata, and /healthz."""
     settings = settings or get_settings()
-    configure_logging()
+    configure_logging(settings.log_level, settings.log_format, settings.environment)
     engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
     server, mcp_app = build_mcp_http(settings, engine, TokenVerifier(settings))
 

@@ -7,6 +7,11 @@ import { SESSION_COOKIE } from "@/lib/session";
 
 export const dynamic = "force-dynamic";
 
+function requestIdHeader(upstream: Response): Record<string, string> {
+  const id = upstream.headers.get("x-request-id");
+  return id ? { "x-request-id": id } : {};
+}
+
 /** One ChatKit request: JSON in, JSON or an SSE stream out. */
 export async function POST(request: NextRequest): Promise<Response> {
   const refused = refuseForeignOrigin(request);
@@ -36,6 +41,7 @@ export async function POST(request: NextRequest): Promise<Response> {
       headers: {
         "content-type": type || "application/json",
         "cache-control": "no-store",
+        ...requestIdHeader(upstream),
       },
     });
   }
@@ -71,6 +77,7 @@ export async function POST(request: NextRequest): Promise<Response> {
       // caches and reverse proxies (nginx) from holding events back.
       "cache-control": "no-cache, no-transform",
       "x-accel-buffering": "no",
+      ...requestIdHeader(upstream),
     },
   });
 }

@@ -1,0 +1,101 @@
+"""Graceful shutdown: on SIGTERM, let running chat streams finish, then cut the rest.
+
+`install_signal_hooks()` (run at start-up in each worker process) chains onto the
+server's SIGTERM/SIGINT handlers and calls `begin()` when a signal arrives; uvicorn then
+stops accepting connections and waits for the running ones (`--timeout-graceful-shutdown`,
+which `taskchat serve` sets from SHUTDOWN_GRACE_SECONDS). Turns register their agent
+run here; shortly before the grace period ends, the runs still going are stopped, and
+each of those turns stores what it has so far and ends its stream with a notice, so no
+answer is lost and no stream is broken off mid-event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+from types import FrameType
+
+from agents import RunResultStreaming
+
+logger = logging.getLogger("taskchat.drain")
+
+CUT_MARGIN_SECONDS = 2.0
+"""How long before the grace period's end the runs are stopped: time to store and finish."""
+
+
+class Drain:
+    """This process's shutdown state and the agent runs in flight."""
+
+    def __init__(self) -> None:
+        self.draining = False
+        # Keyed by id(): the SDK's run results are dataclasses, and not hashable.
+        self._runs: dict[int, RunResultStreaming] = {}
+        self._cut: set[int] = set()
+        self._cutting = False
+
+    def track(self, run: RunResultStreaming) -> None:
+        """Watch `run` until `untrack`; one started after the cut is stopped at once."""
+        self._runs[id(run)] = run
+        if self._cutting:
+            self._stop(run)
+
+    def untrack(self, run: RunResultStreaming) -> None:
+        self._runs.pop(id(run), None)
+
+    def was_cut(self, run: RunResultStreaming) -> bool:
+        """Whether `run` was stopped by the shutdown (rather than ending by itself)."""
+        return id(run) in self._cut
+
+    def begin(self, grace_seconds: float) -> None:
+        """Start draining: runs get `grace_seconds` (less a margin) to finish."""
+        if self.draining:
+            return
+        self.draining = True
+        delay = max(0.0, grace_seconds - min(CUT_MARGIN_SECONDS, grace_seconds / 2))
+        logger.info("shutting down: %d turn(s) running, %.1f s to finish", len(self._runs), delay)
+        asyncio.get_running_loop().call_later(delay, self.cut_runs)
+
+    def cut_runs(self) -> None:
+        """Stop every run still going; their turns store and end their streams."""
+        self._cutting = True
+        if self._runs:
+            logger.warning("grace period over: cutting %d running turn(s)", len(self._runs))
+        for run in list(self._runs.values()):
+            self._stop(run)
+
+    def _stop(self, run: RunResultStreaming) -> None:
+        if not run.is_complete:
+            self._cut.add(id(run))
+            run.cancel()
+
+
+DRAIN = Drain()
+"""One per process: a signal reaches the process, not one app."""
+
+
+def install_signal_hooks(grace_seconds: float) -> None:
+    """Start draining on SIGTERM or SIGINT, then let the server's own handler run.
+
+    Run from the app's start-up, after uvicorn has installed its handlers; only the main
+    thread can set signal handlers, so an app served from another thread (tests) is left
+    as it is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        previous = signal.getsignal(signum)
+
+        def handler(number: int, frame: FrameType | None, previous: object = previous) -> None:
+            # From a signal handler: hand over to the loop, which owns the drain.
+            loop.call_soon_threadsafe(DRAIN.begin, grace_seconds)
+            if callable(previous):
+                previous(number, frame)
+            elif previous == signal.SIG_DFL:
+                # Nobody else handles it: do what the signal would have done.
+                signal.signal(number, signal.SIG_DFL)
+                signal.raise_signal(number)
+
+        signal.signal(signum, handler)

@@ -1,0 +1,97 @@
+"""Prometheus metrics, served at GET /metrics in the text format.
+
+Each app has its own registry, so several apps in one process (tests) do not collide.
+With several worker processes, each keeps its own counts and a scrape sees the worker
+that answered it: prefer one worker per container and more replicas (see README).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import QueuePool
+
+STREAM_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300)
+MODEL_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60)
+
+
+class PoolCollector(Collector):
+    """The database pool's connections, read at scrape time."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    def collect(self) -> Iterator[Metric]:
+        pool = self.engine.sync_engine.pool
+        if not isinstance(pool, QueuePool):  # pragma: no cover - we always build a QueuePool
+            return
+        connections = GaugeMetricFamily(
+            "taskchat_db_pool_connections",
+            "Database connections of this process's pool, by state.",
+            labels=["state"],
+        )
+        connections.add_metric(["in_use"], pool.checkedout())
+        connections.add_metric(["idle"], pool.checkedin())
+        yield connections
+        yield GaugeMetricFamily(
+            "taskchat_db_pool_size",
+            "Connections the pool keeps (overflow comes on top).",
+            value=pool.size(),
+        )
+
+
+class Metrics:
+    """Every metric the backend records."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "taskchat_http_requests",
+            "HTTP requests answered, by method, route and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.request_seconds = Histogram(
+            "taskchat_http_request_duration_seconds",
+            "Time from request to the end of the response (streams included), by route.",
+            ["method", "route"],
+            registry=self.registry,
+        )
+        self.turns = Counter(
+            "taskchat_chat_turns",
+            "Chat turns, by outcome: completed, error, cut (shutdown) or disconnected.",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.stream_seconds = Histogram(
+            "taskchat_chat_stream_duration_seconds",
+            "Duration of a chat turn's answer stream.",
+            buckets=STREAM_BUCKETS,
+            registry=self.registry,
+        )
+        self.model_first_event_seconds = Histogram(
+            "taskchat_model_first_event_seconds",
+            "Time from a turn's start to the model's first streamed event.",
+            buckets=MODEL_BUCKETS,
+            registry=self.registry,
+        )
+        self.tool_calls = Counter(
+            "taskchat_tool_calls",
+            "Tool calls the agent made, by tool.",
+            ["tool"],
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "taskchat_errors",
+            "Errors, by kind: model, turn, tool, unhandled.",
+            ["kind"],
+            registry=self.registry,
+        )
+
+    def watch_pool(self, engine: AsyncEngine) -> None:
+        """Report `engine`'s pool at each scrape."""
+        self.registry.register(PoolCollector(engine))

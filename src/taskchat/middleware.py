@@ -1,0 +1,95 @@
+"""Per request: an id (taken from a proxy's X-Request-ID or made here), echoed in the
+response, stamped on every log line; one access log line; request metrics."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from taskchat.logs import request_id_var
+from taskchat.metrics import Metrics
+
+access_logger = logging.getLogger("taskchat.access")
+
+REQUEST_ID_HEADER = "x-request-id"
+_ACCEPTABLE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+# Paths are metric labels: only known ones, so a scanner cannot grow the label set.
+KNOWN_ROUTES = frozenset(
+    {
+        "/chatkit",
+        "/api/tasks",
+        "/api/auth/register",
+        "/api/auth/login",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    }
+)
+
+
+def route_label(path: str) -> str:
+    if path in KNOWN_ROUTES:
+        return path
+    if path == "/mcp" or path.startswith("/mcp/"):
+        return "/mcp"
+    return "other"
+
+
+def request_id_from(scope: Scope) -> str:
+    """The proxy's id when it looks like one (no spaces, bounded); otherwise a new one."""
+    for name, value in scope.get("headers", ()):
+        if name == b"x-request-id":
+            given = bytes(value).decode("latin-1")
+            if _ACCEPTABLE_ID.match(given):
+                return given
+            break
+    return uuid.uuid4().hex
+
+
+class RequestIdMiddleware:
+    """Pure ASGI, so streamed responses pass through untouched and are timed to their end."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = request_id_from(scope)
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            method = scope["method"]
+            route = route_label(scope["path"])
+            self.metrics.requests.labels(method, route, str(status)).inc()
+            self.metrics.request_seconds.labels(method, route).observe(elapsed)
+            # The path only: query strings can carry what people typed.
+            access_logger.info(
+                "%s %s %d %.1f ms",
+                method,
+                scope["path"],
+                status,
+                elapsed * 1000,
+                extra={"status": status, "duration_ms": round(elapsed * 1000, 1)},
+            )
+            request_id_var.reset(token)
