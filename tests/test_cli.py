@@ -97,15 +97,23 @@ def test_serve_runs_the_backend_and_migrate_is_idempotent(database_url: str) -> 
         server.wait(timeout=20)
 
 
-def test_dev_starts_a_local_database_serves_and_stops_it_on_ctrl_c(tmp_path: Path) -> None:
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_dev_runs_database_backend_and_frontend_and_ctrl_c_stops_all(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update({"JWT_SECRET": TEST_SECRET, "ENVIRONMENT": "development"})
     port = free_port()
+    web_port = free_port()
     data_dir = tmp_path / "pg"
     dev = subprocess.Popen(
         [
             sys.executable, "-m", "taskchat.cli", "dev", "--port", str(port),
-            "--data-dir", str(data_dir), "--no-reload",
+            "--data-dir", str(data_dir), "--no-reload", "--frontend-port", str(web_port),
         ],
         env=env,
         cwd=tmp_path,
@@ -118,11 +126,22 @@ def test_dev_starts_a_local_database_serves_and_stops_it_on_ctrl_c(tmp_path: Pat
         assert ready.status_code == 200, ready.text
         assert (data_dir / "data" / "PG_VERSION").exists()
         assert LocalPostgres(root=data_dir).running()
+        # next dev compiles the page on its first request.
+        login = f"http://127.0.0.1:{web_port}/login"
+        deadline = time.monotonic() + 120
+        while not _answers(login):
+            assert time.monotonic() < deadline, "the frontend did not answer"
+            time.sleep(1)
+        # The frontend talks to this backend: its health route reports it ready.
+        health = httpx.get(f"http://127.0.0.1:{web_port}/api/health", timeout=30)
+        assert health.status_code == 200 and health.json()["backend"]["status"] == "ready"
     finally:
         dev.send_signal(signal.SIGINT)
         output, _ = dev.communicate(timeout=60)
+    assert "frontend stopped" in output, output
     assert "local PostgreSQL stopped" in output, output
     assert not LocalPostgres(root=data_dir).running()
+    assert not _answers(f"http://127.0.0.1:{web_port}/login")
     assert "password" not in output.lower()
 
 

@@ -45,12 +45,19 @@ def dev(
         Path, typer.Option(help="Folder of the local PostgreSQL (when DATABASE_URL is unset).")
     ] = Path(".local/postgres"),
     reload: Annotated[bool, typer.Option(help="Reload on code changes.")] = True,
+    frontend: Annotated[
+        bool, typer.Option(help="Also run the Next.js app (next dev) against this backend.")
+    ] = True,
+    frontend_port: Annotated[int, typer.Option(help="Port of the Next.js app.")] = 3000,
 ) -> None:
-    """Run the backend for development: a local PostgreSQL (unless DATABASE_URL is set),
-    migrations, then the server. Ctrl-C stops everything."""
+    """Run the app for development: a local PostgreSQL (unless DATABASE_URL is set),
+    migrations, the backend, and the frontend. Ctrl-C stops everything."""
+    import subprocess
+
     from taskchat import serving
     from taskchat.db.local import LocalPostgres
     from taskchat.db.migrate import upgrade
+    from taskchat.frontend_dev import FrontendUnavailableError, start_frontend, stop_frontend
 
     settings = load_settings()
     local: LocalPostgres | None = None
@@ -62,11 +69,21 @@ def dev(
         url = local.url
         # The server (and its reloader's child) read the URL from the environment.
         os.environ["DATABASE_URL"] = url
+    web: subprocess.Popen[bytes] | None = None
     try:
         asyncio.run(upgrade(url))
-        typer.echo(f"database migrated; serving on http://{host}:{port}")
+        typer.echo(f"database migrated; backend on http://{host}:{port}")
+        if frontend:
+            try:
+                web = start_frontend(frontend_port, f"http://{host}:{port}")
+                typer.echo(f"frontend on http://127.0.0.1:{frontend_port}")
+            except FrontendUnavailableError as reason:
+                typer.echo(f"frontend not started: {reason}")
         serving.run("taskchat.asgi:app", settings, host=host, port=port, reload=reload)
     finally:
+        if web is not None:
+            stop_frontend(web)
+            typer.echo("frontend stopped")
         if local is not None:
             local.stop()
             typer.echo("local PostgreSQL stopped")
