@@ -15,6 +15,7 @@ from taskchat.chat.context import RequestContext
 from taskchat.chat.store import PostgresStore
 from taskchat.config import Settings
 from taskchat.db.local import migrated_database
+from tests.support.apps import SCRIPTED_MODEL
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.live import LiveServer
 
@@ -61,16 +62,10 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
 def settings(database_url: str, fake_openai: FakeOpenAI) -> Settings:
     return make_settings(
         database_url,
-        model_provider="openai_compatible",
         model_base_url=fake_openai.base_url,
-        model_name="scripted-model",
-        openai_api_key="test-key",
-        model_max_retries=0,
-        model_timeout_seconds=10,
         max_body_bytes=64_000,
         max_message_chars=2_000,
-        # Every test signs in from 127.0.0.1: the per-address limit is tested on its own.
-        auth_rate_limit_address="10000/minute",
+        **SCRIPTED_MODEL,
     )
 
 

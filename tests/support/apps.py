@@ -12,6 +12,17 @@ from taskchat.app import create_app
 from taskchat.config import Settings
 from tests.support.fake_openai import FakeOpenAI
 
+SCRIPTED_MODEL: dict[str, Any] = {
+    "model_provider": "openai_compatible",
+    "model_name": "scripted-model",
+    "openai_api_key": "test-key",
+    "model_max_retries": 0,
+    "model_timeout_seconds": 10,
+    # Every test signs in from 127.0.0.1: the per-address limit is tested on its own.
+    "auth_rate_limit_address": "10000/minute",
+}
+"""Settings for the scripted model server (add its `model_base_url`)."""
+
 
 def scripted_settings(
     make: Any, database_url: str, fake_model: FakeOpenAI, **overrides: Any

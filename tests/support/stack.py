@@ -18,6 +18,7 @@ from types import FrameType
 from taskchat.app import create_app
 from taskchat.config import Settings
 from taskchat.db.local import migrated_database
+from tests.support.apps import SCRIPTED_MODEL
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.live import LiveServer
 
@@ -41,14 +42,8 @@ def main() -> None:
                 environment="test",
                 database_url=database_url,
                 jwt_secret=secrets.token_hex(32),
-                model_provider="openai_compatible",
                 model_base_url=model.base_url,
-                model_name="scripted-model",
-                openai_api_key="test-key",
-                model_max_retries=0,
-                model_timeout_seconds=10,
-                # Every browser signs in from 127.0.0.1.
-                auth_rate_limit_address="10000/minute",
+                **SCRIPTED_MODEL,
             )
             backend = LiveServer(create_app(settings))
             backend.start()

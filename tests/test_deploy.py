@@ -1,0 +1,72 @@
+"""The compose stack runs the commands the other tests exercise outside Docker.
+
+`taskchat migrate` and `taskchat serve` are run by tests/test_cli.py and
+tests/test_serving.py; the frontend image's `node server.js` is the standalone server the
+frontend tests start (`npm start`). This keeps the deployment files from drifting away
+from what is tested.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _compose_config() -> dict[str, Any]:
+    binary = Path(sys.executable).parent / "docker-compose"
+    env = {
+        **os.environ,
+        "POSTGRES_PASSWORD": "dummy",
+        "TASKCHAT_DB_PASSWORD": "dummy",
+        "JWT_SECRET": "dummy",
+    }
+    command = [str(binary), "--env-file", "/dev/null", "-f", "docker-compose.yml"]
+    result = subprocess.run(
+        [*command, "config", "--format", "json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    config: dict[str, Any] = json.loads(result.stdout)
+    return config
+
+
+def _cmd(dockerfile: Path) -> list[str]:
+    match = re.search(r"^CMD (\[.*\])$", dockerfile.read_text(), re.MULTILINE)
+    assert match, f"no exec-form CMD in {dockerfile}"
+    command: list[str] = json.loads(match.group(1))
+    return command
+
+
+def test_compose_runs_the_tested_commands() -> None:
+    services = _compose_config()["services"]
+    assert services["migrate"]["command"] == ["taskchat", "migrate"]
+    assert services["backend"]["command"][:2] == ["taskchat", "serve"]
+    assert "ports" not in services["backend"] and "ports" not in services["db"]
+    assert [port["target"] for port in services["frontend"]["ports"]] == [3000]
+    assert services["frontend"]["environment"]["BACKEND_URL"] == "http://backend:8000"
+    assert services["backend"]["depends_on"]["migrate"]["condition"] == (
+        "service_completed_successfully"
+    )
+    assert _cmd(ROOT / "Dockerfile")[:2] == ["taskchat", "serve"]
+    assert _cmd(ROOT / "frontend" / "Dockerfile") == ["node", "server.js"]
+    package = json.loads((ROOT / "frontend" / "package.json").read_text())
+    assert package["scripts"]["start"] == "node .next/standalone/server.js"
+
+
+def test_images_bake_in_no_secret() -> None:
+    for dockerfile in (ROOT / "Dockerfile", ROOT / "frontend" / "Dockerfile"):
+        text = dockerfile.read_text()
+        for name in ("JWT_SECRET", "OPENAI_API_KEY", "PASSWORD", "DATABASE_URL"):
+            assert not re.search(rf"^\s*(ENV|ARG)\b.*{name}", text, re.MULTILINE), (
+                f"{name} in {dockerfile}"
+            )
