@@ -48,6 +48,7 @@ def test_json_logs_carry_request_ids_and_no_secrets_or_message_text(
         logs = backend.logs()
 
     lines = [json.loads(line) for line in logs.splitlines() if line.strip()]
+    assert "color_message" not in logs, "uvicorn's terminal-coloured copies in JSON logs"
     access = [line for line in lines if line["logger"] == "taskchat.access"]
     chat_lines = [
         line

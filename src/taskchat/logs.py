@@ -22,6 +22,8 @@ LogFormat = Literal["auto", "json", "text"]
 _STANDARD_ATTRIBUTES = frozenset(
     logging.LogRecord("", 0, "", 0, "", None, None).__dict__.keys()
     | {"message", "asctime", "request_id", "taskName"}
+    # uvicorn's copy of its message with terminal colours.
+    | {"color_message"}
 )
 
 

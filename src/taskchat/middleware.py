@@ -67,22 +67,34 @@ class RequestIdMiddleware:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
+        method = scope["method"]
+        route = route_label(scope["path"])
+        recorded = False
+
+        def record() -> float:
+            nonlocal recorded
+            elapsed = time.perf_counter() - started
+            if not recorded:
+                recorded = True
+                self.metrics.requests.labels(method, route, str(status)).inc()
+                self.metrics.request_seconds.labels(method, route).observe(elapsed)
+            return elapsed
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
                 MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                # Counted before the last byte goes out, so a client that has read the
+                # whole answer and then scrapes /metrics always finds it counted.
+                record()
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            elapsed = time.perf_counter() - started
-            method = scope["method"]
-            route = route_label(scope["path"])
-            self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.request_seconds.labels(method, route).observe(elapsed)
+            elapsed = record()
             # The path only: query strings can carry what people typed.
             access_logger.info(
                 "%s %s %d %.1f ms",
