@@ -52,7 +52,8 @@ def test_compose_runs_the_tested_commands() -> None:
     assert services["migrate"]["command"] == ["taskchat", "migrate"]
     assert services["backend"]["command"][:2] == ["taskchat", "serve"]
     assert "ports" not in services["backend"] and "ports" not in services["db"]
-    assert [port["target"] for port in services["frontend"]["ports"]] == [3000]
+    [published] = services["frontend"]["ports"]
+    assert published["target"] == 3000 and published["host_ip"] == "127.0.0.1"
     assert services["frontend"]["environment"]["BACKEND_URL"] == "http://backend:8000"
     assert services["backend"]["depends_on"]["migrate"]["condition"] == (
         "service_completed_successfully"

@@ -81,7 +81,7 @@ async def test_sigterm_cuts_a_stream_past_the_grace_period_and_keeps_its_partial
 ) -> None:
     # The model holds its stream open: only the shutdown can end this turn.
     fake_model.script(Reply(text=["Half ", "an answer", " never sent"], hold_after=2))
-    env = served_env(database_url, fake_model, SHUTDOWN_GRACE_SECONDS="3")
+    env = served_env(database_url, fake_model, SHUTDOWN_GRACE_SECONDS="8")
     try:
         with served(env) as backend:
             user, token = _token(database_url)

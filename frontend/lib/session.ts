@@ -3,7 +3,7 @@
 // The frontend never verifies the token: the backend does, on every request. The frontend
 // reads its claims only to decide where to send a person (sign-in page or chat) and to
 // greet them by name; a forged token gets no further than the backend's 401.
-import { cookieSecureMode } from "./config";
+import { appOrigin, cookieSecureMode } from "./config";
 
 export const SESSION_COOKIE = "taskchat_session";
 
@@ -47,22 +47,43 @@ export function liveClaims(token: string | undefined, now: number = Date.now()):
 
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
-/** Whether the cookie must be `Secure` for a request to `url` (see COOKIE_SECURE). */
-export function secureCookieFor(url: URL): boolean {
+/** The origin the browser used: APP_ORIGIN, else its Host header and X-Forwarded-Proto. */
+function browserOrigin(request: Request): URL | null {
+  const configured = appOrigin();
+  if (configured) return new URL(configured);
+  // Not the server's own URL: under `next start` that is its bind address, not the host
+  // the browser asked for.
+  const host = request.headers.get("host");
+  if (!host) return null;
+  const proto = request.headers.get("x-forwarded-proto")?.split(",")[0]?.trim() || "http";
+  try {
+    return new URL(`${proto}://${host}`);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether the session cookie must be `Secure` (see COOKIE_SECURE): in `auto`, everywhere
+ * except plain-http loopback, where browsers would refuse to store a Secure cookie.
+ */
+export function secureCookieFor(request: Request): boolean {
   const mode = cookieSecureMode();
   if (mode !== "auto") return mode === "always";
-  return !(url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname));
+  const origin = browserOrigin(request);
+  if (!origin) return true;
+  return !(origin.protocol === "http:" && LOOPBACK_HOSTS.has(origin.hostname));
 }
 
 /** The session cookie for `token`, living exactly as long as the token does. */
-export function sessionCookie(token: string, expiresAt: Date, url: URL): SessionCookie {
+export function sessionCookie(token: string, expiresAt: Date, request: Request): SessionCookie {
   const maxAge = Math.max(0, Math.floor((expiresAt.getTime() - Date.now()) / 1000));
   return {
     name: SESSION_COOKIE,
     value: token,
     httpOnly: true,
     sameSite: "lax",
-    secure: secureCookieFor(url),
+    secure: secureCookieFor(request),
     path: "/",
     maxAge,
     expires: expiresAt,
@@ -70,13 +91,13 @@ export function sessionCookie(token: string, expiresAt: Date, url: URL): Session
 }
 
 /** A cookie that replaces the session cookie and expires at once (sign-out). */
-export function clearedSessionCookie(url: URL): SessionCookie {
+export function clearedSessionCookie(request: Request): SessionCookie {
   return {
     name: SESSION_COOKIE,
     value: "",
     httpOnly: true,
     sameSite: "lax",
-    secure: secureCookieFor(url),
+    secure: secureCookieFor(request),
     path: "/",
     maxAge: 0,
   };

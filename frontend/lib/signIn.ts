@@ -45,7 +45,7 @@ export async function signIn(request: NextRequest, backendPath: string): Promise
     return problem(502, "bad_gateway", "The Taskchat service sent an unreadable answer.");
   }
   const response = NextResponse.json({ user: session.user }, { status: upstream.status });
-  response.cookies.set(sessionCookie(session.token, new Date(session.expires_at), request.nextUrl));
+  response.cookies.set(sessionCookie(session.token, new Date(session.expires_at), request));
   response.headers.set("cache-control", "no-store");
   return response;
 }

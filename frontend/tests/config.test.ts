@@ -47,16 +47,27 @@ test("BACKEND_URL loses its trailing slash; APP_ORIGIN keeps only the origin", (
   assert.equal(appOrigin(), "https://tasks.example.com");
 });
 
+function sentTo(host: string, headers: Record<string, string> = {}): Request {
+  // The server's own URL is its bind address; only the headers say what the browser used.
+  return new Request("http://0.0.0.0:3000/api/auth/login", { headers: { host, ...headers } });
+}
+
 test("the cookie is Secure everywhere but plain-http localhost, unless told otherwise", () => {
   delete process.env.COOKIE_SECURE;
-  assert.equal(secureCookieFor(new URL("http://localhost:3000/")), false);
-  assert.equal(secureCookieFor(new URL("http://127.0.0.1:3000/")), false);
-  assert.equal(secureCookieFor(new URL("https://localhost:3000/")), true);
-  assert.equal(secureCookieFor(new URL("http://tasks.example.com/")), true);
+  delete process.env.APP_ORIGIN;
+  assert.equal(secureCookieFor(sentTo("localhost:3000")), false);
+  assert.equal(secureCookieFor(sentTo("127.0.0.1:3000")), false);
+  assert.equal(secureCookieFor(sentTo("[::1]:3000")), false);
+  assert.equal(secureCookieFor(sentTo("localhost:3000", { "x-forwarded-proto": "https" })), true);
+  // Behind a TLS proxy that sends no X-Forwarded-Proto: still Secure.
+  assert.equal(secureCookieFor(sentTo("tasks.example.com")), true);
+  process.env.APP_ORIGIN = "https://tasks.example.com";
+  assert.equal(secureCookieFor(sentTo("127.0.0.1:3000")), true);
+  delete process.env.APP_ORIGIN;
   process.env.COOKIE_SECURE = "false";
-  assert.equal(secureCookieFor(new URL("http://tasks.example.com/")), false);
+  assert.equal(secureCookieFor(sentTo("tasks.example.com")), false);
   process.env.COOKIE_SECURE = "true";
-  assert.equal(secureCookieFor(new URL("http://localhost:3000/")), true);
+  assert.equal(secureCookieFor(sentTo("localhost:3000")), true);
 });
 
 test("README and .env.example document every setting lib/config.ts reads", () => {

@@ -212,8 +212,10 @@ describe("/api/chatkit", () => {
     // Written 0.4 s apart: buffered, they would all arrive together at the end.
     const first = arrivals[0]!.at;
     assert.ok(end - first > 800, `first delta only ${end - first} ms before the end`);
+    // The typical gap, not every one: a loaded machine may deliver two chunks together.
     const gaps = arrivals.slice(1).map((delta, index) => delta.at - arrivals[index]!.at);
-    assert.ok(gaps.every((gap) => gap > 150), `gaps between deltas: ${gaps.join(", ")}`);
+    const median = [...gaps].sort((a, b) => a - b)[Math.floor(gaps.length / 2)]!;
+    assert.ok(median > 150, `gaps between deltas: ${gaps.join(", ")}`);
   });
 
   test("aborting the request reaches the backend, which stops the model and keeps the partial answer", async () => {

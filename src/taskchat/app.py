@@ -74,12 +74,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if client is None:
             logger.warning("no model configured: chat turns will answer with a setup message")
         freeze_startup_heap()
-        install_signal_hooks(settings.shutdown_grace_seconds)
+        restore_signals = install_signal_hooks(settings.shutdown_grace_seconds)
         try:
             # A mounted MCP app's own lifespan does not run: run its session manager here.
             async with mcp_server.session_manager.run():
                 yield
         finally:
+            restore_signals()
             if client is not None:
                 await client.close()
             await engine.dispose()

@@ -12,9 +12,11 @@ answer is lost and no stream is broken off mid-event.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from types import FrameType
 
 from agents import RunResultStreaming
@@ -75,22 +77,26 @@ DRAIN = Drain()
 """One per process: a signal reaches the process, not one app."""
 
 
-def install_signal_hooks(grace_seconds: float) -> None:
+def install_signal_hooks(grace_seconds: float) -> Callable[[], None]:
     """Start draining on SIGTERM or SIGINT, then let the server's own handler run.
 
     Run from the app's start-up, after uvicorn has installed its handlers; only the main
     thread can set signal handlers, so an app served from another thread (tests) is left
-    as it is.
+    as it is. Returns what puts the previous handlers back (at the app's shutdown).
     """
     if threading.current_thread() is not threading.main_thread():
-        return
+        return lambda: None
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        previous = signal.getsignal(signum)
+    previous_handlers = {
+        signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)
+    }
+    for signum, previous in previous_handlers.items():
 
         def handler(number: int, frame: FrameType | None, previous: object = previous) -> None:
-            # From a signal handler: hand over to the loop, which owns the drain.
-            loop.call_soon_threadsafe(DRAIN.begin, grace_seconds)
+            # From a signal handler: hand over to the loop, which owns the drain. The
+            # signal must reach the previous handler even if that loop has closed.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(DRAIN.begin, grace_seconds)
             if callable(previous):
                 previous(number, frame)
             elif previous == signal.SIG_DFL:
@@ -99,3 +105,9 @@ def install_signal_hooks(grace_seconds: float) -> None:
                 signal.raise_signal(number)
 
         signal.signal(signum, handler)
+
+    def restore() -> None:
+        for signum, previous in previous_handlers.items():
+            signal.signal(signum, previous)
+
+    return restore

@@ -27,7 +27,9 @@ def start_frontend(
     if not (folder / "package.json").exists():
         raise FrontendUnavailableError(f"no frontend in {folder}")
     if not (folder / "node_modules").exists():
-        subprocess.run([npm, "install", "--no-audit", "--no-fund"], cwd=folder, check=True)
+        installed = subprocess.run([npm, "install", "--no-audit", "--no-fund"], cwd=folder)
+        if installed.returncode != 0:
+            raise FrontendUnavailableError("`npm install` failed in frontend/ (see above)")
     env = {**os.environ, "BACKEND_URL": backend_url, "NEXT_TELEMETRY_DISABLED": "1"}
     return subprocess.Popen(
         [npm, "run", "dev", "--", "--hostname", "127.0.0.1", "--port", str(port)],

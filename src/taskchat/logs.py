@@ -11,7 +11,7 @@ import json
 import logging
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 request_id_var: ContextVar[str] = ContextVar("taskchat_request_id", default="")
 """The id of the request being served, set by `RequestIdMiddleware`."""
@@ -27,12 +27,14 @@ _STANDARD_ATTRIBUTES = frozenset(
 )
 
 
-class RequestIdFilter(logging.Filter):
-    """Stamps each record with the current request's id (empty outside requests)."""
+_base_factory = logging.getLogRecordFactory()
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
-        return True
+
+def _record_with_request_id(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    """Every record, whichever handler gets it, carries the current request's id."""
+    record = _base_factory(*args, **kwargs)
+    record.request_id = request_id_var.get()
+    return record
 
 
 class JsonFormatter(logging.Formatter):
@@ -81,6 +83,7 @@ def configure_logging(
     provider would then be logged. Calling it again replaces our handler, so the last
     configuration wins; handlers others installed (pytest's) are left alone.
     """
+    logging.setLogRecordFactory(_record_with_request_id)
     chosen = log_format
     if chosen == "auto":
         chosen = "text" if environment == "development" else "json"
@@ -92,7 +95,6 @@ def configure_logging(
     if ours or not others:
         handler = logging.StreamHandler()
         handler.set_name(_HANDLER_NAME)
-        handler.addFilter(RequestIdFilter())
         handler.setFormatter(JsonFormatter() if chosen == "json" else TextFormatter())
         root.addHandler(handler)
         root.setLevel(logging.WARNING)

@@ -87,7 +87,8 @@ class Metrics:
         )
         self.errors = Counter(
             "taskchat_errors",
-            "Errors, by kind: model, turn, tool, unhandled.",
+            "Errors, by kind: model (provider failures), turn (a turn failed otherwise), "
+            "unhandled (a request failed with a 500).",
             ["kind"],
             registry=self.registry,
         )

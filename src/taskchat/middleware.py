@@ -3,6 +3,7 @@ response, stamped on every log line; one access log line; request metrics."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -15,6 +16,11 @@ from taskchat.logs import request_id_var
 from taskchat.metrics import Metrics
 
 access_logger = logging.getLogger("taskchat.access")
+error_logger = logging.getLogger("taskchat.errors")
+
+INTERNAL_ERROR = json.dumps(
+    {"error": "internal_error", "detail": "Something went wrong on the server; try again."}
+).encode()
 
 REQUEST_ID_HEADER = "x-request-id"
 _ACCEPTABLE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -80,9 +86,12 @@ class RequestIdMiddleware:
                 self.metrics.request_seconds.labels(method, route).observe(elapsed)
             return elapsed
 
+        started_response = False
+
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
+                started_response = True
                 status = message["status"]
                 MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
             elif message["type"] == "http.response.body" and not message.get("more_body"):
@@ -93,6 +102,22 @@ class RequestIdMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Here rather than in Starlette's outer error middleware, so the traceback is
+            # logged with the request id and the 500 carries it.
+            self.metrics.errors.labels("unhandled").inc()
+            error_logger.exception("unhandled error in %s %s", method, scope["path"])
+            if started_response:
+                raise
+            status = 500
+            await send_with_id(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [(b"content-type", b"application/json")],
+                }
+            )
+            await send_with_id({"type": "http.response.body", "body": INTERNAL_ERROR})
         finally:
             elapsed = record()
             # The path only: query strings can carry what people typed.

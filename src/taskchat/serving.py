@@ -2,8 +2,8 @@
 
 On SIGTERM (or Ctrl-C) uvicorn stops accepting connections and waits up to
 SHUTDOWN_GRACE_SECONDS for the running ones; the app hears the signal too
-(`taskchat.drain`), so /readyz turns 503 and chat turns still going near the end of the
-grace period are cut cleanly, their partial answers stored.
+(`taskchat.drain`), so chat turns still going near the end of the grace period are cut
+cleanly, their partial answers stored.
 """
 
 from __future__ import annotations

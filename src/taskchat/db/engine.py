@@ -27,6 +27,9 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> A
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_recycle=1800,
+        # Bound parameters (message text, emails) stay out of exception text, and so out
+        # of any log line that prints an error.
+        hide_parameters=True,
     )
 
 

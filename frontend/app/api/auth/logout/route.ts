@@ -11,6 +11,6 @@ export function POST(request: NextRequest): Response {
   if (refused) return refused;
   // A relative Location, so the redirect stays on the host the browser used, proxy or not.
   const response = new NextResponse(null, { status: 303, headers: { location: "/login" } });
-  response.cookies.set(clearedSessionCookie(request.nextUrl));
+  response.cookies.set(clearedSessionCookie(request));
   return response;
 }
