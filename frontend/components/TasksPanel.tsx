@@ -2,7 +2,7 @@
 
 import { useEffect, useState } from "react";
 
-import { SIGNED_OUT_PATH } from "@/lib/chatFetch";
+import { goToSignIn } from "@/lib/chatFetch";
 
 /** A task as GET /api/tasks returns it. */
 export type Task = {
@@ -22,7 +22,7 @@ type PanelState =
 async function fetchTasks(signal: AbortSignal): Promise<Task[]> {
   const response = await fetch("/api/tasks?status=all&limit=100", { signal, cache: "no-store" });
   if (response.status === 401) {
-    window.location.assign(SIGNED_OUT_PATH);
+    goToSignIn();
     throw new Error("Your session ended.");
   }
   const body: unknown = await response.json().catch(() => null);

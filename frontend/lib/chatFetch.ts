@@ -3,6 +3,18 @@
 
 export const SIGNED_OUT_PATH = "/login?expired=1";
 
+let leaving = false;
+
+/**
+ * Off to the sign-in page, once: the chat and the tasks panel can both see the same 401,
+ * and a second navigation would abort the first.
+ */
+export function goToSignIn(): void {
+  if (leaving) return;
+  leaving = true;
+  window.location.assign(SIGNED_OUT_PATH);
+}
+
 /** The request body with `metadata.page` set to this page's URL and title. */
 export function withPageContext(body: BodyInit | null | undefined): BodyInit | null | undefined {
   if (typeof body !== "string") return body;
@@ -29,6 +41,6 @@ export function withPageContext(body: BodyInit | null | undefined): BodyInit | n
 /** A fetch for ChatKit's `api.fetch` option. */
 export const chatFetch: typeof fetch = async (input, init) => {
   const response = await fetch(input, { ...init, body: withPageContext(init?.body) });
-  if (response.status === 401) window.location.assign(SIGNED_OUT_PATH);
+  if (response.status === 401) goToSignIn();
   return response;
 };

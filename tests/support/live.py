@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import time
+from collections.abc import Callable
 
+import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
@@ -33,3 +36,27 @@ class LiveServer:
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=20)
+
+
+def wait_until_answers(
+    process: subprocess.Popen[bytes],
+    url: str,
+    *,
+    accept: Callable[[int], bool],
+    failure: Callable[[str], Exception],
+    timeout: float = 90,
+) -> None:
+    """Poll `url` until its status passes `accept`; `failure(reason)` if `process` exits first
+    or `timeout` passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise failure(f"exited with {process.returncode}")
+        try:
+            if accept(httpx.get(url, timeout=1).status_code):
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise failure("did not start in time")
+        time.sleep(0.2)

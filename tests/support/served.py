@@ -7,17 +7,15 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from taskchat.db.local import free_port
 from tests.conftest import TEST_SECRET
 from tests.support.fake_openai import FakeOpenAI
+from tests.support.live import wait_until_answers
 
 
 @dataclass
@@ -70,18 +68,12 @@ def served(env: dict[str, str]) -> Iterator[Served]:
             )
         backend = Served(process, f"http://127.0.0.1:{port}", log_path)
         try:
-            deadline = time.monotonic() + 90
-            while True:
-                if process.poll() is not None:
-                    raise AssertionError(f"serve exited ({process.returncode}):\n{backend.logs()}")
-                try:
-                    if httpx.get(f"{backend.url}/readyz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"serve did not get ready:\n{backend.logs()}")
-                time.sleep(0.2)
+            wait_until_answers(
+                process,
+                f"{backend.url}/readyz",
+                accept=lambda status: status == 200,
+                failure=lambda reason: AssertionError(f"serve {reason}:\n{backend.logs()}"),
+            )
             yield backend
         finally:
             if process.poll() is None:
