@@ -94,6 +94,16 @@ export async function callBackend(path: string, init: BackendInit): Promise<Resp
   }
 }
 
+/** `base` plus the backend's headers the browser should see: its request id, Retry-After. */
+export function relayedHeaders(upstream: Response, base: Record<string, string>): Headers {
+  const headers = new Headers(base);
+  for (const name of ["retry-after", "x-request-id"]) {
+    const value = upstream.headers.get(name);
+    if (value) headers.set(name, value);
+  }
+  return headers;
+}
+
 type ValidationIssue = { loc?: unknown[]; msg?: string };
 
 /**
@@ -116,12 +126,10 @@ export async function relayJson(upstream: Response): Promise<Response> {
       return problem(400, "invalid_input", describeIssue(issues[0] as ValidationIssue));
     }
   }
-  const headers = new Headers({ "cache-control": "no-store" });
-  for (const name of ["retry-after", "x-request-id"]) {
-    const value = upstream.headers.get(name);
-    if (value) headers.set(name, value);
-  }
-  return Response.json(body, { status: upstream.status, headers });
+  return Response.json(body, {
+    status: upstream.status,
+    headers: relayedHeaders(upstream, { "cache-control": "no-store" }),
+  });
 }
 
 function describeIssue(issue: ValidationIssue): string {

@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 
 import { DEFAULT_CHATKIT_SCRIPT_URL } from "../lib/config";
-import { COOKIE, expiredToken, register, uniqueEmail } from "./support/session";
+import { COOKIE, TEST_PASSWORD, expiredToken, register, uniqueEmail } from "./support/session";
 import { FRONTEND_DIR, eventually, startStack, type Stack } from "./support/stack";
 
 const SCREENSHOTS = path.join(FRONTEND_DIR, "tests", "screenshots");
@@ -74,7 +74,7 @@ async function registerInPage(page: Page, name: string): Promise<string> {
   await page.goto("/register");
   await page.getByLabel("Name").fill(name);
   await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill("correct horse battery");
+  await page.getByLabel("Password").fill(TEST_PASSWORD);
   await page.getByRole("button", { name: "Create account" }).click();
   await page.waitForURL("**/chat");
   return email;

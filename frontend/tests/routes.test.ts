@@ -4,7 +4,14 @@ import { after, before, describe, test } from "node:test";
 
 import { upstreamHeaders } from "../lib/backend";
 import { allEvents, createThread, deltaText, sseEvents, threadIdOf } from "./support/chatkit";
-import { COOKIE, expiredToken, register, uniqueEmail, type Session } from "./support/session";
+import {
+  COOKIE,
+  TEST_PASSWORD,
+  expiredToken,
+  register,
+  uniqueEmail,
+  type Session,
+} from "./support/session";
 import { eventually, startStack, type Stack } from "./support/stack";
 
 let stack: Stack;
@@ -83,7 +90,7 @@ describe("accounts", () => {
     assert.equal(wrong.status, 401);
     assert.equal(((await wrong.json()) as { detail: string }).detail, "The email or password is incorrect.");
     assert.deepEqual(wrong.headers.getSetCookie(), []);
-    const right = await login("correct horse battery");
+    const right = await login(TEST_PASSWORD);
     assert.equal(right.status, 200);
     assert.ok(right.headers.getSetCookie().some((cookie) => cookie.startsWith(`${COOKIE}=ey`)));
   });
@@ -92,7 +99,7 @@ describe("accounts", () => {
     const response = await fetch(`${stack.appUrl}/api/auth/login`, {
       method: "POST",
       headers: { "content-type": "application/json", origin: "https://evil.example" },
-      body: JSON.stringify({ email: "a@b.co", password: "whatever!" }),
+      body: JSON.stringify({ email: "a@b.co", password: TEST_PASSWORD }),
     });
     assert.equal(response.status, 403);
   });

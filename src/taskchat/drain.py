@@ -35,6 +35,7 @@ class Drain:
         # Keyed by id(): the SDK's run results are dataclasses, and not hashable.
         self._runs: dict[int, RunResultStreaming] = {}
         self._cut: set[int] = set()
+        """The tracked runs that the shutdown stopped (ids of runs still tracked)."""
         self._cutting = False
 
     def track(self, run: RunResultStreaming) -> None:
@@ -43,12 +44,14 @@ class Drain:
         if self._cutting:
             self._stop(run)
 
-    def untrack(self, run: RunResultStreaming) -> None:
+    def untrack(self, run: RunResultStreaming) -> bool:
+        """Stop watching `run`; whether the shutdown stopped it (rather than it ending)."""
+        # Forgotten here, while the caller still holds `run`, so its id cannot be reused.
         self._runs.pop(id(run), None)
-
-    def was_cut(self, run: RunResultStreaming) -> bool:
-        """Whether `run` was stopped by the shutdown (rather than ending by itself)."""
-        return id(run) in self._cut
+        if id(run) in self._cut:
+            self._cut.discard(id(run))
+            return True
+        return False
 
     def begin(self, grace_seconds: float) -> None:
         """Start draining: runs get `grace_seconds` (less a margin) to finish."""

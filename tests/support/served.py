@@ -14,6 +14,7 @@ from pathlib import Path
 
 from taskchat.db.local import free_port
 from tests.conftest import TEST_SECRET
+from tests.support.apps import SCRIPTED_MODEL
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.live import wait_until_answers
 
@@ -43,12 +44,8 @@ def served_env(database_url: str, model: FakeOpenAI, **settings: str) -> dict[st
         "DATABASE_URL": database_url,
         "JWT_SECRET": TEST_SECRET,
         "ENVIRONMENT": "test",
-        "MODEL_PROVIDER": "openai_compatible",
         "MODEL_BASE_URL": model.base_url,
-        "MODEL_NAME": "scripted-model",
-        "OPENAI_API_KEY": "test-key",
-        "MODEL_MAX_RETRIES": "0",
-        "AUTH_RATE_LIMIT_ADDRESS": "10000/minute",
+        **{name.upper(): str(value) for name, value in SCRIPTED_MODEL.items()},
         **settings,
     }
 

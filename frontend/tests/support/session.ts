@@ -3,6 +3,9 @@ import { randomUUID } from "node:crypto";
 
 export const COOKIE = "taskchat_session";
 
+/** The password of every account the tests make: random per run, never a real one. */
+export const TEST_PASSWORD = `pw-${randomUUID()}`;
+
 export type Session = {
   /** The `Cookie` header value that carries the session. */
   cookie: string;
@@ -20,7 +23,7 @@ export async function register(appUrl: string, name = "Ada Lovelace"): Promise<S
   const response = await fetch(`${appUrl}/api/auth/register`, {
     method: "POST",
     headers: { "content-type": "application/json", origin: appUrl },
-    body: JSON.stringify({ name, email: uniqueEmail(), password: "correct horse battery" }),
+    body: JSON.stringify({ name, email: uniqueEmail(), password: TEST_PASSWORD }),
   });
   if (response.status !== 201) throw new Error(`register: ${response.status} ${await response.text()}`);
   const setCookie = response.headers.getSetCookie().find((value) => value.startsWith(`${COOKIE}=`));

@@ -191,9 +191,9 @@ class TaskchatServer(ChatKitServer[RequestContext]):
                         allow_retry=True,
                     ) from None
                 finally:
-                    DRAIN.untrack(result)
+                    cut = DRAIN.untrack(result)
                     await _stop_run(result)
-                if DRAIN.was_cut(result):
+                if cut:
                     # Shutting down: keep what arrived, and end the stream with a notice.
                     outcome = "cut"
                     logger.info("turn in thread %s cut short by shutdown", thread.id)

@@ -2,15 +2,16 @@
 // /chatkit with the cookie's token as Bearer, and its SSE answer streamed back as it comes.
 import type { NextRequest } from "next/server";
 
-import { callBackend, problem, refuseForeignOrigin, upstreamHeaders } from "@/lib/backend";
+import {
+  callBackend,
+  problem,
+  refuseForeignOrigin,
+  relayedHeaders,
+  upstreamHeaders,
+} from "@/lib/backend";
 import { SESSION_COOKIE } from "@/lib/session";
 
 export const dynamic = "force-dynamic";
-
-function requestIdHeader(upstream: Response): Record<string, string> {
-  const id = upstream.headers.get("x-request-id");
-  return id ? { "x-request-id": id } : {};
-}
 
 /** One ChatKit request: JSON in, JSON or an SSE stream out. */
 export async function POST(request: NextRequest): Promise<Response> {
@@ -38,11 +39,10 @@ export async function POST(request: NextRequest): Promise<Response> {
     // Status and JSON errors pass through unchanged (401 sends the page back to sign-in).
     return new Response(await upstream.arrayBuffer(), {
       status: upstream.status,
-      headers: {
+      headers: relayedHeaders(upstream, {
         "content-type": type || "application/json",
         "cache-control": "no-store",
-        ...requestIdHeader(upstream),
-      },
+      }),
     });
   }
 
@@ -71,13 +71,12 @@ export async function POST(request: NextRequest): Promise<Response> {
   });
   return new Response(body, {
     status: upstream.status,
-    headers: {
+    headers: relayedHeaders(upstream, {
       "content-type": "text/event-stream; charset=utf-8",
       // no-transform keeps compression from buffering the stream; the other two stop
       // caches and reverse proxies (nginx) from holding events back.
       "cache-control": "no-cache, no-transform",
       "x-accel-buffering": "no",
-      ...requestIdHeader(upstream),
-    },
+    }),
   });
 }
