@@ -14,7 +14,7 @@ from typing import Any
 
 from agents import Agent, FunctionTool, OpenAIChatCompletionsModel, RunConfig, Runner
 from chatkit.agents import AgentContext, simple_to_agent_input, stream_agent_response
-from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
+from chatkit.server import ChatKitServer, StreamingResult
 from chatkit.store import NotFoundError, Store
 from chatkit.types import (
     Attachment,
@@ -23,14 +23,14 @@ from chatkit.types import (
     ThreadMetadata,
     ThreadStreamEvent,
     UserMessageItem,
-    is_streaming_req,
 )
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import StreamingResponse
 from openai import AsyncOpenAI
 
+from taskchat._sdk import serve_parsed
+from taskchat.api.chatkit import CHATKIT_REQUEST
 from taskchat.app import create_app
-from taskchat.chat.server import CHATKIT_REQUEST
 from taskchat.tools.tasks import TOOLS
 
 Ctx = dict[str, Any]
@@ -161,13 +161,7 @@ def baseline_app() -> FastAPI:
     async def chatkit(request: Request) -> Response:
         # The same cached request parser Taskchat uses, so the comparison measures what
         # Taskchat adds (auth, PostgreSQL, history, tools), not the SDK's parser rebuild.
-        parsed = CHATKIT_REQUEST.validate_json(await request.body())
-        if is_streaming_req(parsed):
-            result: StreamingResult | NonStreamingResult = StreamingResult(
-                server._process_streaming(parsed, {})
-            )
-        else:
-            result = NonStreamingResult(await server._process_non_streaming(parsed, {}))
+        result = await serve_parsed(server, CHATKIT_REQUEST.validate_json(await request.body()), {})
         if isinstance(result, StreamingResult):
             return StreamingResponse(result, media_type="text/event-stream")
         return Response(content=result.json, media_type="application/json")

@@ -12,8 +12,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from tests.support.ports import free_port
 
-from taskchat.db.local import free_port, migrated_database
+from taskchat.db.local import migrated_database
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,9 +27,11 @@ def database() -> Iterator[str]:
 
 
 @contextmanager
-def process(args: list[str], env: dict[str, str], health_url: str) -> Iterator[None]:
-    """A child process that serves HTTP; waits until `health_url` answers."""
-    child = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **env, "PYTHONPATH": str(ROOT)})
+def process(
+    args: list[str], env: dict[str, str], health_url: str, root: Path = ROOT
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A child process that serves HTTP from `root`; waits until `health_url` answers."""
+    child = subprocess.Popen(args, cwd=root, env={**os.environ, **env, "PYTHONPATH": str(root)})
     try:
         deadline = time.monotonic() + 90
         while True:
@@ -42,7 +45,7 @@ def process(args: list[str], env: dict[str, str], health_url: str) -> Iterator[N
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{args} did not start")
             time.sleep(0.2)
-        yield
+        yield child
     finally:
         child.terminate()
         try:
@@ -63,3 +66,21 @@ def scripted_model() -> tuple[list[str], str, str]:
 
 def median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
+
+
+def mean_ms(samples: list[float]) -> float:
+    return statistics.fmean(samples) * 1000
+
+
+def p95_ms(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20)[-1] * 1000
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # After the command name: utime and stime are the 12th and 13th fields.
+    return (int(fields[11]) + int(fields[12])) / _TICKS

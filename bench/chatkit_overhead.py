@@ -3,17 +3,25 @@
 Median time to first event and full-turn time of `POST /chatkit` (threads.create) with an
 instant scripted model, for Taskchat and for a bare ChatKitServer over an in-memory store
 (bench/_apps.py) whose agent has the same tool definitions, both under one uvicorn worker,
-at 1 and 50 concurrent conversations.
+at 1 and 50 concurrent conversations, with each server's mean turn and CPU time per turn.
 Then 200 concurrent conversations against Taskchat, which must all succeed.
 Target: Taskchat/bare at most 1.5.
 
     uv run python bench/chatkit_overhead.py
+
+With `--against DIR`, the baseline is instead the Taskchat of another checkout (DIR, with
+its own `uv sync`ed .venv): the same load in alternating batches, to show what a change
+costs. For example, against the commit before a change:
+
+    git worktree add /tmp/before HEAD~1 && (cd /tmp/before && uv sync --frozen)
+    uv run python bench/chatkit_overhead.py --against /tmp/before
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
-import json
+import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -23,11 +31,21 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
+from tests.support.ports import free_port
+from tests.support.protocol import aiter_events
 
-from bench._support import database, median_ms, process, scripted_model
+from bench._support import (
+    ROOT,
+    cpu_seconds,
+    database,
+    mean_ms,
+    median_ms,
+    p95_ms,
+    process,
+    scripted_model,
+)
 from taskchat.auth import mint_token
 from taskchat.config import Settings
-from taskchat.db.local import free_port
 
 SECRET = "bench-secret-" + "x" * 40
 LEVELS = (1, 50)
@@ -67,12 +85,9 @@ async def one_turn(
             if response.status_code != 200:
                 out.errors.append(f"HTTP {response.status_code}")
                 return
-            async for line in response.aiter_lines():
-                if not line.startswith("data: "):
-                    continue
+            async for event in aiter_events(response):
                 if first is None:
                     first = time.perf_counter() - start
-                event = json.loads(line[6:])
                 if event["type"] == "error":
                     out.errors.append(str(event))
                 item = event.get("item", {})
@@ -123,9 +138,53 @@ async def compare(
     return mine, base
 
 
+@dataclass
+class Side:
+    """One server under load: where to send turns, and its process (for its CPU time)."""
+
+    name: str
+    url: str
+    headers: dict[str, str]
+    server: subprocess.Popen[bytes]
+
+    @property
+    def target(self) -> tuple[str, dict[str, str]]:
+        return self.url, self.headers
+
+
+def report(concurrency: int, ours: Side, base: Side, mine: Samples, theirs: Samples) -> float:
+    """Print one level's comparison; the worst median ratio."""
+    worst = 0.0
+    for label, ours_s, base_s in (
+        ("first event", mine.first, theirs.first),
+        ("full turn", mine.full, theirs.full),
+    ):
+        ratio = median_ms(ours_s) / median_ms(base_s)
+        worst = max(worst, ratio)
+        print(
+            f"{concurrency:>3} concurrent, {label:<11}: {ours.name} "
+            f"{median_ms(ours_s):7.2f} ms, {base.name} {median_ms(base_s):7.2f} ms, "
+            f"ratio {ratio:.2f}"
+        )
+    print(
+        f"{concurrency:>3} concurrent, full turn mean/p95: {ours.name} "
+        f"{mean_ms(mine.full):.2f}/{p95_ms(mine.full):.2f} ms, {base.name} "
+        f"{mean_ms(theirs.full):.2f}/{p95_ms(theirs.full):.2f} ms, "
+        f"mean ratio {mean_ms(mine.full) / mean_ms(theirs.full):.2f}"
+    )
+    return worst
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--against",
+        type=Path,
+        help="compare with the Taskchat of this checkout (with its own .venv) instead",
+    )
+    against: Path | None = parser.parse_args().against
     model_cmd, model_url, model_probe = scripted_model()
-    ours_port, bare_port = free_port(), free_port()
+    ours_port, base_port = free_port(), free_port()
     with database() as db_url:
         env = {
             "DATABASE_URL": db_url,
@@ -138,53 +197,66 @@ def main() -> None:
             "DATABASE_POOL_SIZE": "20",
             "DATABASE_MAX_OVERFLOW": "20",
         }
-        uvicorn = [sys.executable, "-m", "uvicorn", "--factory", "--log-level", "warning"]
+        flags = ["-m", "uvicorn", "--factory", "--log-level", "warning"]
+        if against is None:
+            base_python, base_root, base_app = sys.executable, ROOT, "bench._apps:baseline_app"
+        else:
+            base_root = against.resolve()
+            base_python = str(base_root / ".venv" / "bin" / "python")
+            base_app = "bench._apps:taskchat_app"
         with (
             process(model_cmd, {}, model_probe),
             process(
-                [*uvicorn, "bench._apps:taskchat_app", "--port", str(ours_port)],
+                [sys.executable, *flags, "bench._apps:taskchat_app", "--port", str(ours_port)],
                 env,
                 f"http://127.0.0.1:{ours_port}/healthz",
-            ),
+            ) as ours_server,
             process(
-                [*uvicorn, "bench._apps:baseline_app", "--port", str(bare_port)],
+                [base_python, *flags, base_app, "--port", str(base_port)],
                 env,
-                f"http://127.0.0.1:{bare_port}/healthz",
-            ),
+                f"http://127.0.0.1:{base_port}/healthz",
+                root=base_root,
+            ) as base_server,
         ):
             values: dict[str, Any] = {k.lower(): v for k, v in env.items()}
             settings = Settings(_env_file=None, **values)
             token = mint_token(settings, sub="bench-user", ttl_seconds=3600)
-            ours = (f"http://127.0.0.1:{ours_port}/chatkit", {"Authorization": f"Bearer {token}"})
-            bare: tuple[str, dict[str, str]] = (f"http://127.0.0.1:{bare_port}/chatkit", {})
+            bearer = {"Authorization": f"Bearer {token}"}
+            ours = Side("taskchat", f"http://127.0.0.1:{ours_port}/chatkit", bearer, ours_server)
+            base = Side(
+                "bare" if against is None else "against",
+                f"http://127.0.0.1:{base_port}/chatkit",
+                {} if against is None else bearer,
+                base_server,
+            )
             worst = 0.0
             failed = False
             for concurrency in LEVELS:
-                asyncio.run(load(*ours, concurrency, concurrency * 2))  # warm-up
-                asyncio.run(load(*bare, concurrency, concurrency * 2))
-                mine, base = asyncio.run(compare(ours, bare, concurrency, TURNS_PER_LEVEL))
-                for label, ours_s, base_s in (
-                    ("first event", mine.first, base.first),
-                    ("full turn", mine.full, base.full),
-                ):
-                    ratio = median_ms(ours_s) / median_ms(base_s)
-                    worst = max(worst, ratio)
-                    print(
-                        f"{concurrency:>3} concurrent, {label:<11}: taskchat "
-                        f"{median_ms(ours_s):7.2f} ms, bare {median_ms(base_s):7.2f} ms, "
-                        f"ratio {ratio:.2f}"
-                    )
-                if mine.errors or base.errors:
+                asyncio.run(load(*ours.target, concurrency, concurrency * 2))  # warm-up
+                asyncio.run(load(*base.target, concurrency, concurrency * 2))
+                cpu_before = cpu_seconds(ours.server.pid), cpu_seconds(base.server.pid)
+                mine, theirs = asyncio.run(
+                    compare(ours.target, base.target, concurrency, TURNS_PER_LEVEL)
+                )
+                cpu_ours = (cpu_seconds(ours.server.pid) - cpu_before[0]) / len(mine.full)
+                cpu_base = (cpu_seconds(base.server.pid) - cpu_before[1]) / len(theirs.full)
+                worst = max(worst, report(concurrency, ours, base, mine, theirs))
+                print(
+                    f"{concurrency:>3} concurrent, server CPU per turn: {ours.name} "
+                    f"{cpu_ours * 1000:.2f} ms, {base.name} {cpu_base * 1000:.2f} ms, "
+                    f"ratio {cpu_ours / cpu_base:.2f}"
+                )
+                if mine.errors or theirs.errors:
                     failed = True
-                    print(f"errors: taskchat {mine.errors[:3]}, bare {base.errors[:3]}")
-            stress = asyncio.run(load(*ours, STRESS, STRESS))
+                    print(f"errors: {ours.name} {mine.errors[:3]}, {base.name} {theirs.errors[:3]}")
+            stress = asyncio.run(load(*ours.target, STRESS, STRESS))
             print(
                 f"{STRESS} concurrent against taskchat: {len(stress.full)} answered, "
                 f"{len(stress.errors)} errors {stress.errors[:3]}"
             )
             failed = failed or bool(stress.errors)
     verdict = "OK" if worst <= TARGET and not failed else "OVER TARGET"
-    print(f"worst ratio taskchat/bare: {worst:.2f} (target <= {TARGET}) {verdict}")
+    print(f"worst median ratio taskchat/{base.name}: {worst:.2f} (target <= {TARGET}) {verdict}")
     sys.exit(0 if verdict == "OK" else 1)
 
 

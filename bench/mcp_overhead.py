@@ -1,8 +1,9 @@
 """Per-turn cost of the user's tools: build, connect, list, one call, tear down.
 
-Ours: the in-process tasks server bound to the user (tools/servers.py). Baseline: the
-pattern many ChatKit guides show, a stdio MCP server spawned per request, serving the
-same tools. Target: ours at most 15 ms median and at least 20 times faster.
+Ours: the in-process tasks server bound to the user (tools/servers.py,
+tools/in_process.py). Baseline: the pattern many ChatKit guides show, a stdio MCP server
+spawned per request, serving the same tools. Target: ours at most 15 ms median and at
+least 20 times faster.
 
     uv run python bench/mcp_overhead.py
 """
@@ -21,10 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from agents.mcp import MCPServerStdio
 
 from bench._support import database
-from taskchat.chat.context import RequestContext
 from taskchat.config import Settings
 from taskchat.db.engine import create_engine
-from taskchat.tools.servers import tool_servers
+from taskchat.tools.servers import TurnTools
+from taskchat.tools.tasks import list_tool_definitions
 
 ROUNDS_OURS = 200
 ROUNDS_STDIO = 15
@@ -34,12 +35,12 @@ TARGET_SPEEDUP = 20.0
 
 async def ours(settings: Settings, rounds: int) -> list[float]:
     engine = create_engine(settings.database_url, pool_size=2)
-    context = RequestContext(user_id="bench-mcp")
+    turn_tools = TurnTools(settings, engine, await list_tool_definitions())
     samples = []
     try:
         for _ in range(rounds + 5):
             start = time.perf_counter()
-            async with tool_servers(settings, engine, context) as tools:
+            async with turn_tools.open("bench-mcp") as tools:
                 server = tools.servers[0]
                 await server.list_tools()
                 result = await server.call_tool("list_tasks", {"status": "all", "limit": 5})

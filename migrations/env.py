@@ -8,16 +8,15 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
-from sqlmodel import SQLModel
 
-import taskchat.db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from taskchat.config import Settings
+from taskchat.db.tables import metadata
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
-target_metadata = SQLModel.metadata
+target_metadata = metadata
 
 
 def _url() -> str:

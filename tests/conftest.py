@@ -11,15 +11,14 @@ import httpx
 import pytest
 
 from taskchat.auth import mint_token
-from taskchat.chat.context import RequestContext
 from taskchat.chat.store import PostgresStore
 from taskchat.config import Settings
+from taskchat.context import RequestContext
 from taskchat.db.local import migrated_database
-from tests.support.apps import SCRIPTED_MODEL
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.live import LiveServer
-
-TEST_SECRET = secrets.token_hex(32)
+from tests.support.settings import SCRIPTED_MODEL, make_settings
+from tests.support.tokens import TokenFor
 
 
 @pytest.fixture(scope="session")
@@ -45,17 +44,6 @@ def fake_model(fake_openai: FakeOpenAI) -> Iterator[FakeOpenAI]:
     fake_openai.reset()
     yield fake_openai
     fake_openai.reset()
-
-
-def make_settings(database_url: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "environment": "test",
-        "database_url": database_url,
-        "jwt_secret": TEST_SECRET,
-        "database_pool_size": 20,
-    }
-    values.update(overrides)
-    return Settings(_env_file=None, **values)
 
 
 @pytest.fixture(scope="session")
@@ -86,9 +74,9 @@ async def client(live_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def token_for(settings: Settings) -> Callable[..., str]:
-    def mint(sub: str, **kwargs: Any) -> str:
-        return mint_token(settings, sub=sub, **kwargs)
+def token_for(settings: Settings) -> TokenFor:
+    def mint(sub: str, **claims: Any) -> str:
+        return mint_token(settings, sub=sub, **claims)
 
     return mint
 

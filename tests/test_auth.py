@@ -23,12 +23,11 @@ from starlette.routing import Route
 
 from taskchat.auth import AuthError, TokenVerifier, bearer_token
 from taskchat.config import Settings
-from tests.conftest import TEST_SECRET, make_settings
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.live import LiveServer
 from tests.support.protocol import create_thread
-
-Token = Callable[..., str]
+from tests.support.settings import TEST_SECRET, make_settings
+from tests.support.tokens import TokenFor
 
 
 def claims(subject: str, /, **overrides: Any) -> dict[str, Any]:
@@ -109,7 +108,7 @@ def bad_tokens(sub: str) -> dict[str, tuple[str | None, str]]:
 @pytest.mark.parametrize("case", list(bad_tokens("x")))
 async def test_bad_tokens_are_401_with_a_reason_and_touch_nothing(
     client: httpx.AsyncClient,
-    token_for: Token,
+    token_for: TokenFor,
     new_user: Callable[[], str],
     fake_model: FakeOpenAI,
     case: str,
@@ -132,7 +131,7 @@ async def test_bad_tokens_are_401_with_a_reason_and_touch_nothing(
     assert listed.status_code == 200 and listed.json()["data"] == []
 
 
-async def test_a_good_token_passes(client: httpx.AsyncClient, token_for: Token) -> None:
+async def test_a_good_token_passes(client: httpx.AsyncClient, token_for: TokenFor) -> None:
     response = await client.post(
         "/chatkit",
         json={"type": "threads.list", "params": {}},
@@ -145,7 +144,7 @@ def test_bearer_header_parsing() -> None:
     assert bearer_token("Bearer abc") == "abc"
     assert bearer_token("bearer  abc ") == "abc"
     with pytest.raises(AuthError):
-        bearer_token("Token abc")
+        bearer_token("TokenFor abc")
 
 
 # JWKS: an identity provider's public keys served on loopback --------------------

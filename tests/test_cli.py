@@ -13,8 +13,9 @@ from pathlib import Path
 import httpx
 
 from taskchat.auth import TokenVerifier, mint_token
-from taskchat.db.local import LocalPostgres, free_port
-from tests.conftest import TEST_SECRET, make_settings
+from taskchat.db.local import LocalPostgres
+from tests.support.ports import free_port
+from tests.support.settings import TEST_SECRET, make_settings
 
 
 def wait_ready(

@@ -10,12 +10,19 @@ from typing import Any
 import httpx
 
 from taskchat.auth import mint_token
-from taskchat.chat.context import RequestContext
 from taskchat.chat.store import PostgresStore
-from tests.conftest import make_settings
+from taskchat.context import RequestContext
 from tests.support.fake_openai import FakeOpenAI, Reply
-from tests.support.protocol import add_message, assistant_texts, auth, create_thread, thread_id_of
+from tests.support.protocol import (
+    add_message,
+    assistant_texts,
+    auth,
+    create_thread,
+    iter_events,
+    thread_id_of,
+)
 from tests.support.served import Served, served, served_env
+from tests.support.settings import make_settings
 
 
 def _ended_cleanly(backend: Served) -> None:
@@ -41,10 +48,7 @@ def _stream(
         "POST", f"{backend.url}/chatkit", json=body, headers=auth(token), timeout=30
     ) as response:
         assert response.status_code == 200
-        for line in response.iter_lines():
-            if not line.startswith("data: "):
-                continue
-            event = json.loads(line.removeprefix("data: "))
+        for event in iter_events(response):
             events.append(event)
             update = event.get("update") or {}
             if update.get("type") == "assistant_message.content_part.text_delta":

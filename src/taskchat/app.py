@@ -1,101 +1,47 @@
-"""The FastAPI application."""
+"""The FastAPI application: settings in, routes, middleware and services wired together."""
 
 from __future__ import annotations
 
-import gc
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
-from sqlalchemy.exc import SQLAlchemyError
+from starlette.requests import HTTPConnection
+from starlette.types import Receive, Scope, Send
 
-from taskchat.accounts.limits import AttemptLimiter
-from taskchat.agent.models import build_client
 from taskchat.api import accounts, chatkit, health, metrics, tasks
-from taskchat.api.problems import problem
-from taskchat.auth import AuthError, TokenVerifier
-from taskchat.chat.server import TaskchatServer
-from taskchat.chat.store import PostgresStore
+from taskchat.api.deps import services_of
+from taskchat.api.errors import install_problem_handler
+from taskchat.api.middleware import RequestIdMiddleware
+from taskchat.api.services import running_services
 from taskchat.config import Settings, get_settings
-from taskchat.db.engine import create_engine, warm_pool
-from taskchat.drain import install_signal_hooks
 from taskchat.logs import configure_logging
 from taskchat.metrics import Metrics
-from taskchat.middleware import RequestIdMiddleware
-from taskchat.tools.http import build_mcp_http
-
-logger = logging.getLogger("taskchat")
-
-WARM_CONNECTIONS = 2
 
 
-_frozen: list[bool] = []
-
-
-def freeze_startup_heap() -> None:
-    """Once per process: move the start-up heap out of the garbage collector's sight.
-
-    The imported SDKs leave a large, long-lived heap; full collections over it cost
-    several milliseconds each, in the middle of chat turns.
-    """
-    if not _frozen:
-        _frozen.append(True)
-        gc.collect()
-        gc.freeze()
+async def mcp_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+    """/mcp and its metadata: the tasks MCP app of the running services."""
+    await services_of(HTTPConnection(scope)).mcp_app(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app; nothing connects until the lifespan starts."""
+    """Build the app; its services start with its lifespan (nothing connects before)."""
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format, settings.environment)
-    engine = create_engine(
-        settings.database_url,
-        pool_size=settings.database_pool_size,
-        max_overflow=settings.database_max_overflow,
-    )
-    store = PostgresStore(engine)
-    client = build_client(settings)
+    # Made here, not in the lifespan: the outermost middleware counts every request.
     app_metrics = Metrics()
-    app_metrics.watch_pool(engine)
-
-    verifier = TokenVerifier(settings)
-    mcp_server, mcp_app = build_mcp_http(settings, engine, verifier)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        try:
-            await warm_pool(engine, min(WARM_CONNECTIONS, settings.database_pool_size))
-        except (OSError, SQLAlchemyError) as error:
-            # Start anyway: /readyz reports the database, and the pool retries per request.
-            logger.warning("database not reachable at start-up: %s", type(error).__name__)
-        if client is None:
-            logger.warning("no model configured: chat turns will answer with a setup message")
-        freeze_startup_heap()
-        restore_signals = install_signal_hooks(settings.shutdown_grace_seconds)
-        try:
-            # A mounted MCP app's own lifespan does not run: run its session manager here.
-            async with mcp_server.session_manager.run():
+        async with running_services(settings, app_metrics) as services:
+            app.state.services = services
+            try:
                 yield
-        finally:
-            restore_signals()
-            if client is not None:
-                await client.close()
-            await engine.dispose()
+            finally:
+                del app.state.services
 
     app = FastAPI(title="Taskchat", lifespan=lifespan)
-    app.state.settings = settings
-    app.state.engine = engine
-    app.state.store = store
-    app.state.verifier = verifier
-    app.state.attempt_limiter = AttemptLimiter(
-        settings.auth_rate_limit_account, settings.auth_rate_limit_address
-    )
-    app.state.metrics = app_metrics
-    app.state.chatkit_server = TaskchatServer(store, settings, client, app_metrics)
-
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -103,18 +49,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["POST", "GET"],
             allow_headers=["Authorization", "Content-Type"],
         )
-
-    @app.exception_handler(AuthError)
-    async def _unauthorized(request: Request, error: AuthError) -> JSONResponse:
-        return problem(401, "unauthorized", error.reason, headers={"WWW-Authenticate": "Bearer"})
-
+    install_problem_handler(app)
     app.include_router(health.router)
     app.include_router(chatkit.router)
     app.include_router(tasks.router)
     app.include_router(accounts.router)
     app.include_router(metrics.router)
     # Last, so the API routes above match first: /mcp and its OAuth resource metadata.
-    app.mount("/", mcp_app)
+    app.mount("/", mcp_endpoint)
     # Outermost, so every response (errors and /mcp included) carries the request id.
     app.add_middleware(RequestIdMiddleware, metrics=app_metrics)
     return app

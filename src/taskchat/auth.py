@@ -9,7 +9,6 @@ from __future__ import annotations
 import secrets
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,7 +16,8 @@ import anyio.to_thread
 import jwt
 
 from taskchat.config import HMAC_ALGORITHMS, Settings
-from taskchat.errors import TaskchatError
+from taskchat.context import Identity
+from taskchat.errors import ProblemError, TaskchatError
 
 VERIFIED_CACHE_SIZE = 4096
 """Verified tokens remembered per process."""
@@ -26,26 +26,14 @@ VERIFIED_CACHE_SECONDS = 300.0
 """The longest a verified token is remembered (less if it expires sooner)."""
 
 
-class AuthError(TaskchatError):
-    """A request's credentials were missing or did not verify."""
+class AuthError(ProblemError):
+    """A request's credentials were missing or did not verify; the detail says which."""
+
+    status = 401
+    code = "unauthorized"
 
     def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """Who a verified token says the caller is."""
-
-    user_id: str
-    claims: dict[str, Any]
-
-    @property
-    def display_name(self) -> str | None:
-        """The name to greet the user by, if the token carries one."""
-        name = self.claims.get("name")
-        return name if isinstance(name, str) and name.strip() else None
+        super().__init__(reason, headers={"WWW-Authenticate": "Bearer"})
 
 
 class TokenVerifier:

@@ -1,6 +1,6 @@
 """Graceful shutdown: on SIGTERM, let running chat streams finish, then cut the rest.
 
-`install_signal_hooks()` (run at start-up in each worker process) chains onto the
+`install_signal_hooks()` (run at each app's start-up, in each worker process) chains onto the
 server's SIGTERM/SIGINT handlers and calls `begin()` when a signal arrives; uvicorn then
 stops accepting connections and waits for the running ones (`--timeout-graceful-shutdown`,
 which `taskchat serve` sets from SHUTDOWN_GRACE_SECONDS). Turns register their agent
@@ -18,8 +18,7 @@ import signal
 import threading
 from collections.abc import Callable
 from types import FrameType
-
-from agents import RunResultStreaming
+from typing import Protocol
 
 logger = logging.getLogger("taskchat.drain")
 
@@ -27,24 +26,37 @@ CUT_MARGIN_SECONDS = 2.0
 """How long before the grace period's end the runs are stopped: time to store and finish."""
 
 
+class Run(Protocol):
+    """What the drain needs of an agent run (the Agents SDK's `RunResultStreaming`)."""
+
+    @property
+    def is_complete(self) -> bool:
+        """Whether the run has ended."""
+        ...
+
+    def cancel(self) -> None:
+        """Stop the run."""
+        ...
+
+
 class Drain:
-    """This process's shutdown state and the agent runs in flight."""
+    """An app's shutdown state and the agent runs in flight (one per app, in its services)."""
 
     def __init__(self) -> None:
         self.draining = False
         # Keyed by id(): the SDK's run results are dataclasses, and not hashable.
-        self._runs: dict[int, RunResultStreaming] = {}
+        self._runs: dict[int, Run] = {}
         self._cut: set[int] = set()
         """The tracked runs that the shutdown stopped (ids of runs still tracked)."""
         self._cutting = False
 
-    def track(self, run: RunResultStreaming) -> None:
+    def track(self, run: Run) -> None:
         """Watch `run` until `untrack`; one started after the cut is stopped at once."""
         self._runs[id(run)] = run
         if self._cutting:
             self._stop(run)
 
-    def untrack(self, run: RunResultStreaming) -> bool:
+    def untrack(self, run: Run) -> bool:
         """Stop watching `run`; whether the shutdown stopped it (rather than it ending)."""
         # Forgotten here, while the caller still holds `run`, so its id cannot be reused.
         self._runs.pop(id(run), None)
@@ -70,18 +82,14 @@ class Drain:
         for run in list(self._runs.values()):
             self._stop(run)
 
-    def _stop(self, run: RunResultStreaming) -> None:
+    def _stop(self, run: Run) -> None:
         if not run.is_complete:
             self._cut.add(id(run))
             run.cancel()
 
 
-DRAIN = Drain()
-"""One per process: a signal reaches the process, not one app."""
-
-
-def install_signal_hooks(grace_seconds: float) -> Callable[[], None]:
-    """Start draining on SIGTERM or SIGINT, then let the server's own handler run.
+def install_signal_hooks(drain: Drain, grace_seconds: float) -> Callable[[], None]:
+    """Start `drain` on SIGTERM or SIGINT, then let the server's own handler run.
 
     Run from the app's start-up, after uvicorn has installed its handlers; only the main
     thread can set signal handlers, so an app served from another thread (tests) is left
@@ -99,7 +107,7 @@ def install_signal_hooks(grace_seconds: float) -> Callable[[], None]:
             # From a signal handler: hand over to the loop, which owns the drain. The
             # signal must reach the previous handler even if that loop has closed.
             with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(DRAIN.begin, grace_seconds)
+                loop.call_soon_threadsafe(drain.begin, grace_seconds)
             if callable(previous):
                 previous(number, frame)
             elif previous == signal.SIG_DFL:

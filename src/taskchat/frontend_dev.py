@@ -9,11 +9,12 @@ import subprocess
 from pathlib import Path
 
 from taskchat.db.migrate import PROJECT_ROOT
+from taskchat.errors import TaskchatError
 
 FRONTEND_DIR = PROJECT_ROOT / "frontend"
 
 
-class FrontendUnavailableError(Exception):
+class FrontendUnavailableError(TaskchatError):
     """The frontend cannot be started here; the message says why."""
 
 

@@ -7,7 +7,7 @@ that answered it: prefer one worker per container and more replicas (see README)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -95,6 +95,8 @@ class Metrics:
             registry=self.registry,
         )
 
-    def watch_pool(self, engine: AsyncEngine) -> None:
-        """Report `engine`'s pool at each scrape."""
-        self.registry.register(PoolCollector(engine))
+    def watch_pool(self, engine: AsyncEngine) -> Callable[[], None]:
+        """Report `engine`'s pool at each scrape; returns what stops it (at shutdown)."""
+        collector = PoolCollector(engine)
+        self.registry.register(collector)
+        return lambda: self.registry.unregister(collector)

@@ -8,11 +8,10 @@ from collections.abc import Callable
 import httpx
 
 from taskchat.agent.assistant import PAGE_CONTEXT_LIMIT, instructions_for
-from taskchat.chat.context import RequestContext
+from taskchat.context import RequestContext
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.support.protocol import assistant_texts, create_thread, post
-
-Token = Callable[..., str]
+from tests.support.tokens import TokenFor
 
 
 def test_instructions_name_the_user_and_ask_for_their_language() -> None:
@@ -36,7 +35,10 @@ def test_no_page_context_no_mention() -> None:
 
 
 async def test_page_context_reaches_the_model_and_never_changes_who_the_user_is(
-    client: httpx.AsyncClient, token_for: Token, fake_model: FakeOpenAI, new_user: Callable[[], str]
+    client: httpx.AsyncClient,
+    token_for: TokenFor,
+    fake_model: FakeOpenAI,
+    new_user: Callable[[], str],
 ) -> None:
     me, victim = new_user(), new_user()
     body = create_thread("میری فہرست میں کیا ہے؟")  # Urdu: "What's on my list?"

@@ -12,9 +12,9 @@ from sqlalchemy import text
 from taskchat.auth import TokenVerifier
 from taskchat.chat.store import PostgresStore
 from taskchat.config import Settings
-from tests.conftest import make_settings
 from tests.support.apps import app_client
 from tests.support.protocol import auth
+from tests.support.settings import make_settings
 
 
 def new_email() -> str:

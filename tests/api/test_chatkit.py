@@ -9,20 +9,21 @@ from typing import Any
 
 import httpx
 
-from taskchat.chat.context import RequestContext
 from taskchat.chat.store import PostgresStore
-from tests.support.apps import app_client, scripted_settings
+from taskchat.context import RequestContext
+from tests.support.apps import app_client
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.support.protocol import (
     add_message,
+    aiter_events,
     assistant_texts,
     auth,
     create_thread,
     post,
     thread_id_of,
 )
-
-Token = Callable[..., str]
+from tests.support.settings import scripted_settings
+from tests.support.tokens import TokenFor
 
 
 async def items_of(client: httpx.AsyncClient, token: str, thread_id: str) -> list[dict[str, Any]]:
@@ -48,7 +49,10 @@ def texts(items: list[dict[str, Any]]) -> list[tuple[str, str]]:
 
 
 async def test_streams_sse_with_the_right_headers(
-    client: httpx.AsyncClient, token_for: Token, fake_model: FakeOpenAI, new_user: Callable[[], str]
+    client: httpx.AsyncClient,
+    token_for: TokenFor,
+    fake_model: FakeOpenAI,
+    new_user: Callable[[], str],
 ) -> None:
     fake_model.script(Reply(text=["Hello", " there"]))
     response, events = await post(client, token_for(new_user()), create_thread("hi"))
@@ -65,7 +69,10 @@ async def test_streams_sse_with_the_right_headers(
 
 
 async def test_two_turns_the_second_sees_the_first(
-    client: httpx.AsyncClient, token_for: Token, fake_model: FakeOpenAI, new_user: Callable[[], str]
+    client: httpx.AsyncClient,
+    token_for: TokenFor,
+    fake_model: FakeOpenAI,
+    new_user: Callable[[], str],
 ) -> None:
     token = token_for(new_user(), name="Ayesha")
     fake_model.script(Reply(text=["Noted: ", "milk."]), Reply(text=["You said milk."]))
@@ -93,7 +100,10 @@ async def test_two_turns_the_second_sees_the_first(
 
 
 async def test_every_message_gets_a_store_id_not_the_providers_fake_id(
-    client: httpx.AsyncClient, token_for: Token, fake_model: FakeOpenAI, new_user: Callable[[], str]
+    client: httpx.AsyncClient,
+    token_for: TokenFor,
+    fake_model: FakeOpenAI,
+    new_user: Callable[[], str],
 ) -> None:
     token = token_for(new_user())
     fake_model.script(Reply(text=["one"]), Reply(text=["two"]))
@@ -107,7 +117,10 @@ async def test_every_message_gets_a_store_id_not_the_providers_fake_id(
 
 
 async def test_model_5xx_becomes_an_error_event_and_keeps_the_message_once(
-    client: httpx.AsyncClient, token_for: Token, fake_model: FakeOpenAI, new_user: Callable[[], str]
+    client: httpx.AsyncClient,
+    token_for: TokenFor,
+    fake_model: FakeOpenAI,
+    new_user: Callable[[], str],
 ) -> None:
     token = token_for(new_user())
     fake_model.script(Reply(status=500))
@@ -120,7 +133,10 @@ async def test_model_5xx_becomes_an_error_event_and_keeps_the_message_once(
 
 
 async def test_a_stream_that_breaks_off_keeps_the_partial_answer(
-    client: httpx.AsyncClient, token_for: Token, fake_model: FakeOpenAI, new_user: Callable[[], str]
+    client: httpx.AsyncClient,
+    token_for: TokenFor,
+    fake_model: FakeOpenAI,
+    new_user: Callable[[], str],
 ) -> None:
     token = token_for(new_user())
     # The delay lets each chunk reach the app before the break: the Agents SDK drops
@@ -141,7 +157,7 @@ async def test_a_stream_that_breaks_off_keeps_the_partial_answer(
 
 async def test_client_disconnect_keeps_the_partial_answer(
     client: httpx.AsyncClient,
-    token_for: Token,
+    token_for: TokenFor,
     fake_model: FakeOpenAI,
     new_user: Callable[[], str],
     store: PostgresStore,
@@ -154,15 +170,13 @@ async def test_client_disconnect_keeps_the_partial_answer(
     async with client.stream(
         "POST", "/chatkit", json=create_thread("long one"), headers=auth(token)
     ) as response:
-        async for line in response.aiter_lines():
-            if line.startswith("data: "):
-                event = json.loads(line.removeprefix("data: "))
-                if event["type"] == "thread.created":
-                    thread_id = event["thread"]["id"]
-                if event["type"] == "thread.item.updated":
-                    seen += event["update"].get("delta", "")
-                if seen == "Partial answer ":
-                    break  # leaving the block closes the connection mid-answer
+        async for event in aiter_events(response):
+            if event["type"] == "thread.created":
+                thread_id = event["thread"]["id"]
+            if event["type"] == "thread.item.updated":
+                seen += event["update"].get("delta", "")
+            if seen == "Partial answer ":
+                break  # leaving the block closes the connection mid-answer
     context = RequestContext(user_id=user)
     stored: list[tuple[str, str]] = []
     for _ in range(100):
@@ -177,9 +191,9 @@ async def test_client_disconnect_keeps_the_partial_answer(
 
 
 async def test_no_model_configured_answers_with_what_to_set(
-    database_url: str, token_for: Token, new_user: Callable[[], str]
+    database_url: str, token_for: TokenFor, new_user: Callable[[], str]
 ) -> None:
-    from tests.conftest import make_settings
+    from tests.support.settings import make_settings
 
     settings = make_settings(database_url, openai_api_key=None, model_provider="openai")
     async with app_client(settings) as http:
@@ -193,10 +207,10 @@ async def test_no_model_configured_answers_with_what_to_set(
 
 
 async def test_openai_responses_provider_two_turns(
-    database_url: str, fake_model: FakeOpenAI, token_for: Token, new_user: Callable[[], str]
+    database_url: str, fake_model: FakeOpenAI, token_for: TokenFor, new_user: Callable[[], str]
 ) -> None:
     """The default provider (OpenAI's Responses API) through the same scripted server."""
-    from tests.conftest import make_settings
+    from tests.support.settings import make_settings
 
     settings = make_settings(
         database_url,
@@ -221,11 +235,10 @@ async def test_openai_responses_provider_two_turns(
 
 
 async def test_a_model_that_times_out_becomes_an_error_event(
-    database_url: str, fake_model: FakeOpenAI, token_for: Token, new_user: Callable[[], str]
+    database_url: str, fake_model: FakeOpenAI, token_for: TokenFor, new_user: Callable[[], str]
 ) -> None:
-    from tests.conftest import make_settings
 
-    settings = scripted_settings(make_settings, database_url, fake_model, model_timeout_seconds=0.5)
+    settings = scripted_settings(database_url, fake_model, model_timeout_seconds=0.5)
     fake_model.script(Reply(text=["never"], hold_after=0))
     async with app_client(settings) as http:
         token = token_for(new_user())

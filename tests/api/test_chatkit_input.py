@@ -17,8 +17,7 @@ from tests.support.protocol import (
     post,
     thread_id_of,
 )
-
-Token = Callable[..., str]
+from tests.support.tokens import TokenFor
 
 
 @pytest.mark.parametrize(
@@ -39,7 +38,7 @@ Token = Callable[..., str]
 )
 async def test_malformed_bodies_get_a_400_with_a_reason(
     client: httpx.AsyncClient,
-    token_for: Token,
+    token_for: TokenFor,
     new_user: Callable[[], str],
     fake_model: FakeOpenAI,
     body: bytes,
@@ -59,7 +58,7 @@ async def test_malformed_bodies_get_a_400_with_a_reason(
 
 
 async def test_unknown_type_names_the_type(
-    client: httpx.AsyncClient, token_for: Token, new_user: Callable[[], str]
+    client: httpx.AsyncClient, token_for: TokenFor, new_user: Callable[[], str]
 ) -> None:
     response = await client.post(
         "/chatkit", json={"type": "threads.explode", "params": {}}, headers=auth(token_for("x"))
@@ -68,7 +67,10 @@ async def test_unknown_type_names_the_type(
 
 
 async def test_body_over_the_limit_is_413_and_stores_nothing(
-    client: httpx.AsyncClient, token_for: Token, new_user: Callable[[], str], fake_model: FakeOpenAI
+    client: httpx.AsyncClient,
+    token_for: TokenFor,
+    new_user: Callable[[], str],
+    fake_model: FakeOpenAI,
 ) -> None:
     token = token_for(new_user())
     response, _ = await post(client, token, create_thread("x" * 70_000))
@@ -80,7 +82,7 @@ async def test_body_over_the_limit_is_413_and_stores_nothing(
 
 
 async def test_chunked_body_over_the_limit_is_413(
-    client: httpx.AsyncClient, token_for: Token, new_user: Callable[[], str]
+    client: httpx.AsyncClient, token_for: TokenFor, new_user: Callable[[], str]
 ) -> None:
     async def chunks() -> AsyncIterator[bytes]:
         for _ in range(100):
@@ -91,7 +93,10 @@ async def test_chunked_body_over_the_limit_is_413(
 
 
 async def test_message_over_the_character_limit_is_413(
-    client: httpx.AsyncClient, token_for: Token, new_user: Callable[[], str], fake_model: FakeOpenAI
+    client: httpx.AsyncClient,
+    token_for: TokenFor,
+    new_user: Callable[[], str],
+    fake_model: FakeOpenAI,
 ) -> None:
     token = token_for(new_user())
     response, _ = await post(client, token, create_thread("y" * 2_001))
@@ -102,7 +107,7 @@ async def test_message_over_the_character_limit_is_413(
 
 
 async def test_uploads_are_refused_plainly(
-    client: httpx.AsyncClient, token_for: Token, new_user: Callable[[], str]
+    client: httpx.AsyncClient, token_for: TokenFor, new_user: Callable[[], str]
 ) -> None:
     response, _ = await post(
         client,
@@ -117,7 +122,10 @@ async def test_uploads_are_refused_plainly(
 
 
 async def test_quoted_text_counts_towards_the_message_limit(
-    client: httpx.AsyncClient, token_for: Token, new_user: Callable[[], str], fake_model: FakeOpenAI
+    client: httpx.AsyncClient,
+    token_for: TokenFor,
+    new_user: Callable[[], str],
+    fake_model: FakeOpenAI,
 ) -> None:
     token = token_for(new_user())
     body = create_thread("short")
@@ -128,7 +136,10 @@ async def test_quoted_text_counts_towards_the_message_limit(
 
 
 async def test_tagged_messages_and_quotes_reach_the_model_and_later_turns_work(
-    client: httpx.AsyncClient, token_for: Token, new_user: Callable[[], str], fake_model: FakeOpenAI
+    client: httpx.AsyncClient,
+    token_for: TokenFor,
+    new_user: Callable[[], str],
+    fake_model: FakeOpenAI,
 ) -> None:
     token = token_for(new_user())
     body = create_thread("tell me about")
@@ -147,7 +158,7 @@ async def test_tagged_messages_and_quotes_reach_the_model_and_later_turns_work(
 
 
 async def test_unsupported_requests_get_a_400_not_a_500(
-    client: httpx.AsyncClient, token_for: Token, new_user: Callable[[], str]
+    client: httpx.AsyncClient, token_for: TokenFor, new_user: Callable[[], str]
 ) -> None:
     response, _ = await post(
         client,
@@ -163,7 +174,10 @@ async def test_unsupported_requests_get_a_400_not_a_500(
 
 
 async def test_retry_after_an_item_that_is_not_a_user_message_is_a_400(
-    client: httpx.AsyncClient, token_for: Token, new_user: Callable[[], str], fake_model: FakeOpenAI
+    client: httpx.AsyncClient,
+    token_for: TokenFor,
+    new_user: Callable[[], str],
+    fake_model: FakeOpenAI,
 ) -> None:
     token = token_for(new_user())
     fake_model.script(Reply(text=["answer"]))

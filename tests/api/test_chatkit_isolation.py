@@ -8,13 +8,11 @@ from typing import Any
 import httpx
 import pytest
 
-from taskchat.chat.context import RequestContext
-from taskchat.chat.ids import new_id
-from taskchat.chat.store import PostgresStore
+from taskchat.chat.store import PostgresStore, chat_id
+from taskchat.context import RequestContext
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.support.protocol import add_message, create_thread, post, thread_id_of
-
-Token = Callable[..., str]
+from tests.support.tokens import TokenFor
 
 
 def requests_for(thread_id: str, item_id: str, attachment_id: str) -> dict[str, dict[str, Any]]:
@@ -72,7 +70,7 @@ def requests_for(thread_id: str, item_id: str, attachment_id: str) -> dict[str, 
 @pytest.fixture
 async def victim(
     client: httpx.AsyncClient,
-    token_for: Token,
+    token_for: TokenFor,
     fake_model: FakeOpenAI,
     new_user: Callable[[], str],
     store: PostgresStore,
@@ -86,7 +84,7 @@ async def victim(
     thread_id = thread_id_of(events)
     context = RequestContext(user_id=user)
     items = (await store.load_thread_items(thread_id, None, 10, "asc", context)).data
-    attachment = FileAttachment(id=new_id("attachment"), name="a.txt", mime_type="text/plain")
+    attachment = FileAttachment(id=chat_id("attachment"), name="a.txt", mime_type="text/plain")
     await store.save_attachment(attachment, context)
     fake_model.requests.clear()
     return {
@@ -100,7 +98,7 @@ async def victim(
 
 async def test_foreign_ids_answer_exactly_like_missing_ids(
     client: httpx.AsyncClient,
-    token_for: Token,
+    token_for: TokenFor,
     fake_model: FakeOpenAI,
     new_user: Callable[[], str],
     victim: dict[str, Any],
@@ -108,7 +106,7 @@ async def test_foreign_ids_answer_exactly_like_missing_ids(
 ) -> None:
     mallory = token_for(new_user())
     foreign = requests_for(victim["thread_id"], victim["item_id"], victim["attachment_id"])
-    missing = requests_for(new_id("thread"), new_id("message"), new_id("attachment"))
+    missing = requests_for(chat_id("thread"), chat_id("message"), chat_id("attachment"))
     for kind in foreign:
         got_foreign, _ = await post(client, mallory, foreign[kind])
         got_missing, _ = await post(client, mallory, missing[kind])
@@ -131,7 +129,7 @@ async def test_foreign_ids_answer_exactly_like_missing_ids(
 
 async def test_threads_list_shows_only_the_callers_threads(
     client: httpx.AsyncClient,
-    token_for: Token,
+    token_for: TokenFor,
     new_user: Callable[[], str],
     victim: dict[str, Any],
 ) -> None:
@@ -144,7 +142,7 @@ async def test_threads_list_shows_only_the_callers_threads(
 
 async def test_owner_can_use_every_request_on_their_own_thread(
     client: httpx.AsyncClient,
-    token_for: Token,
+    token_for: TokenFor,
     fake_model: FakeOpenAI,
     victim: dict[str, Any],
 ) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import httpx
 
-from taskchat.db.local import free_port
 from taskchat.db.migrate import head_revision
-from tests.conftest import make_settings
 from tests.support.apps import app_client
+from tests.support.ports import free_port
+from tests.support.settings import make_settings
 
 
 async def test_healthz_and_readyz_on_a_migrated_database(client: httpx.AsyncClient) -> None:

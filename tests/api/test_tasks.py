@@ -8,14 +8,16 @@ import httpx
 
 from taskchat.chat.store import PostgresStore
 from taskchat.tasks import service
-from taskchat.tasks.models import TaskCreate
+from taskchat.tasks.schemas import TaskCreate
 from tests.support.protocol import auth
-
-Token = Callable[..., str]
+from tests.support.tokens import TokenFor
 
 
 async def test_lists_only_the_callers_tasks_with_filters(
-    client: httpx.AsyncClient, token_for: Token, new_user: Callable[[], str], store: PostgresStore
+    client: httpx.AsyncClient,
+    token_for: TokenFor,
+    new_user: Callable[[], str],
+    store: PostgresStore,
 ) -> None:
     alice, bob = new_user(), new_user()
     engine = store.engine
@@ -40,7 +42,9 @@ async def test_lists_only_the_callers_tasks_with_filters(
     assert wildcard.json()["data"] == []
 
 
-async def test_needs_a_token_and_valid_filters(client: httpx.AsyncClient, token_for: Token) -> None:
+async def test_needs_a_token_and_valid_filters(
+    client: httpx.AsyncClient, token_for: TokenFor
+) -> None:
     assert (await client.get("/api/tasks")).status_code == 401
     bad = await client.get("/api/tasks?status=someday", headers=auth(token_for("x")))
     assert bad.status_code == 422

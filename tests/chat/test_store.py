@@ -10,64 +10,24 @@ from datetime import datetime, timedelta
 import pytest
 from chatkit.store import NotFoundError
 from chatkit.types import (
-    AssistantMessageContent,
-    AssistantMessageItem,
     FileAttachment,
-    InferenceOptions,
     ThreadItem,
     ThreadMetadata,
-    UserMessageItem,
-    UserMessageTextContent,
     Workflow,
     WorkflowItem,
 )
 from sqlalchemy import text
 
-from taskchat.chat.context import RequestContext
-from taskchat.chat.ids import new_id
-from taskchat.chat.store import PostgresStore
+from taskchat.chat.store import PostgresStore, chat_id
+from taskchat.context import RequestContext
 from taskchat.db.engine import SCOPED_ROW, pooled_driver, user_transaction
-
-# Naive on purpose: the ChatKit SDK stamps items with naive datetimes.
-BASE = datetime(2026, 1, 1, 12, 0, 0)  # noqa: DTZ001
-
-
-def make_thread(title: str | None = None, at: datetime = BASE) -> ThreadMetadata:
-    return ThreadMetadata(id=new_id("thread"), created_at=at, title=title, metadata={"k": [1]})
-
-
-def user_message(thread_id: str, text_: str, at: datetime = BASE) -> UserMessageItem:
-    return UserMessageItem(
-        id=new_id("message"),
-        thread_id=thread_id,
-        created_at=at,
-        content=[UserMessageTextContent(text=text_)],
-        attachments=[],
-        inference_options=InferenceOptions(),
-    )
-
-
-def assistant_message(thread_id: str, text_: str, at: datetime = BASE) -> AssistantMessageItem:
-    return AssistantMessageItem(
-        id=new_id("message"),
-        thread_id=thread_id,
-        created_at=at,
-        content=[AssistantMessageContent(text=text_)],
-    )
-
-
-async def thread_with_items(
-    store: PostgresStore, context: RequestContext, count: int, *, same_time: bool = False
-) -> tuple[ThreadMetadata, list[ThreadItem]]:
-    thread = make_thread()
-    await store.save_thread(thread, context)
-    items: list[ThreadItem] = []
-    for index in range(count):
-        at = BASE if same_time else BASE + timedelta(seconds=index)
-        item = user_message(thread.id, f"message {index}", at)
-        await store.add_thread_item(thread.id, item, context)
-        items.append(item)
-    return thread, items
+from tests.support.threads import (
+    BASE,
+    assistant_message,
+    make_thread,
+    thread_with_items,
+    user_message,
+)
 
 
 async def test_thread_round_trips_exactly(
@@ -102,7 +62,7 @@ async def test_items_round_trip_exactly(
         user_message(thread.id, "hello ✓ اردو"),
         assistant_message(thread.id, "hi", BASE + timedelta(seconds=1)),
         WorkflowItem(
-            id=new_id("workflow"),
+            id=chat_id("workflow"),
             thread_id=thread.id,
             created_at=BASE + timedelta(seconds=2),
             workflow=Workflow(type="custom", tasks=[]),
@@ -122,7 +82,7 @@ async def test_add_thread_item_is_an_upsert(
     context = ctx()
     thread, _ = await thread_with_items(store, context, 1)
     workflow = WorkflowItem(
-        id=new_id("workflow"),
+        id=chat_id("workflow"),
         thread_id=thread.id,
         created_at=BASE + timedelta(seconds=5),
         workflow=Workflow(type="custom", tasks=[]),
@@ -167,9 +127,9 @@ async def test_delete_thread_removes_items_and_attachments(
     context = ctx()
     thread, items = await thread_with_items(store, context, 2)
     attachment = FileAttachment(
-        id=new_id("attachment"), name="a.txt", mime_type="text/plain", thread_id=thread.id
+        id=chat_id("attachment"), name="a.txt", mime_type="text/plain", thread_id=thread.id
     )
-    loose = FileAttachment(id=new_id("attachment"), name="b.txt", mime_type="text/plain")
+    loose = FileAttachment(id=chat_id("attachment"), name="b.txt", mime_type="text/plain")
     await store.save_attachment(attachment, context)
     await store.save_attachment(loose, context)
     await store.delete_thread(thread.id, context)
@@ -190,7 +150,7 @@ async def test_attachments_round_trip_and_delete(
 ) -> None:
     context = ctx()
     attachment = FileAttachment(
-        id=new_id("attachment"), name="notes.md", mime_type="text/markdown", metadata={"a": 1}
+        id=chat_id("attachment"), name="notes.md", mime_type="text/markdown", metadata={"a": 1}
     )
     await store.save_attachment(attachment, context)
     assert await store.load_attachment(attachment.id, context) == attachment
@@ -261,7 +221,7 @@ async def test_another_users_data_is_indistinguishable_from_missing(
 ) -> None:
     alice, mallory = ctx(), ctx()
     thread, items = await thread_with_items(store, alice, 2)
-    attachment = FileAttachment(id=new_id("attachment"), name="a", mime_type="text/plain")
+    attachment = FileAttachment(id=chat_id("attachment"), name="a", mime_type="text/plain")
     await store.save_attachment(attachment, alice)
 
     for target in (thread.id, "thr_missing"):
@@ -352,7 +312,7 @@ async def test_naive_timestamps_are_read_as_local_time(
 ) -> None:
     context = ctx()
     naive = datetime.now()  # noqa: DTZ005 - what the SDK does
-    thread = ThreadMetadata(id=new_id("thread"), created_at=naive)
+    thread = ThreadMetadata(id=chat_id("thread"), created_at=naive)
     await store.save_thread(thread, context)
     async with user_transaction(store.engine, context.user_id) as conn:
         stored = await conn.scalar(

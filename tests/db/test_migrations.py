@@ -1,4 +1,4 @@
-"""Migrations build the schema from nothing, remove it again, and match the models."""
+"""Migrations build the schema from nothing, remove it again, and match `db/tables.py`."""
 
 from __future__ import annotations
 
@@ -12,11 +12,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
-from sqlmodel import SQLModel
 
-import taskchat.db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from taskchat.db.migrate import current_revision, downgrade, head_revision, upgrade
-from taskchat.db.models import USER_OWNED_TABLES
+from taskchat.db.tables import USER_OWNED_TABLES, metadata
 
 
 @pytest.fixture
@@ -72,10 +70,10 @@ async def test_upgrade_builds_everything_and_downgrade_removes_it(empty_database
     assert await tables(empty_database) == {*USER_OWNED_TABLES, "users", "alembic_version"}
 
 
-async def test_models_and_migrations_agree(database_url: str) -> None:
+async def test_tables_and_migrations_agree(database_url: str) -> None:
     def diff(sync_conn: Connection) -> list[Any]:
         context = MigrationContext.configure(sync_conn)
-        return list(compare_metadata(context, SQLModel.metadata))
+        return list(compare_metadata(context, metadata))
 
     engine = create_async_engine(database_url)
     try:

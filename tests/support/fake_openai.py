@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from taskchat.db.local import free_port
+from tests.support.ports import free_port
 
 
 @dataclass

@@ -11,7 +11,7 @@ import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
-from taskchat.db.local import free_port
+from tests.support.ports import free_port
 
 
 class LiveServer:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from typing import Any
 
 import httpx
+from httpx_sse import EventSource
 
 
 def message_input(text: str) -> dict[str, Any]:
@@ -27,17 +28,36 @@ def add_message(thread_id: str, text: str) -> dict[str, Any]:
     }
 
 
+SSE = "text/event-stream"
+
+
 def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def sse_events(body: str) -> list[dict[str, Any]]:
-    """The JSON events of an SSE body."""
-    events = []
-    for line in body.splitlines():
-        if line.startswith("data: "):
-            events.append(json.loads(line.removeprefix("data: ")))
-    return events
+def sse_events(response: httpx.Response) -> list[dict[str, Any]]:
+    """The JSON events of a whole (already read) SSE response."""
+    return list(iter_events(response))
+
+
+def iter_events(response: httpx.Response) -> Iterator[dict[str, Any]]:
+    """The JSON events of an SSE response, as they arrive."""
+    for event in EventSource(response).iter_sse():
+        data: dict[str, Any] = event.json()
+        yield data
+
+
+async def aiter_events(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
+    """The JSON events of a streamed SSE response (async client), as they arrive."""
+    async for event in EventSource(response).aiter_sse():
+        data: dict[str, Any] = event.json()
+        yield data
+
+
+async def collected_events(stream: AsyncIterable[bytes]) -> list[dict[str, Any]]:
+    """The JSON events of an SSE byte stream served in-process (a `StreamingResult`)."""
+    body = b"".join([chunk async for chunk in stream])
+    return sse_events(httpx.Response(200, headers={"content-type": SSE}, content=body))
 
 
 async def post(
@@ -46,9 +66,7 @@ async def post(
     """POST /chatkit and return the response with its SSE events (if any)."""
     response = await client.post("/chatkit", json=body, headers=auth(token))
     events = (
-        sse_events(response.text)
-        if response.headers.get("content-type", "").startswith("text/event-stream")
-        else []
+        sse_events(response) if response.headers.get("content-type", "").startswith(SSE) else []
     )
     return response, events
 

@@ -12,11 +12,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from taskchat.db.local import free_port
-from tests.conftest import TEST_SECRET
-from tests.support.apps import SCRIPTED_MODEL
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.live import wait_until_answers
+from tests.support.ports import free_port
+from tests.support.settings import SCRIPTED_MODEL, TEST_SECRET
 
 
 @dataclass

@@ -18,9 +18,9 @@ from types import FrameType
 from taskchat.app import create_app
 from taskchat.config import Settings
 from taskchat.db.local import migrated_database
-from tests.support.apps import SCRIPTED_MODEL
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.live import LiveServer
+from tests.support.settings import SCRIPTED_MODEL
 
 
 def _exit(signum: int, frame: FrameType | None) -> None:

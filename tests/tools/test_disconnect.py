@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -14,13 +13,12 @@ import pytest
 from mcp.server.mcpserver import MCPServer
 
 from taskchat.app import create_app
-from tests.conftest import make_settings
-from tests.support.apps import app_client, scripted_settings
+from tests.support.apps import app_client
 from tests.support.fake_openai import FakeOpenAI, Reply, ToolCall
 from tests.support.live import LiveServer
-from tests.support.protocol import auth, create_thread
-
-Token = Callable[..., str]
+from tests.support.protocol import aiter_events, auth, create_thread, sse_events
+from tests.support.settings import scripted_settings
+from tests.support.tokens import TokenFor
 
 
 class SlowTools:
@@ -55,13 +53,12 @@ def slow_tools() -> Iterator[tuple[SlowTools, LiveServer]]:
 async def test_disconnect_mid_tool_call_closes_the_tool_connection(
     database_url: str,
     fake_model: FakeOpenAI,
-    token_for: Token,
+    token_for: TokenFor,
     new_user: Callable[[], str],
     slow_tools: tuple[SlowTools, LiveServer],
 ) -> None:
     tools, slow_server = slow_tools
     settings = scripted_settings(
-        make_settings,
         database_url,
         fake_model,
         mcp_servers=[{"name": "slowtools", "url": f"{slow_server.url}/mcp"}],
@@ -77,11 +74,9 @@ async def test_disconnect_mid_tool_call_closes_the_tool_connection(
                 "POST", "/chatkit", json=create_thread("be slow"), headers=auth(token)
             ) as response,
         ):
-            async for line in response.aiter_lines():
-                if line.startswith("data: "):
-                    event = json.loads(line.removeprefix("data: "))
-                    if event["type"] == "progress_update":
-                        break
+            async for event in aiter_events(response):
+                if event["type"] == "progress_update":
+                    break
             assert await asyncio.to_thread(tools.started.wait, 10), "the tool never started"
         # Leaving the block closed the connection mid-tool-call.
         assert await asyncio.to_thread(tools.ended.wait, 10), "the tool call was left running"
@@ -101,13 +96,12 @@ async def test_disconnect_mid_tool_call_closes_the_tool_connection(
 async def test_a_tool_call_that_hangs_past_its_timeout_ends_with_a_notice(
     database_url: str,
     fake_model: FakeOpenAI,
-    token_for: Token,
+    token_for: TokenFor,
     new_user: Callable[[], str],
     slow_tools: tuple[SlowTools, LiveServer],
 ) -> None:
     tools, slow_server = slow_tools
     settings = scripted_settings(
-        make_settings,
         database_url,
         fake_model,
         mcp_call_timeout_seconds=1.0,
@@ -121,9 +115,7 @@ async def test_a_tool_call_that_hangs_past_its_timeout_ends_with_a_notice(
             "/chatkit", json=create_thread("be slow"), headers=auth(token_for(new_user()))
         )
     assert response.status_code == 200
-    events = [
-        json.loads(line[6:]) for line in response.text.splitlines() if line.startswith("data: ")
-    ]
+    events = sse_events(response)
     notices = [e["message"] for e in events if e["type"] == "notice"]
     assert notices == ["The slowtools tools did not answer; continuing without them."]
     assert not [e for e in events if e["type"] == "error"]

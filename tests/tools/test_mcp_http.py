@@ -10,10 +10,9 @@ from agents.mcp import MCPServerStreamableHttp
 
 from taskchat.chat.store import PostgresStore
 from taskchat.tasks import service
-from taskchat.tasks.models import TaskCreate
+from taskchat.tasks.schemas import TaskCreate
 from tests.support.live import LiveServer
-
-Token = Callable[..., str]
+from tests.support.tokens import TokenFor
 
 
 def client_for(live_server: LiveServer, token: str | None) -> MCPServerStreamableHttp:
@@ -29,7 +28,7 @@ def text_of(result: object) -> str:
 
 
 async def test_an_mcp_client_manages_its_own_tasks_only(
-    live_server: LiveServer, token_for: Token, new_user: Callable[[], str], store: PostgresStore
+    live_server: LiveServer, token_for: TokenFor, new_user: Callable[[], str], store: PostgresStore
 ) -> None:
     alice, bob = new_user(), new_user()
     secret = await service.add_task(
@@ -63,7 +62,7 @@ def test_mcp_without_a_valid_token_is_401(live_server: LiveServer, token: str | 
     assert "resource_metadata" in response.headers.get("www-authenticate", "")
 
 
-def test_mcp_refuses_an_unexpected_host(live_server: LiveServer, token_for: Token) -> None:
+def test_mcp_refuses_an_unexpected_host(live_server: LiveServer, token_for: TokenFor) -> None:
     response = httpx.post(
         f"{live_server.url}/mcp",
         json={"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}},

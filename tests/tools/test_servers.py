@@ -8,13 +8,12 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from taskchat.db.local import free_port
-from tests.conftest import make_settings
-from tests.support.apps import app_client, scripted_settings
+from tests.support.apps import app_client
 from tests.support.fake_openai import FakeOpenAI, Reply
+from tests.support.ports import free_port
 from tests.support.protocol import add_message, assistant_texts, create_thread, post, thread_id_of
-
-Token = Callable[..., str]
+from tests.support.settings import scripted_settings
+from tests.support.tokens import TokenFor
 
 
 @pytest.fixture
@@ -31,14 +30,13 @@ def silent_port() -> Iterator[int]:
 async def test_an_unavailable_external_server_is_left_out_with_a_notice(
     database_url: str,
     fake_model: FakeOpenAI,
-    token_for: Token,
+    token_for: TokenFor,
     new_user: Callable[[], str],
     silent_port: int,
     kind: str,
 ) -> None:
     port = free_port() if kind == "down" else silent_port
     settings = scripted_settings(
-        make_settings,
         database_url,
         fake_model,
         mcp_connect_timeout_seconds=1.0,

@@ -11,26 +11,41 @@ from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
+from taskchat.errors import ProblemError
+
+
+class TooManyAttemptsError(ProblemError):
+    """A sign-in limit is reached; `Retry-After` says when to try again."""
+
+    status = 429
+    code = "too_many_attempts"
+
+    def __init__(self, wait_seconds: float) -> None:
+        seconds = int(wait_seconds) + 1
+        super().__init__(
+            f"Too many attempts; try again in {seconds} seconds.",
+            headers={"Retry-After": str(seconds)},
+        )
+
 
 class AttemptLimiter:
-    """Counts attempts and says how long to wait once a limit is reached."""
+    """Counts attempts and refuses them once a limit is reached."""
 
     def __init__(self, per_account: str, per_address: str) -> None:
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
         self._per_account = parse(per_account)
         self._per_address = parse(per_address)
 
-    def admit(self, *, account: str, address: str) -> float | None:
-        """Count an attempt from `address`; the seconds to wait if a limit is reached.
+    def admit(self, *, account: str, address: str) -> None:
+        """Count an attempt from `address`; TooManyAttemptsError if a limit is reached.
 
         An account's limit counts only failed sign-ins (see `failed`), so nobody can lock
         someone out by trying their email, beyond what their own address allows.
         """
         if not self._limiter.hit(self._per_address, "address", address):
-            return self._wait(self._per_address, "address", address)
+            raise TooManyAttemptsError(self._wait(self._per_address, "address", address))
         if not self._limiter.test(self._per_account, "account", account):
-            return self._wait(self._per_account, "account", account)
-        return None
+            raise TooManyAttemptsError(self._wait(self._per_account, "account", account))
 
     def failed(self, *, account: str) -> None:
         """Count a failed sign-in for `account`."""

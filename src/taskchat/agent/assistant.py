@@ -9,7 +9,7 @@ from agents import Agent, Model
 from agents.mcp import MCPServer
 from chatkit.agents import AgentContext
 
-from taskchat.chat.context import RequestContext
+from taskchat.context import RequestContext
 
 BASE_INSTRUCTIONS = """\
 You are Taskchat, a concise and friendly assistant that manages the user's task list.
@@ -35,10 +35,10 @@ def page_context_text(metadata: dict[str, Any]) -> str | None:
 def instructions_for(context: RequestContext) -> str:
     """The system instructions for one user's turn."""
     parts = [BASE_INSTRUCTIONS]
-    name = context.claims.get("name")
-    if isinstance(name, str) and name.strip():
+    name = context.display_name
+    if name:
         # The display name is a verified claim, but still only a name: quote it as data.
-        parts.append(f"The user's display name is {json.dumps(name.strip()[:80])}.")
+        parts.append(f"The user's display name is {json.dumps(name)}.")
     page = page_context_text(context.metadata)
     if page:
         # Sent by the browser, so untrusted: a hint about what the user is looking at,

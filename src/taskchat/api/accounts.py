@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from taskchat.accounts import service
-from taskchat.accounts.limits import AttemptLimiter
-from taskchat.api.problems import problem
+from taskchat.api.deps import ServicesDep
+from taskchat.api.errors import problem_responses
+from taskchat.api.services import Services
 from taskchat.auth import mint_token
 from taskchat.config import Settings
+from taskchat.errors import ProblemError
 
 router = APIRouter(prefix="/api/auth")
 
@@ -23,6 +25,8 @@ Email = Annotated[
 
 
 class RegisterBody(BaseModel):
+    """A new account."""
+
     model_config = ConfigDict(extra="forbid")
 
     email: Email
@@ -31,6 +35,8 @@ class RegisterBody(BaseModel):
 
 
 class LoginBody(BaseModel):
+    """A sign-in."""
+
     model_config = ConfigDict(extra="forbid")
 
     email: Email
@@ -38,6 +44,8 @@ class LoginBody(BaseModel):
 
 
 class UserOut(BaseModel):
+    """The signed-in account."""
+
     id: str
     email: str
     name: str
@@ -51,6 +59,16 @@ class SessionOut(BaseModel):
     user: UserOut
 
 
+class InvalidCredentialsError(ProblemError):
+    """The email or the password is wrong (never said which)."""
+
+    status = 401
+    code = "invalid_credentials"
+
+    def __init__(self) -> None:
+        super().__init__("The email or password is incorrect.")
+
+
 def _session(settings: Settings, account: service.Account) -> SessionOut:
     expires = datetime.now(UTC) + timedelta(seconds=settings.jwt_ttl_seconds)
     token = mint_token(settings, sub=account.id, name=account.display_name)
@@ -61,54 +79,43 @@ def _session(settings: Settings, account: service.Account) -> SessionOut:
     )
 
 
-def _refusal(request: Request, email: str) -> Response | None:
-    settings: Settings = request.app.state.settings
-    if settings.jwt_jwks_url:
-        return problem(
-            501, "accounts_disabled", "Accounts are managed by the identity provider here."
+def _admit(request: Request, services: Services, email: str) -> None:
+    """Refuse the attempt if accounts are off here or a limit is reached."""
+    if services.settings.jwt_jwks_url:
+        raise ProblemError(
+            "Accounts are managed by the identity provider here.",
+            status=501,
+            code="accounts_disabled",
         )
-    limiter: AttemptLimiter = request.app.state.attempt_limiter
     address = request.client.host if request.client else "unknown"
-    wait = limiter.admit(account=service.normalize_email(email), address=address)
-    if wait is not None:
-        return problem(
-            429,
-            "too_many_attempts",
-            f"Too many attempts; try again in {int(wait) + 1} seconds.",
-            headers={"Retry-After": str(int(wait) + 1)},
-        )
-    return None
+    services.attempt_limiter.admit(account=service.normalize_email(email), address=address)
 
 
-@router.post("/register", status_code=201, response_model=None)
-async def register(request: Request, body: RegisterBody) -> SessionOut | Response:
+@router.post("/register", status_code=201, responses=problem_responses(409, 429, 501))
+async def register(request: Request, body: RegisterBody, services: ServicesDep) -> SessionOut:
     """Create an account and sign it in."""
-    refused = _refusal(request, body.email)
-    if refused is not None:
-        return refused
-    try:
-        account = await service.create_account(
-            engine=request.app.state.engine,
-            email=body.email,
-            password=body.password,
-            display_name=body.name,
-        )
-    except service.EmailTakenError:
-        return problem(409, "email_taken", "An account with this email already exists.")
-    return _session(request.app.state.settings, account)
+    _admit(request, services, body.email)
+    account = await service.create_account(
+        engine=services.engine,
+        passwords=services.passwords,
+        email=body.email,
+        password=body.password,
+        display_name=body.name,
+    )
+    return _session(services.settings, account)
 
 
-@router.post("/login", response_model=None)
-async def login(request: Request, body: LoginBody) -> SessionOut | Response:
+@router.post("/login", responses=problem_responses(401, 429, 501))
+async def login(request: Request, body: LoginBody, services: ServicesDep) -> SessionOut:
     """Sign in; a wrong email or password gets the same answer."""
-    refused = _refusal(request, body.email)
-    if refused is not None:
-        return refused
+    _admit(request, services, body.email)
     account = await service.authenticate(
-        engine=request.app.state.engine, email=body.email, password=body.password
+        engine=services.engine,
+        passwords=services.passwords,
+        email=body.email,
+        password=body.password,
     )
     if account is None:
-        limiter: AttemptLimiter = request.app.state.attempt_limiter
-        limiter.failed(account=service.normalize_email(body.email))
-        return problem(401, "invalid_credentials", "The email or password is incorrect.")
-    return _session(request.app.state.settings, account)
+        services.attempt_limiter.failed(account=service.normalize_email(body.email))
+        raise InvalidCredentialsError
+    return _session(services.settings, account)

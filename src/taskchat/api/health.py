@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Response
+from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
+from taskchat.api.deps import ServicesDep
 from taskchat.db.migrate import current_revision, head_revision
 
 logger = logging.getLogger("taskchat.health")
@@ -15,30 +17,46 @@ logger = logging.getLogger("taskchat.health")
 router = APIRouter()
 
 
+class Liveness(BaseModel):
+    """The process answers."""
+
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(BaseModel):
+    """Whether this backend can serve requests; `detail` says why not."""
+
+    status: Literal["ready", "unavailable"]
+    migration: str | None = None
+    """The database's migration, when ready."""
+    detail: str | None = None
+    """What to fix, when unavailable."""
+
+
 @router.get("/healthz")
-async def healthz() -> dict[str, str]:
+async def healthz() -> Liveness:
     """The process is up."""
-    return {"status": "ok"}
+    return Liveness()
 
 
-@router.get("/readyz", response_model=None)
-async def readyz(request: Request) -> JSONResponse:
+@router.get(
+    "/readyz",
+    response_model_exclude_none=True,
+    responses={503: {"model": Readiness, "description": "Not ready; `detail` says why."}},
+)
+async def readyz(response: Response, services: ServicesDep) -> Readiness:
     """The database answers and its schema is at the code's migration head."""
     head = head_revision()
     try:
-        current = await current_revision(request.app.state.engine)
+        current = await current_revision(services.engine)
     except (SQLAlchemyError, OSError) as error:
         logger.warning("readiness: database unreachable: %s", type(error).__name__)
-        return JSONResponse(
-            {"status": "unavailable", "detail": "database unreachable"}, status_code=503
-        )
+        response.status_code = 503
+        return Readiness(status="unavailable", detail="database unreachable")
     if current != head:
-        return JSONResponse(
-            {
-                "status": "unavailable",
-                "detail": f"database at migration {current}, code expects {head}; "
-                "run `taskchat migrate`",
-            },
-            status_code=503,
+        response.status_code = 503
+        return Readiness(
+            status="unavailable",
+            detail=f"database at migration {current}, code expects {head}; run `taskchat migrate`",
         )
-    return JSONResponse({"status": "ready", "migration": current})
+    return Readiness(status="ready", migration=current)

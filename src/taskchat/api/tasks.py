@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from taskchat.api.deps import CurrentIdentity
+from taskchat.api.deps import CurrentIdentity, ServicesDep
+from taskchat.api.errors import problem_responses
 from taskchat.tasks import service
-from taskchat.tasks.models import Status, TaskPublic
+from taskchat.tasks.schemas import Status, TaskPublic
 
 router = APIRouter()
 
@@ -20,17 +21,17 @@ class TaskList(BaseModel):
     data: list[TaskPublic]
 
 
-@router.get("/api/tasks")
+@router.get("/api/tasks", responses=problem_responses(401))
 async def list_tasks(
-    request: Request,
     identity: CurrentIdentity,
+    services: ServicesDep,
     status: Annotated[Status, Query(description="open, done or all")] = "open",
     q: Annotated[str | None, Query(max_length=200, description="text to look for")] = None,
     limit: Annotated[int, Query(ge=1, le=service.LIST_LIMIT_MAX)] = 50,
 ) -> TaskList:
     """The caller's tasks, open ones first."""
     tasks = await service.list_tasks(
-        engine=request.app.state.engine,
+        engine=services.engine,
         user_id=identity.user_id,
         status=status,
         query=q,

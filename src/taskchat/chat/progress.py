@@ -8,7 +8,7 @@ from agents import RunContextWrapper, RunHooks, Tool
 from chatkit.agents import AgentContext
 from chatkit.types import ProgressUpdateEvent
 
-from taskchat.chat.context import RequestContext
+from taskchat.context import RequestContext
 from taskchat.metrics import Metrics
 
 LABELS = {

@@ -10,7 +10,7 @@ about 2 ms to each.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
 import asyncpg
 from chatkit.store import AttachmentStore, NotFoundError, Store, StoreItemType
@@ -24,19 +24,31 @@ from chatkit.types import (
 from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taskchat.chat.context import RequestContext
-from taskchat.chat.ids import new_id
+from taskchat.context import RequestContext
 from taskchat.db.engine import SCOPED_ROW, create_engine, pooled_driver, user_transaction_raw
-from taskchat.errors import TaskchatError
+from taskchat.errors import UnsupportedError
+from taskchat.ids import new_id
 
 _ITEM = TypeAdapter[ThreadItem](ThreadItem)
 _ATTACHMENT = TypeAdapter[Attachment](Attachment)
 
 MAX_PAGE = 1000
 
+PREFIXES: dict[StoreItemType, str] = {
+    "thread": "thr",
+    "message": "msg",
+    "tool_call": "tc",
+    "workflow": "wf",
+    "task": "tsk",
+    "attachment": "atc",
+    "sdk_hidden_context": "shcx",
+}
+"""The SDK's own id prefixes, kept (with more random bits than its ids carry)."""
 
-class UnsupportedError(TaskchatError):
-    """The client asked for something this server does not offer."""
+
+def chat_id(kind: StoreItemType) -> str:
+    """A new id for a thread, an item or an attachment, such as `msg_5f0c...`."""
+    return new_id(PREFIXES[kind])
 
 
 def _aware(moment: datetime) -> datetime:
@@ -82,12 +94,12 @@ class PostgresStore(Store[RequestContext]):
     # Ids -----------------------------------------------------------------
 
     def generate_thread_id(self, context: RequestContext) -> str:
-        return new_id("thread")
+        return chat_id("thread")
 
     def generate_item_id(
         self, item_type: StoreItemType, thread: ThreadMetadata, context: RequestContext
     ) -> str:
-        return new_id(item_type)
+        return chat_id(item_type)
 
     # Threads -------------------------------------------------------------
 
@@ -260,18 +272,18 @@ class PostgresStore(Store[RequestContext]):
         self,
         table: str,
         scope: str,
-        scope_args: list[Any],
+        scope_args: list[str],
         *,
         after: str | None,
         limit: int,
         order: str,
         context: RequestContext,
         gone: str,
-    ) -> tuple[list[Any], bool]:
+    ) -> tuple[list[asyncpg.Record], bool]:
         """Up to `limit` rows of `table` within `scope`, after the `after` row; has_more."""
         limit = max(1, min(limit, MAX_PAGE))
         async with user_transaction_raw(self.engine, context.user_id) as conn:
-            args = list(scope_args)
+            args: list[object] = list(scope_args)
             if after:
                 cursor = await conn.fetchrow(
                     f"SELECT created_at, seq FROM {table} WHERE {scope} AND id = ${len(args) + 1}",
@@ -327,4 +339,4 @@ class PostgresAttachmentStore(AttachmentStore[RequestContext]):
         raise UnsupportedError("File uploads are not supported by this server")
 
     def generate_attachment_id(self, mime_type: str, context: RequestContext) -> str:
-        return new_id("attachment")
+        return chat_id("attachment")

@@ -1,15 +1,31 @@
-"""The async engine and user-scoped transactions."""
+"""The async engine and user-scoped transactions, in the two styles Taskchat queries with.
+
+- `user_transaction`: a SQLAlchemy Core connection (tasks, accounts: typed statements
+  over the `Table`s of `db/tables.py`).
+- `user_transaction_raw` and `pooled_driver`: the pooled asyncpg connection itself, for
+  the chat store's statements, which every turn makes several of (SQL text, `$1`
+  parameters; see the store).
+
+Both take their connections from the one SQLAlchemy pool.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias, cast
 
 import anyio
 import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+if TYPE_CHECKING:
+    # Generic only in asyncpg-stubs; at run time the class takes no parameters.
+    Driver: TypeAlias = asyncpg.Connection[asyncpg.Record]
+    """A pooled asyncpg connection."""
+else:
+    Driver = asyncpg.Connection
 
 USER_SETTING = "taskchat.user_id"
 """The per-transaction setting that the row-level security policies compare with."""
@@ -60,7 +76,7 @@ async def warm_pool(engine: AsyncEngine, connections: int) -> None:
 
 
 @asynccontextmanager
-async def user_transaction_raw(engine: AsyncEngine, user_id: str) -> AsyncIterator[Any]:
+async def user_transaction_raw(engine: AsyncEngine, user_id: str) -> AsyncIterator[Driver]:
     """Like `user_transaction`, but yields the pooled asyncpg connection itself.
 
     For hot paths: the same transaction costs about 0.6 ms straight through asyncpg and
@@ -71,8 +87,7 @@ async def user_transaction_raw(engine: AsyncEngine, user_id: str) -> AsyncIterat
     # engine.connect(), not engine.raw_connection(): the latter's synchronous close()
     # returns the connection to the pool by blocking the event loop.
     async with engine.connect() as conn:
-        raw = await conn.get_raw_connection()
-        driver: Any = raw.driver_connection
+        driver = await _driver(conn)
         try:
             async with driver.transaction():
                 await driver.execute(f"SELECT set_config('{USER_SETTING}', $1, true)", user_id)
@@ -93,11 +108,10 @@ trip without BEGIN/COMMIT; the setting ends with the statement's own transaction
 
 
 @asynccontextmanager
-async def pooled_driver(engine: AsyncEngine) -> AsyncIterator[Any]:
+async def pooled_driver(engine: AsyncEngine) -> AsyncIterator[Driver]:
     """The pooled asyncpg connection, outside any transaction (see SCOPED_ROW)."""
     async with engine.connect() as conn:
-        raw = await conn.get_raw_connection()
-        driver = raw.driver_connection
+        driver = await _driver(conn)
         try:
             yield driver
         except BaseException as error:
@@ -106,7 +120,14 @@ async def pooled_driver(engine: AsyncEngine) -> AsyncIterator[Any]:
             raise
 
 
-def _unusable(driver: Any, error: BaseException) -> bool:
+async def _driver(conn: AsyncConnection) -> Driver:
+    raw = await conn.get_raw_connection()
+    # SQLAlchemy types the driver's connection as Any; with the asyncpg dialect it is
+    # always an asyncpg connection.
+    return cast(Driver, raw.driver_connection)
+
+
+def _unusable(driver: Driver, error: BaseException) -> bool:
     """Whether a connection that saw `error` may be in a state the next user must not get."""
     if not isinstance(error, Exception):  # cancelled mid-statement, or shutting down
         return True

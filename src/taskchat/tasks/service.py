@@ -2,38 +2,38 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskchat.db.engine import user_transaction
-from taskchat.db.models import TASKS
-from taskchat.errors import TaskchatError
-from taskchat.tasks.models import Status, TaskCreate, TaskPublic, TaskUpdate
+from taskchat.db.tables import TASKS
+from taskchat.errors import ProblemError, ResourceNotFoundError
+from taskchat.ids import new_id
+from taskchat.tasks.schemas import Status, TaskCreate, TaskPublic, TaskUpdate
 
 _tasks = TASKS
 
 LIST_LIMIT_MAX = 200
 
+ID_PREFIX = "task"
+"""Task ids look like `task_...` (the tools' instructions tell the model so)."""
 
-class TaskInputError(TaskchatError):
+
+class TaskInputError(ProblemError):
     """A task request was invalid; the message says what to fix."""
 
+    code = "invalid_task"
 
-class TaskNotFoundError(TaskchatError):
+
+class TaskNotFoundError(ResourceNotFoundError):
     """No task with that id belongs to the user."""
 
     def __init__(self, task_id: str) -> None:
         super().__init__(f"Task {task_id!r} not found. Use list_tasks to see the task ids.")
-
-
-def new_task_id() -> str:
-    """`task_` and 96 random bits."""
-    return f"task_{secrets.token_hex(12)}"
 
 
 def describe_validation_error(error: ValidationError) -> str:
@@ -44,6 +44,7 @@ def describe_validation_error(error: ValidationError) -> str:
 
 
 def parse_create(data: dict[str, Any]) -> TaskCreate:
+    """A `TaskCreate` from raw fields, or TaskInputError in words."""
     try:
         return TaskCreate.model_validate(data)
     except ValidationError as error:
@@ -51,6 +52,7 @@ def parse_create(data: dict[str, Any]) -> TaskCreate:
 
 
 def parse_update(data: dict[str, Any]) -> TaskUpdate:
+    """A `TaskUpdate` from raw fields, or TaskInputError in words."""
     try:
         return TaskUpdate.model_validate(data)
     except ValidationError as error:
@@ -83,7 +85,7 @@ async def add_task(*, engine: AsyncEngine, user_id: str, data: TaskCreate) -> Ta
                 insert(_tasks)
                 .values(
                     user_id=user_id,
-                    id=new_task_id(),
+                    id=new_id(ID_PREFIX),
                     title=data.title,
                     notes=data.notes,
                     priority=data.priority,
@@ -124,16 +126,8 @@ async def list_tasks(
     return [_public(row) for row in rows]
 
 
-async def count_tasks(*, engine: AsyncEngine, user_id: str) -> int:
-    """How many tasks the user has."""
-    async with user_transaction(engine, user_id) as conn:
-        count = await conn.scalar(
-            select(func.count()).select_from(_tasks).where(_tasks.c.user_id == user_id)
-        )
-    return int(count or 0)
-
-
 async def get_task(*, engine: AsyncEngine, user_id: str, task_id: str) -> TaskPublic:
+    """One of the user's tasks, or TaskNotFoundError (also for someone else's)."""
     async with user_transaction(engine, user_id) as conn:
         row = (
             await conn.execute(

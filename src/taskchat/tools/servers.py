@@ -8,10 +8,9 @@ turn with a notice, and every server is cleaned up however the turn ends.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -19,83 +18,16 @@ from typing import Any
 import anyio
 from agents import RunContextWrapper
 from agents.mcp import MCPServer, MCPServerStdio, MCPServerStreamableHttp
-from agents.mcp.server import _MCPServerWithClientSession
 from chatkit.agents import AgentContext
 from chatkit.types import NoticeEvent
 from mcp import Tool as MCPTool
-from mcp.server.mcpserver import MCPServer as MCPServerApp
-from mcp.types import CallToolResult
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taskchat.chat.context import RequestContext
 from taskchat.config import ExternalMCPServer, Settings
-from taskchat.tools.tasks import SERVER_NAME, tasks_server_for_user, tool_definitions
+from taskchat.tools.in_process import InProcessMCPServer
+from taskchat.tools.tasks import SERVER_NAME, tasks_server_for_user
 
 logger = logging.getLogger("taskchat.tools")
-
-
-class InProcessMCPServer(_MCPServerWithClientSession):
-    """An Agents SDK MCP server connected to an mcp `MCPServer` in the same process.
-
-    With mcp 2.x the SDK hands `create_streams()` to `mcp.Client`, which connects to a
-    server instance in-process over memory streams (openai-agents 0.24, pinned).
-
-    The tool list is static, so it is served without a session, and the session opens
-    on the first tool call: most turns call no tool and then cost nothing here.
-    """
-
-    def __init__(
-        self,
-        build: Callable[[], MCPServerApp[Any]],
-        *,
-        name: str,
-        tools: list[MCPTool],
-        call_timeout_seconds: float,
-        connect_timeout_seconds: float,
-    ) -> None:
-        super().__init__(
-            cache_tools_list=True,
-            client_session_timeout_seconds=call_timeout_seconds,
-        )
-        # The server itself is built with the session, on the first tool call.
-        self._build = build
-        self._name = name
-        self._static_tools = tools
-        self._connect_timeout = connect_timeout_seconds
-        self._opening = asyncio.Lock()
-        self._closed = False
-
-    def create_streams(self) -> Any:
-        return self._build()
-
-    async def connect(self) -> None:
-        """Nothing to do yet; see `call_tool`."""
-
-    async def list_tools(
-        self, run_context: RunContextWrapper[Any] | None = None, agent: Any = None
-    ) -> list[MCPTool]:
-        return [tool.model_copy(deep=True) for tool in self._static_tools]
-
-    async def call_tool(
-        self, tool_name: str, arguments: dict[str, Any] | None, meta: dict[str, Any] | None = None
-    ) -> CallToolResult:
-        async with self._opening:
-            if self._closed:
-                # The turn is over (a call the run did not cancel in time): no new session.
-                raise RuntimeError(f"the {self._name} tools are closed for this turn")
-            if self.session is None:
-                with anyio.fail_after(self._connect_timeout):
-                    await super().connect()  # type: ignore[no-untyped-call]  # untyped in SDK
-        return await super().call_tool(tool_name, arguments, meta)
-
-    async def cleanup(self) -> None:
-        async with self._opening:
-            self._closed = True
-        await super().cleanup()  # type: ignore[no-untyped-call]  # untyped in the SDK
-
-    @property
-    def name(self) -> str:
-        return self._name
 
 
 def tool_failure_notice(server_name: str) -> Callable[..., Awaitable[str]]:
@@ -176,17 +108,34 @@ async def _cleanup(server: MCPServer) -> None:
             logger.warning("MCP server %s did not clean up cleanly", server.name, exc_info=True)
 
 
+@dataclass(frozen=True)
+class TurnTools:
+    """What each turn's MCP servers are made from: one per app, built in its lifespan."""
+
+    settings: Settings
+    """MCP_SERVERS and the timeouts."""
+
+    engine: AsyncEngine
+    """The database the tasks tools act on."""
+
+    tasks_tools: list[MCPTool]
+    """The tasks server's `tools/list` (`list_tool_definitions`), computed once."""
+
+    def open(self, user_id: str) -> AbstractAsyncContextManager[ToolServers]:
+        """Connect the servers of one turn for `user_id`, the verified caller; they all
+        close when the turn ends."""
+        return _tool_servers(self, user_id)
+
+
 @asynccontextmanager
-async def tool_servers(
-    settings: Settings, engine: AsyncEngine, context: RequestContext
-) -> AsyncIterator[ToolServers]:
-    """Connect the turn's MCP servers; close them all when the turn ends."""
+async def _tool_servers(source: TurnTools, user_id: str) -> AsyncIterator[ToolServers]:
+    settings, engine = source.settings, source.engine
     candidates: list[tuple[MCPServer, float]] = [
         (
             InProcessMCPServer(
-                partial(tasks_server_for_user, engine, context.user_id),
+                partial(tasks_server_for_user, engine, user_id),
                 name=SERVER_NAME,
-                tools=await tool_definitions(),
+                tools=source.tasks_tools,
                 call_timeout_seconds=settings.mcp_call_timeout_seconds,
                 connect_timeout_seconds=settings.mcp_connect_timeout_seconds,
             ),

@@ -16,12 +16,13 @@ from mcp import Tool as MCPTool
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.server.mcpserver.tools.base import Tool
+from mcp.server.mcpserver.tools import Tool
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from taskchat._sdk import without_tracing
 from taskchat.errors import TaskchatError
 from taskchat.tasks import service
-from taskchat.tasks.models import Priority, Status
+from taskchat.tasks.schemas import Priority, Status
 
 SERVER_NAME = "tasks"
 
@@ -181,23 +182,21 @@ async def delete_task(task_id: str, ctx: Context[Any, Any]) -> str:
     return f"Deleted: {task.title} (id={task.id})"
 
 
-# Tool definitions (schemas included) are built once; a per-turn server reuses them.
 TOOLS: tuple[Tool, ...] = tuple(
     Tool.from_function(fn, structured_output=False)
     for fn in (add_task, list_tasks, update_task, complete_task, delete_task)
 )
-
-TOOL_NAMES = frozenset(tool.name for tool in TOOLS)
-
-_definitions: list[MCPTool] = []
+"""The tools, schemas included, built once at import: every per-turn server reuses them."""
 
 
-async def tool_definitions() -> list[MCPTool]:
-    """The tools as MCP clients see them in `tools/list` (computed once)."""
-    if not _definitions:
-        server = MCPServer(name=SERVER_NAME, tools=list(TOOLS), log_level="WARNING")
-        _definitions.extend(await server.list_tools())
-    return _definitions
+async def list_tool_definitions() -> list[MCPTool]:
+    """The tools as MCP clients see them in `tools/list`.
+
+    The app computes this once, in its lifespan, and gives it to each turn's in-process
+    server, which then answers the model's tool listing without opening a session.
+    """
+    server = MCPServer(name=SERVER_NAME, tools=list(TOOLS), log_level="WARNING")
+    return await server.list_tools()
 
 
 Lifespan = Callable[[MCPServer[Any]], AbstractAsyncContextManager[Any]]
@@ -220,13 +219,8 @@ def tasks_server_for_user(engine: AsyncEngine, user_id: str) -> MCPServer[Any]:
         lifespan=_lifespan(BoundUser(user_id=user_id, engine=engine)),
         log_level="WARNING",
     )
-    # mcp 2.x wraps every message in an OpenTelemetry span by default (about 2 ms per
-    # message here, with no exporter installed). In-process calls are traced by the
-    # agent run already; the list is the documented opt-out.
-    server.middleware[:] = [
-        m for m in server.middleware if type(m).__name__ != "OpenTelemetryMiddleware"
-    ]
-    return server
+    # In-process calls are part of the agent run already: no per-message spans.
+    return without_tracing(server)
 
 
 def shared_tasks_server(engine: AsyncEngine, **options: Any) -> MCPServer[Any]:
@@ -242,9 +236,9 @@ def shared_tasks_server(engine: AsyncEngine, **options: Any) -> MCPServer[Any]:
 
 __all__ = [
     "TOOLS",
-    "TOOL_NAMES",
     "BoundUser",
     "SharedEngine",
+    "list_tool_definitions",
     "shared_tasks_server",
     "tasks_server_for_user",
 ]

@@ -1,4 +1,4 @@
-"""Task models: what callers send, and what they get back."""
+"""Task schemas: what callers send, and what they get back."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The model the agent talks to, chosen by settings."""
+"""The language model the agent talks to, chosen by settings."""
 
 from __future__ import annotations
 
@@ -6,11 +6,6 @@ from agents import Model, OpenAIChatCompletionsModel, OpenAIResponsesModel
 from openai import AsyncOpenAI
 
 from taskchat.config import Settings
-
-
-class ModelNotConfiguredError(Exception):
-    """No model provider is configured; the message says what to set."""
-
 
 NOT_CONFIGURED_MESSAGE = (
     "No AI model is configured on this server. Set OPENAI_API_KEY (OpenAI), or "
@@ -32,10 +27,11 @@ def build_client(settings: Settings) -> AsyncOpenAI | None:
     )
 
 
-def build_model(settings: Settings, client: AsyncOpenAI | None) -> Model:
-    """The Agents SDK model for a turn, or ModelNotConfiguredError."""
-    if client is None:
-        raise ModelNotConfiguredError(NOT_CONFIGURED_MESSAGE)
+def build_model(settings: Settings, client: AsyncOpenAI) -> Model:
+    """The Agents SDK model every turn talks to, over `client`.
+
+    One per app: the models hold only their client and name, so turns share it.
+    """
     if settings.model_provider == "openai_compatible":
         return OpenAIChatCompletionsModel(model=settings.model_name, openai_client=client)
     return OpenAIResponsesModel(model=settings.model_name, openai_client=client)

@@ -10,11 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskchat.chat.store import PostgresStore
 from taskchat.tasks import service
-from taskchat.tasks.models import TaskCreate
+from taskchat.tasks.schemas import TaskCreate
 from tests.support.fake_openai import FakeOpenAI, Reply, ToolCall
 from tests.support.protocol import add_message, assistant_texts, create_thread, post, thread_id_of
-
-Token = Callable[..., str]
+from tests.support.tokens import TokenFor
 
 
 def tool_outputs(request: dict[str, Any]) -> list[str]:
@@ -24,7 +23,7 @@ def tool_outputs(request: dict[str, Any]) -> list[str]:
 
 async def test_add_a_task_through_the_chat(
     client: httpx.AsyncClient,
-    token_for: Token,
+    token_for: TokenFor,
     fake_model: FakeOpenAI,
     new_user: Callable[[], str],
     store: PostgresStore,
@@ -61,7 +60,7 @@ async def test_add_a_task_through_the_chat(
 
 async def test_list_update_complete_and_delete_through_the_chat(
     client: httpx.AsyncClient,
-    token_for: Token,
+    token_for: TokenFor,
     fake_model: FakeOpenAI,
     new_user: Callable[[], str],
     store: PostgresStore,
@@ -109,7 +108,7 @@ async def test_list_update_complete_and_delete_through_the_chat(
 
 async def test_bad_tool_input_comes_back_as_text_the_model_can_relay(
     client: httpx.AsyncClient,
-    token_for: Token,
+    token_for: TokenFor,
     fake_model: FakeOpenAI,
     new_user: Callable[[], str],
     store: PostgresStore,
@@ -138,7 +137,7 @@ async def test_bad_tool_input_comes_back_as_text_the_model_can_relay(
 
 async def test_tool_calls_cannot_reach_another_users_tasks(
     client: httpx.AsyncClient,
-    token_for: Token,
+    token_for: TokenFor,
     fake_model: FakeOpenAI,
     new_user: Callable[[], str],
     store: PostgresStore,

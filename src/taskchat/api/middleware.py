@@ -3,7 +3,6 @@ response, stamped on every log line; one access log line; request metrics."""
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -12,15 +11,14 @@ import uuid
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from taskchat.api.errors import problem_json
 from taskchat.logs import request_id_var
 from taskchat.metrics import Metrics
 
 access_logger = logging.getLogger("taskchat.access")
 error_logger = logging.getLogger("taskchat.errors")
 
-INTERNAL_ERROR = json.dumps(
-    {"error": "internal_error", "detail": "Something went wrong on the server; try again."}
-).encode()
+INTERNAL_ERROR = problem_json("internal_error", "Something went wrong on the server; try again.")
 
 REQUEST_ID_HEADER = "x-request-id"
 _ACCEPTABLE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")

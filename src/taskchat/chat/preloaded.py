@@ -1,19 +1,21 @@
-"""The store as one turn's agent sees it."""
+"""The store as one turn's agent sees it: the history the turn loaded, served once."""
 
 from __future__ import annotations
 
 from chatkit.store import Store, StoreItemType
 from chatkit.types import Attachment, Page, ThreadItem, ThreadMetadata
 
-from taskchat.chat.context import RequestContext
+from taskchat.context import RequestContext
 
 
-class TurnStore(Store[RequestContext]):
-    """Delegates to the real store, but answers the SDK's first look at the thread.
+class PreloadedHistoryStore(Store[RequestContext]):
+    """Delegates to the real store, but answers the SDK's first look at the thread once.
 
-    `stream_agent_response` starts by loading the thread's newest items, which the turn
-    has just loaded for the model's history: that one read is served from memory.
-    Any write, or any other read, goes to the real store (and ends the shortcut).
+    `stream_agent_response` (openai-chatkit 1.6.5) starts by loading the thread's newest
+    items, which the turn has just loaded for the model's history: that one read is
+    served from memory (a database round trip saved on every turn). Any write, or any
+    other read, goes to the real store and ends the shortcut, so nothing stale is served.
+    If the SDK stops making that read, nothing breaks: the shortcut is simply unused.
     """
 
     def __init__(

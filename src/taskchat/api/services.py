@@ -1,0 +1,140 @@
+"""Everything a request is served with, built when the app starts and closed when it stops.
+
+`running_services()` runs inside the app's lifespan: it builds one frozen `Services`, opens
+what needs opening (the database pool, the /mcp session manager, the signal hooks of the
+drain), and closes all of it again, in reverse, when the app shuts down. Routes reach it
+through `api/deps.py`, never through untyped app state.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.types import ASGIApp
+
+from taskchat.accounts.limits import AttemptLimiter
+from taskchat.accounts.passwords import Passwords
+from taskchat.agent.llm import build_client, build_model
+from taskchat.auth import TokenVerifier
+from taskchat.chat.server import TaskchatServer
+from taskchat.chat.store import PostgresStore
+from taskchat.config import Settings
+from taskchat.db.engine import create_engine, warm_pool
+from taskchat.drain import Drain, install_signal_hooks
+from taskchat.metrics import Metrics
+from taskchat.tools.http import build_mcp_http
+from taskchat.tools.servers import TurnTools
+from taskchat.tools.tasks import list_tool_definitions
+
+logger = logging.getLogger("taskchat")
+
+WARM_CONNECTIONS = 2
+"""Pooled connections opened at start-up, so the first requests are not slow."""
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What the routes are served with, one per running app."""
+
+    settings: Settings
+    """The app's settings."""
+
+    engine: AsyncEngine
+    """The database engine and its connection pool."""
+
+    chat_server: TaskchatServer
+    """Serves /chatkit: the ChatKit server over the user-scoped store."""
+
+    verifier: TokenVerifier
+    """Verifies bearer tokens (and remembers verified ones)."""
+
+    passwords: Passwords
+    """Hashes and checks account passwords."""
+
+    attempt_limiter: AttemptLimiter
+    """Sign-in and registration attempt limits."""
+
+    metrics: Metrics
+    """The app's Prometheus metrics."""
+
+    drain: Drain
+    """Shutdown state: the agent runs to let finish, or cut, on SIGTERM."""
+
+    mcp_app: ASGIApp
+    """The tasks MCP server over streamable HTTP (/mcp and its metadata)."""
+
+
+def freeze_startup_heap() -> None:
+    """Move the start-up heap out of the garbage collector's sight, once per process.
+
+    The imported SDKs leave a large, long-lived heap; full collections over it cost
+    several milliseconds each, in the middle of chat turns. A process whose heap is
+    already frozen (a second app in one process) has nothing more to gain.
+    """
+    if gc.get_freeze_count() == 0:
+        gc.collect()
+        gc.freeze()
+
+
+@asynccontextmanager
+async def running_services(settings: Settings, metrics: Metrics) -> AsyncIterator[Services]:
+    """The app's services, from start-up to shutdown."""
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+    )
+    unwatch_pool = metrics.watch_pool(engine)
+    client = build_client(settings)
+    verifier = TokenVerifier(settings)
+    drain = Drain()
+    store = PostgresStore(engine)
+    chat_server = TaskchatServer(
+        store,
+        settings=settings,
+        model=build_model(settings, client) if client is not None else None,
+        metrics=metrics,
+        drain=drain,
+        tools=TurnTools(settings, engine, await list_tool_definitions()),
+    )
+    mcp_server, mcp_app = build_mcp_http(settings, engine, verifier)
+    services = Services(
+        settings=settings,
+        engine=engine,
+        chat_server=chat_server,
+        verifier=verifier,
+        passwords=await Passwords.create(),
+        attempt_limiter=AttemptLimiter(
+            settings.auth_rate_limit_account, settings.auth_rate_limit_address
+        ),
+        metrics=metrics,
+        drain=drain,
+        mcp_app=mcp_app,
+    )
+    try:
+        try:
+            await warm_pool(engine, min(WARM_CONNECTIONS, settings.database_pool_size))
+        except (OSError, SQLAlchemyError) as error:
+            # Start anyway: /readyz reports the database, and the pool retries per request.
+            logger.warning("database not reachable at start-up: %s", type(error).__name__)
+        if client is None:
+            logger.warning("no model configured: chat turns will answer with a setup message")
+        freeze_startup_heap()
+        restore_signals = install_signal_hooks(drain, settings.shutdown_grace_seconds)
+        try:
+            # A mounted app's own lifespan does not run: run the MCP session manager here.
+            async with mcp_server.session_manager.run():
+                yield services
+        finally:
+            restore_signals()
+    finally:
+        if client is not None:
+            await client.close()
+        await engine.dispose()
+        unwatch_pool()

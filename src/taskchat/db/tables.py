@@ -1,0 +1,114 @@
+"""The database schema as SQLAlchemy `Table`s: what the migrations create, in one place.
+
+Every user-owned table has `user_id` in its primary key, so one user's ids can never
+collide with, or reveal, another's. Row-level security (see the migrations) is the
+second wall behind the `WHERE user_id = ...` of every query. `tests/db` checks that
+these tables and the migrations agree.
+
+Who queries what, and how (see the README's architecture section): the chat store
+(`chat/store.py`) runs SQL text straight through asyncpg on the `chat_*` tables, because
+every turn makes several of those queries; tasks and accounts query `TASKS` and `USERS`
+with SQLAlchemy Core.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKeyConstraint,
+    Identity,
+    Index,
+    MetaData,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData()
+"""The tables below; alembic compares the migrations against it."""
+
+USER_OWNED_TABLES = ("chat_threads", "chat_items", "chat_attachments", "tasks")
+"""Tables under row-level security: each row belongs to the user in its `user_id`."""
+
+CHAT_THREADS = Table(
+    "chat_threads",
+    metadata,
+    Column("user_id", Text, primary_key=True),
+    Column("id", Text, primary_key=True),
+    # Breaks ties between equal `created_at` in keyset pages.
+    Column("seq", BigInteger, Identity(always=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # The ChatKit thread's metadata, stored whole, so it round-trips exactly.
+    Column("data", JSONB, nullable=False),
+    Index("ix_chat_threads_user_created", "user_id", "created_at", "seq"),
+)
+"""A ChatKit thread's metadata."""
+
+CHAT_ITEMS = Table(
+    "chat_items",
+    metadata,
+    Column("user_id", Text, primary_key=True),
+    Column("thread_id", Text, primary_key=True),
+    Column("id", Text, primary_key=True),
+    Column("seq", BigInteger, Identity(always=True), nullable=False),
+    Column("type", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # The ChatKit thread item, stored whole.
+    Column("data", JSONB, nullable=False),
+    ForeignKeyConstraint(
+        ["user_id", "thread_id"],
+        ["chat_threads.user_id", "chat_threads.id"],
+        ondelete="CASCADE",
+    ),
+    Index("ix_chat_items_thread_created", "user_id", "thread_id", "created_at", "seq"),
+)
+"""A thread item (message, widget, hidden context...); it goes with its thread."""
+
+CHAT_ATTACHMENTS = Table(
+    "chat_attachments",
+    metadata,
+    Column("user_id", Text, primary_key=True),
+    Column("id", Text, primary_key=True),
+    # Set once the attachment is sent in a thread.
+    Column("thread_id", Text, nullable=True),
+    Column("data", JSONB, nullable=False),
+    Index("ix_chat_attachments_thread", "user_id", "thread_id"),
+)
+"""Attachment metadata."""
+
+TASKS = Table(
+    "tasks",
+    metadata,
+    Column("user_id", Text, primary_key=True),
+    Column("id", Text, primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("notes", Text, nullable=False, server_default=""),
+    Column("priority", Text, nullable=False, server_default="normal"),
+    Column("due_date", Date, nullable=True),
+    Column("done", Boolean, nullable=False, server_default="false"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("completed_at", DateTime(timezone=True), nullable=True),
+    Index("ix_tasks_user_done_created", "user_id", "done", "created_at"),
+)
+"""A user's task, managed by the agent's task tools and shown in the tasks panel."""
+
+USERS = Table(
+    "users",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("email", Text, nullable=False),
+    Column("display_name", Text, nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ux_users_email", "email", unique=True),
+)
+"""An account created through /api/auth/register.
+
+Not row-level secured: sign-in has to find an account before anyone is signed in. Only
+the accounts module reads it.
+"""

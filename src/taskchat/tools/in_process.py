@@ -1,0 +1,78 @@
+"""An Agents SDK MCP client for an mcp `MCPServer` in this process (see `taskchat._sdk`)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import anyio
+from agents import RunContextWrapper
+from agents.mcp.server import MCPStreamTransport
+from mcp import Tool as MCPTool
+from mcp.server.mcpserver import MCPServer as MCPServerApp
+from mcp.types import CallToolResult
+
+from taskchat._sdk import ClientSessionMCPServer, in_memory_transport
+
+
+class InProcessMCPServer(ClientSessionMCPServer):
+    """Connects the agent to a server built in this process, over memory streams.
+
+    The tool list is static, so it is served without a session, and the session opens
+    on the first tool call: most turns call no tool and then cost nothing here.
+    """
+
+    def __init__(
+        self,
+        build: Callable[[], MCPServerApp[Any]],
+        *,
+        name: str,
+        tools: list[MCPTool],
+        call_timeout_seconds: float,
+        connect_timeout_seconds: float,
+    ) -> None:
+        super().__init__(
+            cache_tools_list=True,
+            client_session_timeout_seconds=call_timeout_seconds,
+        )
+        # The server itself is built with the session, on the first tool call.
+        self._build = build
+        self._name = name
+        self._static_tools = tools
+        self._connect_timeout = connect_timeout_seconds
+        self._opening = asyncio.Lock()
+        self._closed = False
+
+    def create_streams(self) -> AbstractAsyncContextManager[MCPStreamTransport]:
+        return in_memory_transport(self._build())
+
+    async def connect(self) -> None:
+        """Nothing to do yet; see `call_tool`."""
+
+    async def list_tools(
+        self, run_context: RunContextWrapper[Any] | None = None, agent: Any = None
+    ) -> list[MCPTool]:
+        return [tool.model_copy(deep=True) for tool in self._static_tools]
+
+    async def call_tool(
+        self, tool_name: str, arguments: dict[str, Any] | None, meta: dict[str, Any] | None = None
+    ) -> CallToolResult:
+        async with self._opening:
+            if self._closed:
+                # The turn is over (a call the run did not cancel in time): no new session.
+                raise RuntimeError(f"the {self._name} tools are closed for this turn")
+            if self.session is None:
+                with anyio.fail_after(self._connect_timeout):
+                    await super().connect()  # type: ignore[no-untyped-call]  # untyped in SDK
+        return await super().call_tool(tool_name, arguments, meta)
+
+    async def cleanup(self) -> None:
+        async with self._opening:
+            self._closed = True
+        await super().cleanup()  # type: ignore[no-untyped-call]  # untyped in the SDK
+
+    @property
+    def name(self) -> str:
+        return self._name
