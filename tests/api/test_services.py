@@ -1,0 +1,45 @@
+"""The app's services live exactly as long as its lifespan, and start again cleanly."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from starlette.requests import HTTPConnection
+
+from taskchat.api.deps import services_of
+from taskchat.app import create_app
+from taskchat.config import Settings
+
+
+async def test_services_exist_only_while_the_app_runs(settings: Settings) -> None:
+    app = create_app(settings)
+    connection = HTTPConnection({"type": "http", "app": app, "headers": []})
+    with pytest.raises(RuntimeError, match="lifespan"):
+        services_of(connection)
+    async with app.router.lifespan_context(app):
+        services = services_of(connection)
+        assert services.settings is settings
+        assert services.chat_server.store.engine is services.engine
+    with pytest.raises(RuntimeError, match="lifespan"):
+        services_of(connection)
+
+
+async def test_an_app_can_stop_and_start_again(settings: Settings) -> None:
+    app = create_app(settings)
+    engines = []
+    for _ in range(2):
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
+        ):
+            engines.append(services_of(HTTPConnection({"type": "http", "app": app})).engine)
+            assert (await http.get("/readyz")).status_code == 200
+            metrics = (await http.get("/metrics")).text
+            # One pool gauge, not one per start.
+            gauges = [
+                line for line in metrics.splitlines() if line.startswith("taskchat_db_pool_size ")
+            ]
+            assert len(gauges) == 1
+            mcp = await http.post("/mcp", json={}, headers={"Host": "127.0.0.1:8000"})
+            assert mcp.status_code == 401  # the MCP app answers (it wants a token)
+    assert engines[0] is not engines[1]

@@ -1,0 +1,101 @@
+"""The SDK seams of `taskchat._sdk` still hold: each test fails loudly on an upgrade that
+changes what a seam relies on."""
+
+from __future__ import annotations
+
+import inspect
+from importlib.metadata import version
+from typing import Any
+
+import pytest
+from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
+from chatkit.types import ThreadsCreateReq, ThreadsListReq
+from mcp.server._otel import OpenTelemetryMiddleware
+from mcp.server.mcpserver import MCPServer as MCPServerApp
+
+from taskchat import _sdk
+from taskchat.api.chatkit import CHATKIT_REQUEST
+from taskchat.chat.store import PostgresStore
+from taskchat.context import RequestContext
+from taskchat.tools.in_process import InProcessMCPServer
+from tests.support.protocol import create_thread
+
+
+@pytest.mark.parametrize("package", sorted(_sdk.WRITTEN_AGAINST))
+def test_the_installed_sdks_are_the_ones_the_seams_were_written_against(package: str) -> None:
+    # On an upgrade: re-read every seam in taskchat/_sdk.py against the new release, then
+    # bump WRITTEN_AGAINST.
+    assert version(package) == _sdk.WRITTEN_AGAINST[package]
+
+
+def test_process_still_dispatches_to_the_two_private_methods() -> None:
+    source = inspect.getsource(ChatKitServer.process)
+    assert "self._process_streaming(" in source
+    assert "self._process_non_streaming(" in source
+    streaming = inspect.signature(ChatKitServer._process_streaming)
+    non_streaming = inspect.signature(ChatKitServer._process_non_streaming)
+    assert list(streaming.parameters) == ["self", "request", "context"]
+    assert list(non_streaming.parameters) == ["self", "request", "context"]
+
+
+class _Silent(ChatKitServer[RequestContext]):
+    async def respond(self, thread: Any, input_user_message: Any, context: Any) -> Any:
+        if False:  # an async generator that yields nothing
+            yield
+
+
+async def test_serve_parsed_answers_like_process(store: PostgresStore) -> None:
+    server = _Silent(store)
+    context = RequestContext(user_id="sdk-seam")
+    body = b'{"type": "threads.list", "params": {"limit": 5}}'
+    parsed = CHATKIT_REQUEST.validate_json(body)
+    assert isinstance(parsed, ThreadsListReq)
+    ours = await _sdk.serve_parsed(server, parsed, context)
+    theirs = await server.process(body, context)
+    assert isinstance(ours, NonStreamingResult) and isinstance(theirs, NonStreamingResult)
+    assert ours.json == theirs.json
+
+    streamed = await _sdk.serve_parsed(
+        server, CHATKIT_REQUEST.validate_python(create_thread("hello")), context
+    )
+    assert isinstance(streamed, StreamingResult)
+    chunks = [chunk async for chunk in streamed]
+    assert chunks[0].startswith(b"data: ") and b'"thread.created"' in chunks[0]
+    assert isinstance(CHATKIT_REQUEST.validate_python(create_thread("x")), ThreadsCreateReq)
+
+
+def _echo_server() -> MCPServerApp[Any]:
+    server: MCPServerApp[Any] = MCPServerApp(name="echo", log_level="WARNING")
+
+    @server.tool()
+    async def echo(text: str) -> str:
+        """Say it back."""
+        return f"echo: {text}"
+
+    return server
+
+
+async def test_an_in_process_server_connects_through_the_private_session_base() -> None:
+    tools = await _echo_server().list_tools()
+    client = InProcessMCPServer(
+        _echo_server, name="echo", tools=tools, call_timeout_seconds=5, connect_timeout_seconds=5
+    )
+    try:
+        assert [tool.name for tool in await client.list_tools()] == ["echo"]
+        assert client.session is None  # nothing opened until the first call
+        result = await client.call_tool("echo", {"text": "hi"})
+        assert not result.is_error
+        assert [getattr(part, "text", None) for part in result.content] == ["echo: hi"]
+    finally:
+        await client.cleanup()
+    with pytest.raises(RuntimeError, match="closed"):
+        await client.call_tool("echo", {"text": "late"})
+
+
+def test_a_new_server_traces_every_message_and_without_tracing_removes_only_that() -> None:
+    server = _echo_server()
+    before = list(server.middleware)
+    assert any(isinstance(m, OpenTelemetryMiddleware) for m in before)
+    _sdk.without_tracing(server)
+    assert not any(isinstance(m, OpenTelemetryMiddleware) for m in server.middleware)
+    assert server.middleware == [m for m in before if not isinstance(m, OpenTelemetryMiddleware)]
