@@ -121,7 +121,7 @@ async def compare(
     """Batches of `concurrency` turns, alternating between the two servers.
 
     Alternating keeps slow drifts of the machine (other load, CPU clocks) from
-    landing on one side of the comparison.
+    landing on one side of the comparison, and so does swapping which goes first.
     """
     mine, base = Samples(), Samples()
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -130,8 +130,10 @@ async def compare(
         httpx.AsyncClient(timeout=120, limits=limits) as bare_http,
     ):
         sides = ((ours_http, ours, mine), (bare_http, bare, base))
-        for _ in range(max(1, turns // concurrency)):
-            for http, (url, headers), out in sides:
+        for batch in range(max(1, turns // concurrency)):
+            # Each side goes first every other time: the second of a pair runs right after
+            # a burst of the first's work (busier database, warmer machine).
+            for http, (url, headers), out in sides if batch % 2 == 0 else sides[::-1]:
                 await asyncio.gather(
                     *(one_turn(http, url, headers, out) for _ in range(concurrency))
                 )
