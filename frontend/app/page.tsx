@@ -1,6 +1,6 @@
 import { redirect } from "next/navigation";
 
-import { currentSession } from "@/lib/currentSession";
+import { currentSession } from "@/lib/server/currentSession";
 
 export const dynamic = "force-dynamic";
 

@@ -3,9 +3,9 @@
 import { ChatKit, useChatKit } from "@openai/chatkit-react";
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 
-import { chatFetch } from "@/lib/chatFetch";
-import { loadChatKitScript } from "@/lib/chatkitScript";
-import { rememberThread, rememberedThread } from "@/lib/threadMemory";
+import { chatFetch } from "@/lib/client/chatFetch";
+import { loadChatKitScript } from "@/lib/client/chatkitScript";
+import { rememberThread, rememberedThread } from "@/lib/client/threadMemory";
 
 /** What the rest of the page may do with the chat once it is up. */
 export type ChatHandle = {

@@ -2,7 +2,7 @@
 
 import { useEffect, useState } from "react";
 
-import { goToSignIn } from "@/lib/chatFetch";
+import { goToSignIn } from "@/lib/client/goToSignIn";
 
 /** A task as GET /api/tasks returns it. */
 export type Task = {

@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 
-import { DEFAULT_CHATKIT_SCRIPT_URL } from "../lib/config";
+import { DEFAULT_CHATKIT_SCRIPT_URL } from "../lib/server/config";
 import { COOKIE, TEST_PASSWORD, expiredToken, register, uniqueEmail } from "./support/session";
 import { FRONTEND_DIR, eventually, startStack, type Stack } from "./support/stack";
 

@@ -4,14 +4,16 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, test } from "node:test";
 
+// lib/server/* starts with `import "server-only"`, which throws unless Node resolves with the
+// react-server condition: `npm test` runs these files with --conditions=react-server.
 import {
   ConfigError,
   appOrigin,
   backendUrl,
   chatkitLoadTimeoutMs,
   cookieSecureMode,
-} from "../lib/config";
-import { secureCookieFor } from "../lib/session";
+} from "../lib/server/config";
+import { secureCookieFor } from "../lib/server/session";
 import { FRONTEND_DIR } from "./support/stack";
 
 const saved = { ...process.env };
@@ -70,8 +72,8 @@ test("the cookie is Secure everywhere but plain-http localhost, unless told othe
   assert.equal(secureCookieFor(sentTo("localhost:3000")), true);
 });
 
-test("README and .env.example document every setting lib/config.ts reads", () => {
-  const source = readFileSync(path.join(FRONTEND_DIR, "lib", "config.ts"), "utf8");
+test("README and .env.example document every setting lib/server/config.ts reads", () => {
+  const source = readFileSync(path.join(FRONTEND_DIR, "lib", "server", "config.ts"), "utf8");
   const names = [...source.matchAll(/(?:read|positiveInteger)\("([A-Z_]+)"/g)].map((match) => match[1]!);
   assert.ok(names.length >= 7, `found only ${names.join(", ")}`);
   const root = path.resolve(FRONTEND_DIR, "..");

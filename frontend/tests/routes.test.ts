@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 
-import { upstreamHeaders } from "../lib/backend";
+import { upstreamHeaders } from "../lib/server/backend";
 import { allEvents, createThread, deltaText, sseEvents, threadIdOf } from "./support/chatkit";
 import {
   COOKIE,

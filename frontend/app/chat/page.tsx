@@ -1,8 +1,8 @@
 import type { Metadata } from "next";
 
 import { Workspace } from "@/components/Workspace";
-import { chatkitDomainKey, chatkitLoadTimeoutMs, chatkitScriptUrl } from "@/lib/config";
-import { requireSession } from "@/lib/currentSession";
+import { chatkitDomainKey, chatkitLoadTimeoutMs, chatkitScriptUrl } from "@/lib/server/config";
+import { requireSession } from "@/lib/server/currentSession";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Chat · Taskchat" };

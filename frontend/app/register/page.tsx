@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 
 import { AuthForm } from "@/components/AuthForm";
-import { currentSession } from "@/lib/currentSession";
+import { currentSession } from "@/lib/server/currentSession";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Create an account · Taskchat" };

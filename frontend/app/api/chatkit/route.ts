@@ -8,8 +8,8 @@ import {
   refuseForeignOrigin,
   relayedHeaders,
   upstreamHeaders,
-} from "@/lib/backend";
-import { SESSION_COOKIE } from "@/lib/session";
+} from "@/lib/server/backend";
+import { SESSION_COOKIE } from "@/lib/server/session";
 
 export const dynamic = "force-dynamic";
 

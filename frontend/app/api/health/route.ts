@@ -1,5 +1,5 @@
 // For load balancers and people: is the backend ready (database reachable and migrated)?
-import { callBackend } from "@/lib/backend";
+import { callBackend } from "@/lib/server/backend";
 
 export const dynamic = "force-dynamic";
 

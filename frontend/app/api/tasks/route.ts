@@ -1,8 +1,8 @@
 // The tasks panel's read: the backend's GET /api/tasks with the cookie's token as Bearer.
 import type { NextRequest } from "next/server";
 
-import { callBackend, problem, relayJson, upstreamHeaders } from "@/lib/backend";
-import { SESSION_COOKIE } from "@/lib/session";
+import { callBackend, problem, relayJson, upstreamHeaders } from "@/lib/server/backend";
+import { SESSION_COOKIE } from "@/lib/server/session";
 
 export const dynamic = "force-dynamic";
 

@@ -1,7 +1,7 @@
 import { NextResponse, type NextRequest } from "next/server";
 
-import { refuseForeignOrigin } from "@/lib/backend";
-import { clearedSessionCookie } from "@/lib/session";
+import { refuseForeignOrigin } from "@/lib/server/backend";
+import { clearedSessionCookie } from "@/lib/server/session";
 
 export const dynamic = "force-dynamic";
 

@@ -1,6 +1,6 @@
 import type { NextRequest } from "next/server";
 
-import { signIn } from "@/lib/signIn";
+import { signIn } from "@/lib/server/signIn";
 
 export const dynamic = "force-dynamic";
 

@@ -1,5 +1,7 @@
 // Register and sign in: the backend checks the password and mints the token; we only move
 // the token into the httpOnly cookie, so page scripts never see it.
+import "server-only";
+
 import { NextResponse, type NextRequest } from "next/server";
 
 import { callBackend, problem, refuseForeignOrigin, relayJson, upstreamHeaders } from "./backend";

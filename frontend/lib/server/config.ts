@@ -1,6 +1,8 @@
 // The frontend's settings, read from the environment at request time (not at build time),
 // so one build serves every deployment. Each is documented in the README and .env.example.
-// Server code only: none of these reach the browser except through props a page passes.
+// Server code only (importing it into a client component fails the build): none of these
+// reach the browser except through props a page passes.
+import "server-only";
 
 export const DEFAULT_CHATKIT_SCRIPT_URL =
   "https://cdn.platform.openai.com/deployments/chatkit/chatkit.js";

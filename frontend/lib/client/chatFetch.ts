@@ -1,19 +1,8 @@
 // The fetch ChatKit uses for /api/chatkit, in the browser: it adds the page's context to
 // each request's metadata and sends the person to sign-in when the session has ended.
+import "client-only";
 
-export const SIGNED_OUT_PATH = "/login?expired=1";
-
-let leaving = false;
-
-/**
- * Off to the sign-in page, once: the chat and the tasks panel can both see the same 401,
- * and a second navigation would abort the first.
- */
-export function goToSignIn(): void {
-  if (leaving) return;
-  leaving = true;
-  window.location.assign(SIGNED_OUT_PATH);
-}
+import { goToSignIn } from "./goToSignIn";
 
 /** The request body with `metadata.page` set to this page's URL and title. */
 export function withPageContext(body: BodyInit | null | undefined): BodyInit | null | undefined {

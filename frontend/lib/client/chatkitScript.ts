@@ -3,6 +3,7 @@
 // The component is a custom element defined by a script that is not on npm, so the page
 // adds the script itself and waits for the element's definition: that is the only sure
 // sign it is usable. A failed or slow load rejects, so the page can say so and retry.
+import "client-only";
 
 export const CHATKIT_ELEMENT = "openai-chatkit";
 

@@ -1,4 +1,6 @@
 // The signed-in person for a page, from the session cookie.
+import "server-only";
+
 import { cookies } from "next/headers";
 import { redirect } from "next/navigation";
 

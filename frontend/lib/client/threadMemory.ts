@@ -1,6 +1,7 @@
 // The last thread a person had open, remembered in this browser across reloads. Keyed by
 // user, so a shared browser does not offer one person's thread to another (the backend
 // would refuse it anyway: threads are scoped to their owner).
+import "client-only";
 
 function key(userId: string): string {
   return `taskchat.thread.${userId}`;

@@ -3,6 +3,8 @@
 // The frontend never verifies the token: the backend does, on every request. The frontend
 // reads its claims only to decide where to send a person (sign-in page or chat) and to
 // greet them by name; a forged token gets no further than the backend's 401.
+import "server-only";
+
 import { appOrigin, cookieSecureMode } from "./config";
 
 export const SESSION_COOKIE = "taskchat_session";

@@ -1,5 +1,7 @@
 // Talking to the backend on the browser's behalf: what is forwarded, what is refused, and
 // how the backend's answers and failures come back as JSON a person can act on.
+import "server-only";
+
 import { appOrigin, backendTimeoutMs, backendUrl } from "./config";
 
 /** `{"error": <code>, "detail": <sentence>}`, the backend's error shape, with `status`. */
