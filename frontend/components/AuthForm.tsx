@@ -4,19 +4,14 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
 
+import { errorDetail } from "@/lib/client/errorDetail";
+
 type Mode = "login" | "register";
 
 const COPY: Record<Mode, { title: string; submit: string; busy: string }> = {
   login: { title: "Sign in to Taskchat", submit: "Sign in", busy: "Signing in…" },
   register: { title: "Create your Taskchat account", submit: "Create account", busy: "Creating…" },
 };
-
-async function readError(response: Response): Promise<string> {
-  const body: unknown = await response.json().catch(() => null);
-  const detail = (body as { detail?: unknown } | null)?.detail;
-  if (typeof detail === "string" && detail) return detail;
-  return `Something went wrong (${response.status}). Please try again.`;
-}
 
 /** The sign-in and registration form; the session cookie is set by the route handler. */
 export function AuthForm({ mode, notice }: { mode: Mode; notice: string | null }) {
@@ -37,7 +32,9 @@ export function AuthForm({ mode, notice }: { mode: Mode; notice: string | null }
         body: JSON.stringify(fields),
       });
       if (!response.ok) {
-        setError(await readError(response));
+        setError(
+          await errorDetail(response, `Something went wrong (${response.status}). Please try again.`),
+        );
         return;
       }
       router.replace("/chat");

@@ -2,6 +2,7 @@
 
 import { useEffect, useState } from "react";
 
+import { errorDetail } from "@/lib/client/errorDetail";
 import { goToSignIn } from "@/lib/client/goToSignIn";
 
 /** A task as GET /api/tasks returns it. */
@@ -25,11 +26,10 @@ async function fetchTasks(signal: AbortSignal): Promise<Task[]> {
     goToSignIn();
     throw new Error("Your session ended.");
   }
-  const body: unknown = await response.json().catch(() => null);
   if (!response.ok) {
-    const detail = (body as { detail?: unknown } | null)?.detail;
-    throw new Error(typeof detail === "string" ? detail : `The list could not load (${response.status}).`);
+    throw new Error(await errorDetail(response, `The list could not load (${response.status}).`));
   }
+  const body: unknown = await response.json().catch(() => null);
   return (body as { data: Task[] }).data;
 }
 
