@@ -4,16 +4,7 @@ import { useEffect, useState } from "react";
 
 import { errorDetail } from "@/lib/client/errorDetail";
 import { goToSignIn } from "@/lib/client/goToSignIn";
-
-/** A task as GET /api/tasks returns it. */
-export type Task = {
-  id: string;
-  title: string;
-  notes: string;
-  priority: "low" | "normal" | "high";
-  due_date: string | null;
-  done: boolean;
-};
+import { isTaskList, type Task } from "@/lib/shared/tasks";
 
 type PanelState =
   | { kind: "loading" }
@@ -30,7 +21,8 @@ async function fetchTasks(signal: AbortSignal): Promise<Task[]> {
     throw new Error(await errorDetail(response, `The list could not load (${response.status}).`));
   }
   const body: unknown = await response.json().catch(() => null);
-  return (body as { data: Task[] }).data;
+  if (!isTaskList(body)) throw new Error("The list could not load (an unreadable answer).");
+  return body.data;
 }
 
 function formatDue(date: string): string {

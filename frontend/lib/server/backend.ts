@@ -108,20 +108,29 @@ export function relayedHeaders(upstream: Response, base: Record<string, string>)
 
 type ValidationIssue = { loc?: unknown[]; msg?: string };
 
+function unreadableAnswer(): Response {
+  return problem(502, "bad_gateway", "The Taskchat service sent an unreadable answer.");
+}
+
 /**
  * The backend's JSON answer, passed through with its status; FastAPI's 422 validation
- * list becomes a 400 with one readable sentence.
+ * list becomes a 400 with one readable sentence. A successful answer that is not JSON, or
+ * that `fits` refuses, becomes a 502.
  */
-export async function relayJson(upstream: Response): Promise<Response> {
+export async function relayJson(
+  upstream: Response,
+  fits?: (body: unknown) => boolean,
+): Promise<Response> {
   const text = await upstream.text();
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
     return upstream.ok
-      ? problem(502, "bad_gateway", "The Taskchat service sent an unreadable answer.")
+      ? unreadableAnswer()
       : problem(upstream.status, "backend_error", `The Taskchat service answered ${upstream.status}.`);
   }
+  if (upstream.ok && fits && !fits(body)) return unreadableAnswer();
   if (upstream.status === 422 && typeof body === "object" && body !== null) {
     const issues = (body as { detail?: unknown }).detail;
     if (Array.isArray(issues) && issues.length > 0) {

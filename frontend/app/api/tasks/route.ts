@@ -3,12 +3,16 @@ import type { NextRequest } from "next/server";
 
 import { callBackend, problem, relayJson, upstreamHeaders } from "@/lib/server/backend";
 import { SESSION_COOKIE } from "@/lib/server/session";
+import { isTaskList } from "@/lib/shared/tasks";
 
 export const dynamic = "force-dynamic";
 
 const PASSED_QUERY = ["status", "q", "limit"];
 
-/** The signed-in person's tasks; `status`, `q` and `limit` as the backend takes them. */
+/**
+ * The signed-in person's tasks; `status`, `q` and `limit` as the backend takes them. A
+ * successful answer that is not a task list is a 502, so the panel can count on its shape.
+ */
 export async function GET(request: NextRequest): Promise<Response> {
   const token = request.cookies.get(SESSION_COOKIE)?.value;
   if (!token) return problem(401, "not_signed_in", "Sign in to see your tasks.");
@@ -22,5 +26,5 @@ export async function GET(request: NextRequest): Promise<Response> {
     headers: upstreamHeaders(request, token),
     signal: request.signal,
   });
-  return relayJson(upstream);
+  return relayJson(upstream, isTaskList);
 }
