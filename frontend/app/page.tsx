@@ -2,8 +2,6 @@ import { redirect } from "next/navigation";
 
 import { currentSession } from "@/lib/server/currentSession";
 
-export const dynamic = "force-dynamic";
-
 export default async function Home(): Promise<never> {
   redirect((await currentSession()) ? "/chat" : "/login");
 }

@@ -4,10 +4,11 @@ import { Workspace } from "@/components/Workspace";
 import { chatkitDomainKey, chatkitLoadTimeoutMs, chatkitScriptUrl } from "@/lib/server/config";
 import { requireSession } from "@/lib/server/currentSession";
 
-export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Chat · Taskchat" };
 
 export default async function ChatPage() {
+  // First: reading the session cookie is what makes this page render per request, so the
+  // settings below are read then, never at build.
   const session = await requireSession();
   return (
     <div className="app-shell">

@@ -4,7 +4,6 @@ import { redirect } from "next/navigation";
 import { AuthForm } from "@/components/AuthForm";
 import { currentSession } from "@/lib/server/currentSession";
 
-export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Create an account · Taskchat" };
 
 export default async function RegisterPage() {

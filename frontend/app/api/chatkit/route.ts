@@ -11,8 +11,6 @@ import {
 } from "@/lib/server/backend";
 import { SESSION_COOKIE } from "@/lib/server/session";
 
-export const dynamic = "force-dynamic";
-
 /** One ChatKit request: JSON in, JSON or an SSE stream out. */
 export async function POST(request: NextRequest): Promise<Response> {
   const refused = refuseForeignOrigin(request);

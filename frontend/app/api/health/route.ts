@@ -1,7 +1,8 @@
 // For load balancers and people: is the backend ready (database reachable and migrated)?
 import { callBackend } from "@/lib/server/backend";
 
-export const dynamic = "force-dynamic";
+// Asked on every request, never answered at build: since Next 15 a GET handler is not
+// prerendered unless it opts in, so this one needs no `dynamic` export.
 
 /** 200 when the backend's /readyz is ready, 503 with the reason otherwise. */
 export async function GET(): Promise<Response> {

@@ -5,8 +5,6 @@ import { callBackend, problem, relayJson, upstreamHeaders } from "@/lib/server/b
 import { SESSION_COOKIE } from "@/lib/server/session";
 import { isTaskList } from "@/lib/shared/tasks";
 
-export const dynamic = "force-dynamic";
-
 const PASSED_QUERY = ["status", "q", "limit"];
 
 /**

@@ -3,8 +3,6 @@ import { NextResponse, type NextRequest } from "next/server";
 import { refuseForeignOrigin } from "@/lib/server/backend";
 import { clearedSessionCookie } from "@/lib/server/session";
 
-export const dynamic = "force-dynamic";
-
 /** Sign out: clear the cookie, then go to the sign-in page (a plain form post works too). */
 export function POST(request: NextRequest): Response {
   const refused = refuseForeignOrigin(request);
