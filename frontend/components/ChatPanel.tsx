@@ -1,7 +1,7 @@
 "use client";
 
 import { ChatKit, useChatKit } from "@openai/chatkit-react";
-import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
+import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from "react";
 
 import { chatFetch } from "@/lib/client/chatFetch";
 import { loadChatKitScript } from "@/lib/client/chatkitScript";
@@ -27,19 +27,23 @@ type LoadState = { kind: "loading" } | { kind: "ready" } | { kind: "failed"; rea
 /** The chat column: the ChatKit widget once its script is in, or a clear failure state. */
 export function ChatPanel({ scriptUrl, loadTimeoutMs, ...widget }: Props) {
   const [attempt, setAttempt] = useState(0);
-  const [state, setState] = useState<LoadState>({ kind: "loading" });
+  // The outcome of a load, with the load it belongs to: a retry (or another script) is
+  // loading until its own outcome arrives, with no reset to make in the effect.
+  const [outcome, setOutcome] = useState<{ load: string; state: LoadState } | null>(null);
+  const load = JSON.stringify([scriptUrl, loadTimeoutMs, attempt]);
+  const state: LoadState = outcome?.load === load ? outcome.state : { kind: "loading" };
 
   useEffect(() => {
     let current = true;
-    setState({ kind: "loading" });
     loadChatKitScript(scriptUrl, loadTimeoutMs).then(
-      () => current && setState({ kind: "ready" }),
-      (error: Error) => current && setState({ kind: "failed", reason: error.message }),
+      () => current && setOutcome({ load, state: { kind: "ready" } }),
+      (error: Error) =>
+        current && setOutcome({ load, state: { kind: "failed", reason: error.message } }),
     );
     return () => {
       current = false;
     };
-  }, [scriptUrl, loadTimeoutMs, attempt]);
+  }, [scriptUrl, loadTimeoutMs, load]);
 
   if (state.kind === "ready") return <ChatWidget {...widget} />;
   if (state.kind === "loading") {
@@ -114,18 +118,17 @@ function ChatWidget({ userId, domainKey, onResponseEnd, onHandle }: WidgetProps)
     onResponseEnd,
   });
 
-  const methods = useRef(chatkit);
-  methods.current = chatkit;
+  // useChatKit's methods keep their identity for the hook's lifetime (memoized once in
+  // @openai/chatkit-react 1.6.1), so the handle is made once per onHandle.
+  const { setComposerValue, focusComposer } = chatkit;
   useEffect(() => {
     onHandle({
       askAbout: (text) => {
-        void methods.current
-          .setComposerValue({ text: `About "${text}": ` })
-          .then(() => methods.current.focusComposer());
+        void setComposerValue({ text: `About "${text}": ` }).then(() => focusComposer());
       },
     });
     return () => onHandle(null);
-  }, [onHandle]);
+  }, [onHandle, setComposerValue, focusComposer]);
 
   return <ChatKit control={chatkit.control} className="chatkit" />;
 }

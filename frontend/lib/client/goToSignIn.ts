@@ -13,5 +13,9 @@ let leaving = false;
 export function goToSignIn(): void {
   if (leaving) return;
   leaving = true;
+  // A full page load, not the router: this runs outside React (ChatKit's fetch calls it,
+  // where there is no router), and nothing the page holds for the ended session (the
+  // widget's state, the router's cache) should outlive it.
+  // eslint-disable-next-line @next/next/no-location-assign-relative-destination
   window.location.assign(SIGNED_OUT_PATH);
 }
