@@ -4,7 +4,7 @@
 
 export type Priority = "low" | "normal" | "high";
 
-/** A task, mirroring the backend's TaskPublic (src/taskchat/tasks/models.py). */
+/** A task, mirroring the backend's TaskPublic (src/taskchat/tasks/schemas.py). */
 export type Task = {
   id: string;
   title: string;

@@ -209,18 +209,6 @@ async function startNext(
   return { next, appUrl };
 }
 
-/**
- * This app's production server alone, in front of `backendUrl`: for what the real backend
- * never sends (a malformed answer, say) from a stand-in the test labels as such.
- */
-export async function startApp(
-  backendUrl: string,
-  env: Record<string, string> = {},
-): Promise<{ appUrl: string; stop: () => Promise<void> }> {
-  const { next, appUrl } = await startNext(backendUrl, env);
-  return { appUrl, stop: () => stopProcess(next, 10_000) };
-}
-
 /** Start the backend stack and the Next.js production server; `env` adds frontend settings. */
 export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
   const { backend, backendUrl, modelUrl } = await startBackend();
