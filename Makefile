@@ -24,9 +24,10 @@ test-backend: install  ## The backend's tests (start their own PostgreSQL)
 test-frontend: install  ## next build, then the route-handler and browser tests against the real backend
 	cd frontend && npm test
 
-lint: install  ## ruff, and the deployment files (docker-compose config, hadolint)
+lint: install  ## ruff, ESLint, and the deployment files (docker-compose config, hadolint)
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
+	cd frontend && npm run lint
 	scripts/lint-deploy
 
 format:
