@@ -28,7 +28,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import StreamingResponse
 from openai import AsyncOpenAI
 
-from taskchat._sdk import serve_parsed
+from taskchat._sdk.chatkit_server import serve_parsed
 from taskchat.api.chatkit import CHATKIT_REQUEST
 from taskchat.app import create_app
 from taskchat.tools.tasks import TOOLS

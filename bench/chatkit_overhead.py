@@ -11,7 +11,8 @@ Target: Taskchat/bare at most 1.5.
 
 With `--against DIR`, the baseline is instead the Taskchat of another checkout (DIR, with
 its own `uv sync`ed .venv): the same load in alternating batches, to show what a change
-costs. For example, against the commit before a change:
+costs; the target is then server CPU per turn at most 1.10 times the other's. For example,
+against the commit before a change:
 
     git worktree add /tmp/before HEAD~1 && (cd /tmp/before && uv sync --frozen)
     uv run python bench/chatkit_overhead.py --against /tmp/before
@@ -52,6 +53,10 @@ LEVELS = (1, 50)
 TURNS_PER_LEVEL = 400
 STRESS = 200
 TARGET = 1.5
+"""Against the bare server: Taskchat's median turn and first event at most 1.5 times its."""
+AGAINST_TARGET = 1.10
+"""Against another checkout: server CPU per turn at most 1.10 times its (comparing a
+checkout with itself gave up to 1.10 at 50 concurrent: this is the bench's own noise)."""
 
 
 @dataclass
@@ -231,7 +236,7 @@ def main() -> None:
                 {} if against is None else bearer,
                 base_server,
             )
-            worst = 0.0
+            worst = worst_cpu = 0.0
             failed = False
             for concurrency in LEVELS:
                 asyncio.run(load(*ours.target, concurrency, concurrency * 2))  # warm-up
@@ -243,6 +248,7 @@ def main() -> None:
                 cpu_ours = (cpu_seconds(ours.server.pid) - cpu_before[0]) / len(mine.full)
                 cpu_base = (cpu_seconds(base.server.pid) - cpu_before[1]) / len(theirs.full)
                 worst = max(worst, report(concurrency, ours, base, mine, theirs))
+                worst_cpu = max(worst_cpu, cpu_ours / cpu_base)
                 print(
                     f"{concurrency:>3} concurrent, server CPU per turn: {ours.name} "
                     f"{cpu_ours * 1000:.2f} ms, {base.name} {cpu_base * 1000:.2f} ms, "
@@ -257,8 +263,17 @@ def main() -> None:
                 f"{len(stress.errors)} errors {stress.errors[:3]}"
             )
             failed = failed or bool(stress.errors)
-    verdict = "OK" if worst <= TARGET and not failed else "OVER TARGET"
-    print(f"worst median ratio taskchat/{base.name}: {worst:.2f} (target <= {TARGET}) {verdict}")
+    if against is None:
+        within = worst <= TARGET
+        summary = f"worst median ratio taskchat/bare: {worst:.2f} (target <= {TARGET})"
+    else:
+        within = worst_cpu <= AGAINST_TARGET
+        summary = (
+            f"worst CPU-per-turn ratio taskchat/against: {worst_cpu:.2f} "
+            f"(target <= {AGAINST_TARGET})"
+        )
+    verdict = "OK" if within and not failed else "OVER TARGET"
+    print(f"{summary} {verdict}")
     sys.exit(0 if verdict == "OK" else 1)
 
 

@@ -144,7 +144,7 @@ def test_bearer_header_parsing() -> None:
     assert bearer_token("Bearer abc") == "abc"
     assert bearer_token("bearer  abc ") == "abc"
     with pytest.raises(AuthError):
-        bearer_token("TokenFor abc")
+        bearer_token("Token abc")
 
 
 # JWKS: an identity provider's public keys served on loopback --------------------

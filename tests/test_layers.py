@@ -60,16 +60,36 @@ def modules() -> dict[str, Path]:
 
 
 def imports_of(path: Path, known: Iterable[str]) -> set[str]:
-    """The taskchat modules `path` imports, anywhere in it (function bodies included)."""
+    """The taskchat modules `path` imports."""
+    return imports_of_text(path.read_text(), path, known)
+
+
+def imports_of_text(source: str, path: Path, known: Iterable[str]) -> set[str]:
+    """The taskchat modules that `source`, read as the module at `path`, imports anywhere
+    (function bodies included): absolute and relative imports, and
+    `importlib.import_module` / `__import__` of a literal name."""
     names = set(known)
+    importer = module_name(path)
+    package = importer if path.name == "__init__.py" else importer.rpartition(".")[0]
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(ast.parse(source, str(path))):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                anchor = ".".join(parts[: len(parts) - (node.level - 1)])
+                base = f"{anchor}.{base}" if base else anchor
             for alias in node.names:
-                submodule = f"{node.module}.{alias.name}"
-                found.add(submodule if submodule in names else node.module)
+                submodule = f"{base}.{alias.name}"
+                found.add(submodule if submodule in names else base)
+        elif isinstance(node, ast.Call) and node.args:
+            called = node.func
+            name = called.attr if isinstance(called, ast.Attribute) else getattr(called, "id", "")
+            first = node.args[0]
+            if name in {"import_module", "__import__"} and isinstance(first, ast.Constant):
+                found.add(str(first.value))
     return {name for name in found if name == "taskchat" or name.startswith("taskchat.")}
 
 
@@ -88,6 +108,42 @@ def package_of(module: str) -> str:
     """The subpackage a module is in (`taskchat.chat` for `taskchat.chat.store`)."""
     parts = module.split(".")
     return ".".join(parts[:2]) if len(parts) > 2 else module
+
+
+def package_cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """The groups of packages that import each other, directly or round a loop
+    (strongly connected components of more than one package), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in sorted(edges.get(node, ())):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for node in sorted(edges):
+        if node not in index:
+            visit(node)
+    return sorted(groups)
 
 
 def violations(graph: dict[str, set[str]]) -> list[str]:
@@ -110,10 +166,8 @@ def violations(graph: dict[str, set[str]]) -> list[str]:
         for target in imported:
             if package_of(importer) != package_of(target):
                 packages.setdefault(package_of(importer), set()).add(package_of(target))
-    for start in sorted(packages):
-        for middle in sorted(packages[start]):
-            if start in packages.get(middle, set()):
-                problems.append(f"package cycle: {start} <-> {middle}")
+    for cycle in package_cycles(packages):
+        problems.append("package cycle: " + " <-> ".join(cycle))
     return problems
 
 
@@ -124,19 +178,46 @@ def test_no_module_imports_a_higher_layer_and_no_package_cycles() -> None:
     assert violations(graph) == []
 
 
-def test_the_check_catches_an_upward_import_an_unplaced_module_and_a_cycle() -> None:
+def test_the_check_catches_an_upward_import_an_unplaced_module_and_cycles() -> None:
     graph = {
         "taskchat.db.engine": {"taskchat.chat.store"},
         "taskchat.chat.store": {"taskchat.db.engine"},
         "taskchat.tools.servers": {"taskchat.agent.assistant"},
         "taskchat.agent.assistant": {"taskchat.tools.servers", "taskchat.context"},
+        "taskchat.auth": {"taskchat.context"},
+        "taskchat.context": {"taskchat.errors"},
+        "taskchat.errors": {"taskchat.auth"},
         "taskchat.newthing": set(),
     }
     found = violations(graph)
     assert "taskchat.db.engine (db) imports taskchat.chat.store (chat)" in found
     assert "taskchat.newthing has no layer: add it to LAYERS" in found
     assert "package cycle: taskchat.agent <-> taskchat.tools" in found
-    assert not any("taskchat.context" in problem for problem in found)
+    # A loop of three, each import within the core layer.
+    assert "package cycle: taskchat.auth <-> taskchat.context <-> taskchat.errors" in found
+    assert "package cycle: taskchat.chat <-> taskchat.db" in found
+
+
+def test_relative_and_dynamic_imports_are_seen() -> None:
+    module = SRC / "taskchat" / "db" / "engine.py"
+    known = modules()
+    source = (
+        "from ..chat import store\n"
+        "from . import tables\n"
+        "from ..api.services import Services\n"
+        "import importlib\n"
+        "importlib.import_module('taskchat.app')\n"
+        "__import__('taskchat.cli')\n"
+    )
+    # Read as if it were db/engine.py (its package decides where the dots lead).
+    seen = imports_of_text(source, module, known)
+    assert seen == {
+        "taskchat.chat.store",
+        "taskchat.db.tables",
+        "taskchat.api.services",
+        "taskchat.app",
+        "taskchat.cli",
+    }
 
 
 def test_imports_inside_functions_and_from_package_imports_are_seen() -> None:

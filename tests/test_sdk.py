@@ -4,6 +4,8 @@ changes what a seam relies on."""
 from __future__ import annotations
 
 import inspect
+import subprocess
+import sys
 from importlib.metadata import version
 from typing import Any
 
@@ -13,19 +15,21 @@ from chatkit.types import ThreadsCreateReq, ThreadsListReq
 from mcp.server._otel import OpenTelemetryMiddleware
 from mcp.server.mcpserver import MCPServer as MCPServerApp
 
-from taskchat import _sdk
+from taskchat._sdk import WRITTEN_AGAINST
+from taskchat._sdk.agents_mcp import InProcessMCPServer
+from taskchat._sdk.chatkit_server import serve_parsed
+from taskchat._sdk.mcp_server import without_tracing
 from taskchat.api.chatkit import CHATKIT_REQUEST
 from taskchat.chat.store import PostgresStore
 from taskchat.context import RequestContext
-from taskchat.tools.in_process import InProcessMCPServer
 from tests.support.protocol import create_thread
 
 
-@pytest.mark.parametrize("package", sorted(_sdk.WRITTEN_AGAINST))
+@pytest.mark.parametrize("package", sorted(WRITTEN_AGAINST))
 def test_the_installed_sdks_are_the_ones_the_seams_were_written_against(package: str) -> None:
-    # On an upgrade: re-read every seam in taskchat/_sdk.py against the new release, then
+    # On an upgrade: re-read every seam in taskchat/_sdk/ against the new release, then
     # bump WRITTEN_AGAINST.
-    assert version(package) == _sdk.WRITTEN_AGAINST[package]
+    assert version(package) == WRITTEN_AGAINST[package]
 
 
 def test_process_still_dispatches_to_the_two_private_methods() -> None:
@@ -50,12 +54,12 @@ async def test_serve_parsed_answers_like_process(store: PostgresStore) -> None:
     body = b'{"type": "threads.list", "params": {"limit": 5}}'
     parsed = CHATKIT_REQUEST.validate_json(body)
     assert isinstance(parsed, ThreadsListReq)
-    ours = await _sdk.serve_parsed(server, parsed, context)
+    ours = await serve_parsed(server, parsed, context)
     theirs = await server.process(body, context)
     assert isinstance(ours, NonStreamingResult) and isinstance(theirs, NonStreamingResult)
     assert ours.json == theirs.json
 
-    streamed = await _sdk.serve_parsed(
+    streamed = await serve_parsed(
         server, CHATKIT_REQUEST.validate_python(create_thread("hello")), context
     )
     assert isinstance(streamed, StreamingResult)
@@ -96,6 +100,18 @@ def test_a_new_server_traces_every_message_and_without_tracing_removes_only_that
     server = _echo_server()
     before = list(server.middleware)
     assert any(isinstance(m, OpenTelemetryMiddleware) for m in before)
-    _sdk.without_tracing(server)
+    without_tracing(server)
     assert not any(isinstance(m, OpenTelemetryMiddleware) for m in server.middleware)
     assert server.middleware == [m for m in before if not isinstance(m, OpenTelemetryMiddleware)]
+
+
+def test_the_standalone_mcp_server_loads_neither_chatkit_nor_the_agents_sdk() -> None:
+    # One seam module per SDK: `taskchat mcp` imports the mcp seam only.
+    probe = (
+        "import sys, taskchat.tools.http; "
+        "print(sorted(m for m in ('chatkit', 'agents') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

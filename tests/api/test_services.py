@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 from starlette.requests import HTTPConnection
 
 from taskchat.api.deps import services_of
+from taskchat.api.services import running_services
 from taskchat.app import create_app
 from taskchat.config import Settings
+from taskchat.metrics import Metrics
 
 
 async def test_services_exist_only_while_the_app_runs(settings: Settings) -> None:
@@ -43,3 +47,24 @@ async def test_an_app_can_stop_and_start_again(settings: Settings) -> None:
             mcp = await http.post("/mcp", json={}, headers={"Host": "127.0.0.1:8000"})
             assert mcp.status_code == 401  # the MCP app answers (it wants a token)
     assert engines[0] is not engines[1]
+
+
+async def test_a_start_up_cut_short_closes_what_it_had_opened(settings: Settings) -> None:
+    metrics = Metrics()
+    started = asyncio.Event()
+
+    async def run() -> None:
+        async with running_services(settings, metrics):
+            started.set()
+            await asyncio.Event().wait()
+
+    task = asyncio.create_task(run())
+    # Start-up takes longer than this (an argon2 hash of about 0.2 s among other things):
+    # the cancellation lands inside it, as a Ctrl-C during start-up would.
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert not started.is_set()
+    # The pool collector it had registered is gone again.
+    assert metrics.registry.get_sample_value("taskchat_db_pool_size") is None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -84,40 +84,46 @@ def freeze_startup_heap() -> None:
 
 @asynccontextmanager
 async def running_services(settings: Settings, metrics: Metrics) -> AsyncIterator[Services]:
-    """The app's services, from start-up to shutdown."""
-    engine = create_engine(
-        settings.database_url,
-        pool_size=settings.database_pool_size,
-        max_overflow=settings.database_max_overflow,
-    )
-    unwatch_pool = metrics.watch_pool(engine)
-    client = build_client(settings)
-    verifier = TokenVerifier(settings)
-    drain = Drain()
-    store = PostgresStore(engine)
-    chat_server = TaskchatServer(
-        store,
-        settings=settings,
-        model=build_model(settings, client) if client is not None else None,
-        metrics=metrics,
-        drain=drain,
-        tools=TurnTools(settings, engine, await list_tool_definitions()),
-    )
-    mcp_server, mcp_app = build_mcp_http(settings, engine, verifier)
-    services = Services(
-        settings=settings,
-        engine=engine,
-        chat_server=chat_server,
-        verifier=verifier,
-        passwords=await Passwords.create(),
-        attempt_limiter=AttemptLimiter(
-            settings.auth_rate_limit_account, settings.auth_rate_limit_address
-        ),
-        metrics=metrics,
-        drain=drain,
-        mcp_app=mcp_app,
-    )
-    try:
+    """The app's services, from start-up to shutdown.
+
+    Whatever is opened is closed again in reverse order, also when start-up fails half-way
+    (a bad setting found late, or Ctrl-C during it).
+    """
+    async with AsyncExitStack() as opened:
+        engine = create_engine(
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+        )
+        opened.push_async_callback(engine.dispose)
+        opened.callback(metrics.watch_pool(engine))
+        client = build_client(settings)
+        if client is not None:
+            opened.push_async_callback(client.close)
+        verifier = TokenVerifier(settings)
+        drain = Drain()
+        chat_server = TaskchatServer(
+            PostgresStore(engine),
+            settings=settings,
+            model=build_model(settings, client) if client is not None else None,
+            metrics=metrics,
+            drain=drain,
+            tools=TurnTools(settings, engine, await list_tool_definitions()),
+        )
+        mcp_server, mcp_app = build_mcp_http(settings, engine, verifier)
+        services = Services(
+            settings=settings,
+            engine=engine,
+            chat_server=chat_server,
+            verifier=verifier,
+            passwords=await Passwords.create(),
+            attempt_limiter=AttemptLimiter(
+                settings.auth_rate_limit_account, settings.auth_rate_limit_address
+            ),
+            metrics=metrics,
+            drain=drain,
+            mcp_app=mcp_app,
+        )
         try:
             await warm_pool(engine, min(WARM_CONNECTIONS, settings.database_pool_size))
         except (OSError, SQLAlchemyError) as error:
@@ -126,15 +132,7 @@ async def running_services(settings: Settings, metrics: Metrics) -> AsyncIterato
         if client is None:
             logger.warning("no model configured: chat turns will answer with a setup message")
         freeze_startup_heap()
-        restore_signals = install_signal_hooks(drain, settings.shutdown_grace_seconds)
-        try:
-            # A mounted app's own lifespan does not run: run the MCP session manager here.
-            async with mcp_server.session_manager.run():
-                yield services
-        finally:
-            restore_signals()
-    finally:
-        if client is not None:
-            await client.close()
-        await engine.dispose()
-        unwatch_pool()
+        opened.callback(install_signal_hooks(drain, settings.shutdown_grace_seconds))
+        # A mounted app's own lifespan does not run: run the MCP session manager here.
+        await opened.enter_async_context(mcp_server.session_manager.run())
+        yield services

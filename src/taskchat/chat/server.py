@@ -22,7 +22,7 @@ from chatkit.types import (
     UserMessageItem,
 )
 
-from taskchat._sdk import serve_parsed
+from taskchat._sdk.chatkit_server import serve_parsed
 from taskchat.agent.assistant import build_agent
 from taskchat.agent.llm import NOT_CONFIGURED_MESSAGE
 from taskchat.chat.events import AssistantIds, PartialAnswers

@@ -222,16 +222,6 @@ class PostgresStore(Store[RequestContext]):
                 item_id,
             )
 
-    async def count_items(self, thread_id: str, context: RequestContext) -> int:
-        """How many items the thread holds (hidden ones included)."""
-        async with user_transaction_raw(self.engine, context.user_id) as conn:
-            count = await conn.fetchval(
-                "SELECT count(*) FROM chat_items WHERE user_id = $1 AND thread_id = $2",
-                context.user_id,
-                thread_id,
-            )
-        return int(count or 0)
-
     # Attachments ---------------------------------------------------------
 
     async def save_attachment(self, attachment: Attachment, context: RequestContext) -> None:

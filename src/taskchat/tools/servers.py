@@ -23,8 +23,8 @@ from chatkit.types import NoticeEvent
 from mcp import Tool as MCPTool
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from taskchat._sdk.agents_mcp import InProcessMCPServer
 from taskchat.config import ExternalMCPServer, Settings
-from taskchat.tools.in_process import InProcessMCPServer
 from taskchat.tools.tasks import SERVER_NAME, tasks_server_for_user
 
 logger = logging.getLogger("taskchat.tools")
@@ -118,7 +118,7 @@ class TurnTools:
     engine: AsyncEngine
     """The database the tasks tools act on."""
 
-    tasks_tools: list[MCPTool]
+    tasks_tools: tuple[MCPTool, ...]
     """The tasks server's `tools/list` (`list_tool_definitions`), computed once."""
 
     def open(self, user_id: str) -> AbstractAsyncContextManager[ToolServers]:

@@ -19,7 +19,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taskchat._sdk import without_tracing
+from taskchat._sdk.mcp_server import without_tracing
 from taskchat.errors import TaskchatError
 from taskchat.tasks import service
 from taskchat.tasks.schemas import Priority, Status
@@ -189,14 +189,14 @@ TOOLS: tuple[Tool, ...] = tuple(
 """The tools, schemas included, built once at import: every per-turn server reuses them."""
 
 
-async def list_tool_definitions() -> list[MCPTool]:
+async def list_tool_definitions() -> tuple[MCPTool, ...]:
     """The tools as MCP clients see them in `tools/list`.
 
     The app computes this once, in its lifespan, and gives it to each turn's in-process
     server, which then answers the model's tool listing without opening a session.
     """
     server = MCPServer(name=SERVER_NAME, tools=list(TOOLS), log_level="WARNING")
-    return await server.list_tools()
+    return tuple(await server.list_tools())
 
 
 Lifespan = Callable[[MCPServer[Any]], AbstractAsyncContextManager[Any]]

@@ -1,0 +1,18 @@
+"""Every place Taskchat leans on an SDK's private parts, in this one package.
+
+Each seam names the pinned version it was written against and why it exists; there is a
+module per SDK, so importing one seam does not import the other SDKs (the standalone
+`taskchat mcp` server needs only mcp). The rest of the code reaches SDK internals only
+through here, and `tests/test_sdk.py` fails loudly when an upgrade changes what a seam
+relies on: bump `WRITTEN_AGAINST` only after re-reading the seams against the new release.
+
+Workarounds that use public APIs (the history converter, store ids for the provider's
+fake message ids) stay next to the code they fix, with their upstream issue.
+"""
+
+from __future__ import annotations
+
+WRITTEN_AGAINST = {"openai-chatkit": "1.6.5", "openai-agents": "0.24.0", "mcp": "2.3.0"}
+"""The SDK versions these seams were checked against."""
+
+__all__ = ["WRITTEN_AGAINST"]
