@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import text
@@ -14,81 +15,60 @@ from taskchat.accounts.passwords import Passwords
 from taskchat.chat.store import PostgresStore
 
 
+@dataclass
+class Accounts:
+    """The accounts service on the test database, with one app's password hasher."""
+
+    store: PostgresStore
+    passwords: Passwords
+
+    async def create(self, email: str, password: str, name: str = "A") -> service.Account:
+        return await service.create_account(
+            engine=self.store.engine,
+            passwords=self.passwords,
+            email=email,
+            password=password,
+            display_name=name,
+        )
+
+    async def check(self, email: str, password: str) -> service.Account | None:
+        return await service.authenticate(
+            engine=self.store.engine, passwords=self.passwords, email=email, password=password
+        )
+
+
 @pytest.fixture
-async def passwords() -> AsyncIterator[Passwords]:
-    yield await Passwords.create()
+async def accounts(store: PostgresStore) -> AsyncIterator[Accounts]:
+    yield Accounts(store, await Passwords.create())
 
 
 def new_email() -> str:
     return f"Someone.{secrets.token_hex(4)}@Example.org"
 
 
-async def test_create_then_authenticate(store: PostgresStore, passwords: Passwords) -> None:
+async def test_create_then_authenticate(accounts: Accounts) -> None:
     email = new_email()
-    account = await service.create_account(
-        engine=store.engine,
-        passwords=passwords,
-        email=f"  {email} ",
-        password="correct horse battery",
-        display_name="Ayesha",
-    )
+    account = await accounts.create(f"  {email} ", "correct horse battery", name="Ayesha")
     assert account.id.startswith("usr_") and account.email == email.lower()
-    async with store.engine.connect() as conn:
+    assert account.display_name == "Ayesha"
+    async with accounts.store.engine.connect() as conn:
         digest = await conn.scalar(
             text("SELECT password_hash FROM users WHERE id = :id"), {"id": account.id}
         )
     assert digest.startswith("$argon2id$")
-    found = await service.authenticate(
-        engine=store.engine,
-        passwords=passwords,
-        email=email.upper(),
-        password="correct horse battery",
-    )
-    assert found == account
+    assert await accounts.check(email.upper(), "correct horse battery") == account
 
 
-async def test_wrong_password_and_unknown_email_both_give_none(
-    store: PostgresStore, passwords: Passwords
-) -> None:
+async def test_wrong_password_and_unknown_email_both_give_none(accounts: Accounts) -> None:
     email = new_email()
-    await service.create_account(
-        engine=store.engine,
-        passwords=passwords,
-        email=email,
-        password="right one",
-        display_name="A",
-    )
-    assert (
-        await service.authenticate(
-            engine=store.engine, passwords=passwords, email=email, password="wrong one"
-        )
-        is None
-    )
-    assert (
-        await service.authenticate(
-            engine=store.engine, passwords=passwords, email=new_email(), password="right one"
-        )
-        is None
-    )
+    await accounts.create(email, "right one")
+    assert await accounts.check(email, "wrong one") is None
+    assert await accounts.check(new_email(), "right one") is None
 
 
-async def test_an_email_has_one_account_whatever_its_case(
-    store: PostgresStore, passwords: Passwords
-) -> None:
+async def test_an_email_has_one_account_whatever_its_case(accounts: Accounts) -> None:
     email = new_email()
-    await service.create_account(
-        engine=store.engine,
-        passwords=passwords,
-        email=email,
-        password="first pw!",
-        display_name="A",
-    )
+    await accounts.create(email, "first pw!")
     with pytest.raises(service.EmailTakenError) as caught:
-        await service.create_account(
-            engine=store.engine,
-            passwords=passwords,
-            email=email.swapcase(),
-            password="second pw",
-            display_name="B",
-        )
+        await accounts.create(email.swapcase(), "second pw")
     assert caught.value.status == 409 and caught.value.code == "email_taken"
