@@ -179,6 +179,7 @@ async def test_item_pagination_walks_every_item_once(
         pages += 1
         seen.extend(item.id for item in page.data)
         if not page.has_more:
+            assert page.after is None  # the SDK's store contract: no cursor on the last page
             break
         assert page.after == page.data[-1].id
         after = page.after
@@ -213,7 +214,7 @@ async def test_thread_pagination_in_both_orders(
     assert [t.id for t in first.data] == [threads[4].id, threads[3].id] and first.has_more
     rest = await store.load_threads(10, first.after, "desc", context)
     assert [t.id for t in rest.data] == [t.id for t in reversed(threads[:3])]
-    assert not rest.has_more
+    assert not rest.has_more and rest.after is None
     asc = await store.load_threads(10, threads[1].id, "asc", context)
     assert [t.id for t in asc.data] == [t.id for t in threads[2:]]
     end = await store.load_threads(10, threads[4].id, "asc", context)

@@ -54,7 +54,7 @@ class PreloadedHistoryStore(Store[RequestContext]):
         ):
             data = list(recent.data[:limit])
             more = len(recent.data) > limit or recent.has_more
-            return Page(data=data, has_more=more, after=data[-1].id if data else None)
+            return Page(data=data, has_more=more, after=data[-1].id if data and more else None)
         return await self._store.load_thread_items(thread_id, after, limit, order, context)
 
     async def load_thread(self, thread_id: str, context: RequestContext) -> ThreadMetadata:

@@ -10,7 +10,7 @@ about 2 ms to each.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, TypeVar
 
 import asyncpg
 from chatkit.store import AttachmentStore, NotFoundError, Store, StoreItemType
@@ -33,6 +33,8 @@ _ITEM = TypeAdapter[ThreadItem](ThreadItem)
 _ATTACHMENT = TypeAdapter[Attachment](Attachment)
 
 MAX_PAGE = 1000
+
+T = TypeVar("T", ThreadMetadata, ThreadItem)
 
 PREFIXES: dict[StoreItemType, str] = {
     "thread": "thr",
@@ -74,6 +76,12 @@ def _page_sql(table: str, scope: str, order: Literal["asc", "desc"], cursor: boo
         f"SELECT id, data FROM {table} WHERE {scope}{after} "
         f"ORDER BY created_at {direction}, seq {direction} LIMIT ${first}"
     )
+
+
+def _page(data: list[T], has_more: bool) -> Page[T]:
+    # The cursor of the next page; on the last page there is none (the SDK's own store
+    # tests expect None there, and a client must not ask again).
+    return Page(data=data, has_more=has_more, after=data[-1].id if data and has_more else None)
 
 
 _THREAD_SCOPE = "user_id = $1"
@@ -148,7 +156,7 @@ class PostgresStore(Store[RequestContext]):
             gone=f"Thread {after} not found (the list cursor is gone)",
         )
         data = [ThreadMetadata.model_validate(row["data"]) for row in rows]
-        return Page(data=data, has_more=has_more, after=data[-1].id if data else None)
+        return _page(data, has_more)
 
     async def delete_thread(self, thread_id: str, context: RequestContext) -> None:
         async with user_transaction_raw(self.engine, context.user_id) as conn:
@@ -187,7 +195,7 @@ class PostgresStore(Store[RequestContext]):
             gone=f"Item {after} not found in thread {thread_id}",
         )
         data = [_ITEM.validate_python(row["data"]) for row in rows]
-        return Page(data=data, has_more=has_more, after=data[-1].id if data else None)
+        return _page(data, has_more)
 
     async def add_thread_item(
         self, thread_id: str, item: ThreadItem, context: RequestContext
