@@ -94,6 +94,14 @@ def bad_tokens(sub: str) -> dict[str, tuple[str | None, str]]:
         "alg none": ("Bearer " + unsigned(claims(sub)), "algorithm"),
         "no exp": ("Bearer " + jwt.encode(claims(sub, exp=None), TEST_SECRET), "'exp'"),
         "no sub": ("Bearer " + jwt.encode(claims(sub, sub=None), TEST_SECRET), "'sub'"),
+        "NUL in sub": (
+            "Bearer " + jwt.encode(claims(sub, sub=sub + "\x00"), TEST_SECRET),
+            "subject",
+        ),
+        "lone surrogate in sub": (
+            "Bearer " + jwt.encode(claims(sub, sub=sub + "\ud800"), TEST_SECRET),
+            "subject",
+        ),
         "RS256 to an HS256 server": (
             "Bearer " + jwt.encode(claims(sub), RSA_KEY, algorithm="RS256"),
             "algorithm",

@@ -17,6 +17,8 @@ from taskchat.context import NAME_LIMIT, Identity, RequestContext, name_claim
         ({"name": "x" * 200}, "x" * NAME_LIMIT),
         ({"name": "   "}, None),
         ({"name": 42}, None),
+        ({"name": "Ay\x00esha"}, None),
+        ({"name": "Ayesha \ud800"}, None),
         ({}, None),
     ],
 )

@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "taskchat.ids",
             "taskchat.logs",
             "taskchat.metrics",
+            "taskchat.text",
         ),
     ),
     ("db", ("taskchat.db",)),

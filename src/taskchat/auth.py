@@ -18,6 +18,7 @@ import jwt
 from taskchat.config import HMAC_ALGORITHMS, Settings
 from taskchat.context import Identity
 from taskchat.errors import ProblemError, TaskchatError
+from taskchat.text import problem_in
 
 VERIFIED_CACHE_SIZE = 4096
 """Verified tokens remembered per process."""
@@ -120,7 +121,8 @@ class TokenVerifier:
         except jwt.PyJWTError:
             raise AuthError("malformed token") from None
         sub = claims.get("sub")
-        if not isinstance(sub, str) or not sub or len(sub) > 255:
+        # The subject is the key of every row the user owns: it must be storable text.
+        if not isinstance(sub, str) or not sub or len(sub) > 255 or problem_in(sub):
             raise AuthError("token subject invalid")
         return Identity(user_id=sub, claims=claims)
 

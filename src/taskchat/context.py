@@ -9,14 +9,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from taskchat.text import problem_in
+
 NAME_LIMIT = 80
 """The longest display name used (a longer `name` claim is cut)."""
 
 
 def name_claim(claims: Mapping[str, Any]) -> str | None:
-    """The display name in verified `claims`, trimmed and bounded, if there is one."""
+    """The display name in verified `claims`, trimmed and bounded, if there is one.
+
+    A name holding what cannot be stored or sent on (a NUL, a lone surrogate) counts as
+    none: it would break the model request the name is quoted in.
+    """
     name = claims.get("name")
-    if not isinstance(name, str) or not name.strip():
+    if not isinstance(name, str) or not name.strip() or problem_in(name):
         return None
     return name.strip()[:NAME_LIMIT]
 

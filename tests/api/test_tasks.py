@@ -47,4 +47,15 @@ async def test_needs_a_token_and_valid_filters(
 ) -> None:
     assert (await client.get("/api/tasks")).status_code == 401
     bad = await client.get("/api/tasks?status=someday", headers=auth(token_for("x")))
-    assert bad.status_code == 422
+    assert bad.status_code == 400
+    assert bad.json()["error"] == "invalid_input" and bad.json()["detail"].startswith("status:")
+    assert "someday" not in bad.text
+
+
+async def test_a_search_postgresql_cannot_run_is_a_400(
+    client: httpx.AsyncClient, token_for: TokenFor
+) -> None:
+    response = await client.get("/api/tasks?q=milk%00", headers=auth(token_for("searcher")))
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_text"
+    assert response.json()["detail"].startswith("q contains a NUL character")

@@ -106,16 +106,14 @@ export function relayedHeaders(upstream: Response, base: Record<string, string>)
   return headers;
 }
 
-type ValidationIssue = { loc?: unknown[]; msg?: string };
-
 function unreadableAnswer(): Response {
   return problem(502, "bad_gateway", "The Taskchat service sent an unreadable answer.");
 }
 
 /**
- * The backend's JSON answer, passed through with its status; FastAPI's 422 validation
- * list becomes a 400 with one readable sentence. A successful answer that is not JSON, or
- * that `fits` refuses, becomes a 502.
+ * The backend's JSON answer, passed through with its status (its errors are already
+ * `{"error", "detail"}` with a sentence a person can read). A successful answer that is not
+ * JSON, or that `fits` refuses, becomes a 502.
  */
 export async function relayJson(
   upstream: Response,
@@ -131,20 +129,8 @@ export async function relayJson(
       : problem(upstream.status, "backend_error", `The Taskchat service answered ${upstream.status}.`);
   }
   if (upstream.ok && fits && !fits(body)) return unreadableAnswer();
-  if (upstream.status === 422 && typeof body === "object" && body !== null) {
-    const issues = (body as { detail?: unknown }).detail;
-    if (Array.isArray(issues) && issues.length > 0) {
-      return problem(400, "invalid_input", describeIssue(issues[0] as ValidationIssue));
-    }
-  }
   return Response.json(body, {
     status: upstream.status,
     headers: relayedHeaders(upstream, { "cache-control": "no-store" }),
   });
-}
-
-function describeIssue(issue: ValidationIssue): string {
-  const field = issue.loc?.filter((part) => part !== "body").join(".");
-  const message = issue.msg ?? "is invalid";
-  return field ? `${field}: ${message}` : message;
 }

@@ -15,12 +15,14 @@ from taskchat.api.services import Services
 from taskchat.auth import mint_token
 from taskchat.config import Settings
 from taskchat.errors import ProblemError
+from taskchat.text import STORABLE, SafeText
 
 router = APIRouter(prefix="/api/auth")
 
 Email = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+    STORABLE,
 ]
 
 
@@ -30,8 +32,10 @@ class RegisterBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: Email
-    password: str = Field(min_length=8, max_length=256)
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+    password: SafeText = Field(min_length=8, max_length=256)
+    name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80), STORABLE
+    ]
 
 
 class LoginBody(BaseModel):
@@ -40,7 +44,7 @@ class LoginBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: Email
-    password: str = Field(max_length=256)
+    password: SafeText = Field(max_length=256)
 
 
 class UserOut(BaseModel):

@@ -8,21 +8,15 @@ from typing import Any
 
 from chatkit.server import StreamingResult
 from chatkit.store import NotFoundError
-from chatkit.types import (
-    ChatKitReq,
-    ThreadsAddUserMessageReq,
-    ThreadsCreateReq,
-    ThreadsRetryAfterItemReq,
-    UserMessageInput,
-    UserMessageItem,
-)
+from chatkit.types import ChatKitReq
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import TypeAdapter, ValidationError
 
+from taskchat import text
 from taskchat.api.deps import CurrentIdentity, services_of
 from taskchat.api.errors import problem_responses
-from taskchat.chat.store import PostgresStore
+from taskchat.api.prechecks import check_sizes, check_targets
 from taskchat.context import RequestContext
 from taskchat.errors import ProblemError, ResourceNotFoundError, UnsupportedError
 from taskchat.logs import request_id_var
@@ -65,7 +59,7 @@ async def read_body(request: Request, limit: int) -> bytes:
 def parse_request(body: bytes) -> ChatKitReq:
     """The parsed ChatKit request, or a 400 that says what is wrong."""
     try:
-        raw: Any = json.loads(body)
+        raw: Any = text.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise ProblemError("The request body is not valid JSON.", code="invalid_json") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
@@ -87,37 +81,6 @@ def parse_request(body: bytes) -> ChatKitReq:
         ) from None
 
 
-def message_length(message: UserMessageInput) -> int:
-    """Characters of text in a user message, quoted text and tags included."""
-    return sum(len(part.text) for part in message.content) + len(message.quoted_text or "")
-
-
-async def precheck(
-    parsed: ChatKitReq, store: PostgresStore, context: RequestContext, max_chars: int
-) -> None:
-    """Refuse now what would otherwise fail after the stream's 200 headers are sent."""
-    if isinstance(parsed, ThreadsCreateReq | ThreadsAddUserMessageReq):
-        if message_length(parsed.params.input) > max_chars:
-            raise ProblemError(
-                f"The message is longer than {max_chars} characters; shorten it and send again.",
-                status=413,
-                code="message_too_long",
-            )
-        for attachment_id in parsed.params.input.attachments:
-            await store.load_attachment(attachment_id, context)
-    # Any request naming a thread answers 404 for a thread the caller cannot see, before
-    # anything streams (afterwards, an error could only end the stream silently).
-    thread_id = getattr(parsed.params, "thread_id", None)
-    if isinstance(thread_id, str):
-        await store.load_thread(thread_id, context)
-    if isinstance(parsed, ThreadsRetryAfterItemReq):
-        item = await store.load_item(parsed.params.thread_id, parsed.params.item_id, context)
-        if not isinstance(item, UserMessageItem):
-            raise ProblemError(
-                "threads.retry_after_item must name a user message.", code="invalid_request"
-            )
-
-
 @router.post(
     "/chatkit",
     summary="Serve one ChatKit protocol request",
@@ -136,7 +99,9 @@ async def chatkit_endpoint(request: Request, identity: CurrentIdentity) -> Respo
     # FastAPI resolves adds about 75 Python calls to every request (counted with cProfile).
     services = services_of(request)
     settings, server = services.settings, services.chat_server
-    parsed = parse_request(await read_body(request, settings.max_body_bytes))
+    body = await read_body(request, settings.max_body_bytes)
+    parsed = parse_request(body)
+    check_sizes(parsed, len(body), settings.max_message_chars)
     context = RequestContext(
         user_id=identity.user_id,
         claims=identity.claims,
@@ -144,7 +109,7 @@ async def chatkit_endpoint(request: Request, identity: CurrentIdentity) -> Respo
         metadata=parsed.metadata,
     )
     try:
-        await precheck(parsed, server.store, context, settings.max_message_chars)
+        await check_targets(parsed, server.store, context)
         result = await server.process_parsed(parsed, context)
     except NotFoundError as error:
         raise ResourceNotFoundError(str(error)) from None

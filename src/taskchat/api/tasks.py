@@ -11,6 +11,7 @@ from taskchat.api.deps import CurrentIdentity, ServicesDep
 from taskchat.api.errors import problem_responses
 from taskchat.tasks import service
 from taskchat.tasks.schemas import Status, TaskPublic
+from taskchat.text import check_text
 
 router = APIRouter()
 
@@ -21,7 +22,7 @@ class TaskList(BaseModel):
     data: list[TaskPublic]
 
 
-@router.get("/api/tasks", responses=problem_responses(401))
+@router.get("/api/tasks", responses=problem_responses(400, 401))
 async def list_tasks(
     identity: CurrentIdentity,
     services: ServicesDep,
@@ -30,6 +31,8 @@ async def list_tasks(
     limit: Annotated[int, Query(ge=1, le=service.LIST_LIMIT_MAX)] = 50,
 ) -> TaskList:
     """The caller's tasks, open ones first."""
+    if q is not None:
+        check_text(q, "q")
     tasks = await service.list_tasks(
         engine=services.engine,
         user_id=identity.user_id,
