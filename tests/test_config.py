@@ -117,3 +117,18 @@ def test_env_example_itself_is_a_valid_configuration(
         monkeypatch.delenv(name.upper(), raising=False)
     config = Settings()
     assert config.environment == "development" and config.mcp_servers == []
+
+
+def test_a_short_metrics_token_stops_start_up() -> None:
+    with pytest.raises(ValidationError) as error:
+        settings(metrics_token="short")
+    assert "invalid setting METRICS_TOKEN: must be at least 24 characters" in (
+        format_settings_error(error.value)
+    )
+
+
+def test_api_docs_default_to_off_in_production_only() -> None:
+    assert settings().docs_enabled
+    production = settings(environment="production", jwt_secret="s" * 40)
+    assert not production.docs_enabled
+    assert settings(environment="production", jwt_secret="s" * 40, api_docs=True).docs_enabled

@@ -11,6 +11,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import Receive, Scope, Send
 
 from taskchat.api import accounts, chatkit, health, metrics, tasks
+from taskchat.api.body_limit import BodyLimitMiddleware
 from taskchat.api.deps import services_of
 from taskchat.api.errors import install_problem_handler
 from taskchat.api.middleware import RequestIdMiddleware
@@ -18,6 +19,9 @@ from taskchat.api.services import running_services
 from taskchat.config import Settings, get_settings
 from taskchat.logs import configure_logging
 from taskchat.metrics import Metrics
+
+AUTH_BODY_MAX_BYTES = 4_096
+"""The largest sign-in or registration body: an email, a password and a name fit easily."""
 
 
 async def mcp_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
@@ -41,7 +45,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             finally:
                 del app.state.services
 
-    app = FastAPI(title="Taskchat", lifespan=lifespan)
+    docs = settings.docs_enabled
+    app = FastAPI(
+        title="Taskchat",
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -57,6 +68,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics.router)
     # Last, so the API routes above match first: /mcp and its OAuth resource metadata.
     app.mount("/", mcp_endpoint)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limits={"/chatkit": settings.max_body_bytes, "/api/auth": AUTH_BODY_MAX_BYTES},
+    )
     # Outermost, so every response (errors and /mcp included) carries the request id.
     app.add_middleware(RequestIdMiddleware, metrics=app_metrics)
     return app

@@ -165,6 +165,13 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: float = Field(default=30.0, ge=0, le=3600)
     """On SIGTERM, how long running chat streams may go on before they are cut."""
 
+    metrics_token: str | None = None
+    """Bearer token GET /metrics requires. Unset: /metrics is open in development and test,
+    and off (404) in production."""
+
+    api_docs: bool | None = None
+    """Serve /docs, /redoc and /openapi.json. Unset: on outside production, off in it."""
+
     log_format: Literal["auto", "json", "text"] = "auto"
     """json (one object a line), text, or auto: text in development, json otherwise."""
 
@@ -180,6 +187,13 @@ class Settings(BaseSettings):
             parse(value)
         except ValueError:
             raise ValueError('must look like "5/minute" or "100/hour"') from None
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_token(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < 24:
+            raise ValueError("must be at least 24 characters (try: openssl rand -hex 24)")
         return value
 
     @field_validator("public_url")
@@ -238,6 +252,11 @@ class Settings(BaseSettings):
         if self.environment == "production":  # pragma: no cover - refused at validation
             raise ValueError("JWT_SECRET is not set")
         return local_dev_secret()
+
+    @property
+    def docs_enabled(self) -> bool:
+        """Whether the API docs are served (API_DOCS, or the environment's default)."""
+        return self.api_docs if self.api_docs is not None else self.environment != "production"
 
     @property
     def model_configured(self) -> bool:
