@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -49,18 +50,27 @@ async def test_a_message_postgresql_cannot_store_is_a_400_and_leaves_no_thread(
     assert fake_model.requests == []
 
 
+@dataclass(frozen=True)
+class Thread:
+    token: str
+    id: str
+    message_id: str
+    """The thread's first item: the user's message."""
+
+
 @pytest.fixture
 async def thread(
     client: httpx.AsyncClient,
     token_for: TokenFor,
     new_user: Callable[[], str],
     fake_model: FakeOpenAI,
-) -> tuple[str, str]:
+) -> Thread:
     """A new user's token and their one thread."""
     token = token_for(new_user())
     fake_model.script(Reply(text=["hi"]))
     _, events = await post(client, token, create_thread("first"))
-    return token, thread_id_of(events)
+    message = next(e["item"]["id"] for e in events if e["type"] == "thread.item.done")
+    return Thread(token, thread_id_of(events), message)
 
 
 @pytest.mark.parametrize(
@@ -102,11 +112,11 @@ async def thread(
 )
 async def test_every_field_is_checked_and_named(
     client: httpx.AsyncClient,
-    thread: tuple[str, str],
+    thread: Thread,
     make: Callable[[str], dict[str, Any]],
     field: str,
 ) -> None:
-    token, thread_id = thread
+    token, thread_id = thread.token, thread.id
     response = await send(client, token, make(thread_id))
     assert response.status_code == 400, response.text
     assert response.json()["error"] == "invalid_text"
@@ -153,8 +163,8 @@ async def test_moderate_nesting_is_fine(client: httpx.AsyncClient, token_for: To
     assert response.status_code == 200
 
 
-async def test_a_title_is_bounded(client: httpx.AsyncClient, thread: tuple[str, str]) -> None:
-    token, thread_id = thread
+async def test_a_title_is_bounded(client: httpx.AsyncClient, thread: Thread) -> None:
+    token, thread_id = thread.token, thread.id
     long = {"type": "threads.update", "params": {"thread_id": thread_id, "title": "t" * 201}}
     response = await send(client, token, long)
     assert response.status_code == 400 and "200 characters" in response.json()["detail"]
@@ -183,13 +193,9 @@ async def test_tag_data_and_metadata_are_bounded(
 
 
 async def test_feedback_ids_are_deduplicated_and_capped(
-    client: httpx.AsyncClient, thread: tuple[str, str]
+    client: httpx.AsyncClient, thread: Thread
 ) -> None:
-    token, thread_id = thread
-    items, _ = await post(
-        client, token, {"type": "items.list", "params": {"thread_id": thread_id, "limit": 10}}
-    )
-    item_id = items.json()["data"][0]["id"]
+    token, thread_id, item_id = thread.token, thread.id, thread.message_id
     many = {
         "type": "items.feedback",
         "params": {"thread_id": thread_id, "item_ids": [item_id] * 1_500, "kind": "positive"},
@@ -205,9 +211,9 @@ async def test_feedback_ids_are_deduplicated_and_capped(
 
 
 async def test_client_tool_output_with_nothing_pending_is_a_400(
-    client: httpx.AsyncClient, thread: tuple[str, str], fake_model: FakeOpenAI
+    client: httpx.AsyncClient, thread: Thread, fake_model: FakeOpenAI
 ) -> None:
-    token, thread_id = thread
+    token, thread_id = thread.token, thread.id
     body = {
         "type": "threads.add_client_tool_output",
         "params": {"thread_id": thread_id, "result": {"ok": True}},
@@ -219,13 +225,9 @@ async def test_client_tool_output_with_nothing_pending_is_a_400(
 
 
 async def test_structured_input_on_an_item_that_asks_nothing_is_a_400(
-    client: httpx.AsyncClient, thread: tuple[str, str]
+    client: httpx.AsyncClient, thread: Thread
 ) -> None:
-    token, thread_id = thread
-    items, _ = await post(
-        client, token, {"type": "items.list", "params": {"thread_id": thread_id, "limit": 10}}
-    )
-    message_id = items.json()["data"][0]["id"]
+    token, thread_id, message_id = thread.token, thread.id, thread.message_id
     body = {
         "type": "threads.add_structured_input",
         "params": {
@@ -241,13 +243,9 @@ async def test_structured_input_on_an_item_that_asks_nothing_is_a_400(
 
 @pytest.mark.parametrize("kind", ["threads.custom_action", "threads.sync_custom_action"])
 async def test_actions_on_a_message_are_a_400(
-    client: httpx.AsyncClient, thread: tuple[str, str], kind: str
+    client: httpx.AsyncClient, thread: Thread, kind: str
 ) -> None:
-    token, thread_id = thread
-    items, _ = await post(
-        client, token, {"type": "items.list", "params": {"thread_id": thread_id, "limit": 10}}
-    )
-    message_id = items.json()["data"][0]["id"]
+    token, thread_id, message_id = thread.token, thread.id, thread.message_id
     body = {
         "type": kind,
         "params": {
