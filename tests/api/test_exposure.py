@@ -73,3 +73,14 @@ async def test_sign_in_bodies_are_capped_and_never_echoed(
         path, content=chunks(), headers={"Content-Type": "application/json"}
     )
     assert chunked.status_code == 413
+
+
+async def test_a_caller_without_a_token_is_refused_before_its_body_is_read(
+    client: httpx.AsyncClient,
+) -> None:
+    async def endless() -> AsyncIterator[bytes]:
+        for _ in range(200):  # far over /chatkit's limit, and never read
+            yield b"x" * 1000
+
+    response = await client.post("/chatkit", content=endless())
+    assert response.status_code == 401

@@ -1,7 +1,10 @@
-"""Request bodies with a size limit per path, refused before a route reads them.
+"""Request bodies with a size limit per path, in the JSON error shape.
 
-Pure ASGI, so a body over its limit is never held whole in memory: a declared
-Content-Length over it is refused at once, a chunked body as soon as it passes it.
+Pure ASGI, and lazy: the body is counted as the route reads it, so a route's other checks
+(the bearer token of /chatkit) still come first, and an unauthenticated caller never gets
+its body read. A declared Content-Length over the limit is refused at once; a chunked body
+as soon as it passes it. (FastAPI's own `max_body_size` answers in plain text, not in the
+`{"error", "detail"}` shape the frontend and clients read.)
 """
 
 from __future__ import annotations
@@ -12,6 +15,10 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from taskchat.api.errors import problem_json
+
+
+class _Refused(Exception):
+    """The 413 has been sent; unwinds the route that was reading the body."""
 
 
 class BodyLimitMiddleware:
@@ -31,31 +38,30 @@ class BodyLimitMiddleware:
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await _too_large(send, limit)
             return
-        chunks: list[bytes] = []
         size = 0
-        while True:
+        refused = False
+
+        async def receive_within_limit() -> Message:
+            nonlocal size, refused
             message = await receive()
-            if message["type"] != "http.request":
-                return  # the client left before its body arrived
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                await _too_large(send, limit)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        replayed = False
+            if message["type"] == "http.request":
+                size += len(message.get("body", b""))
+                if size > limit:
+                    refused = True
+                    await _too_large(send, limit)
+                    raise _Refused
+            return message
 
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()  # after the body: a disconnect, when it comes
+        async def send_unless_refused(message: Message) -> None:
+            # FastAPI turns an error while it reads a body model into its own 400; the
+            # 413 has gone out already, so that answer goes nowhere.
+            if not refused:
+                await send(message)
 
-        await self.app(scope, replay, send)
+        try:
+            await self.app(scope, receive_within_limit, send_unless_refused)
+        except _Refused:
+            pass
 
     def _limit(self, scope: Scope) -> int | None:
         if scope["type"] != "http":
