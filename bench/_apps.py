@@ -14,7 +14,7 @@ from typing import Any
 
 from agents import Agent, FunctionTool, OpenAIChatCompletionsModel, RunConfig, Runner
 from chatkit.agents import AgentContext, simple_to_agent_input, stream_agent_response
-from chatkit.server import ChatKitServer, StreamingResult
+from chatkit.server import ChatKitServer
 from chatkit.store import NotFoundError, Store
 from chatkit.types import (
     Attachment,
@@ -23,12 +23,13 @@ from chatkit.types import (
     ThreadMetadata,
     ThreadStreamEvent,
     UserMessageItem,
+    is_streaming_req,
 )
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import StreamingResponse
 from openai import AsyncOpenAI
 
-from taskchat._sdk.chatkit_server import serve_parsed
+from taskchat._sdk.chatkit_server import serve_non_streaming, sse_frame, stream_events
 from taskchat.api.chatkit import CHATKIT_REQUEST
 from taskchat.app import create_app
 from taskchat.tools.tasks import TOOLS
@@ -161,10 +162,17 @@ def baseline_app() -> FastAPI:
     async def chatkit(request: Request) -> Response:
         # The same cached request parser Taskchat uses, so the comparison measures what
         # Taskchat adds (auth, PostgreSQL, history, tools), not the SDK's parser rebuild.
-        result = await serve_parsed(server, CHATKIT_REQUEST.validate_json(await request.body()), {})
-        if isinstance(result, StreamingResult):
-            return StreamingResponse(result, media_type="text/event-stream")
-        return Response(content=result.json, media_type="application/json")
+        parsed = CHATKIT_REQUEST.validate_json(await request.body())
+        if not is_streaming_req(parsed):
+            answer = await serve_non_streaming(server, parsed, {})
+            return Response(content=answer, media_type="application/json")
+        events = stream_events(server, parsed, {})
+
+        async def frames() -> AsyncIterator[bytes]:
+            async for event in events:
+                yield sse_frame(server, event)
+
+        return StreamingResponse(frames(), media_type="text/event-stream")
 
     return app
 

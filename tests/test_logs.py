@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 
 import httpx
+import pytest
 
+from taskchat.logs import TracebackThrottle, log_failure
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.support.protocol import create_thread
 from tests.support.served import served, served_env
@@ -59,3 +62,37 @@ def test_json_logs_carry_request_ids_and_no_secrets_or_message_text(
     assert any(line.get("request_id") == "req-register" for line in access)
     for needle in (token, token.split(".")[2], password, message, search):
         assert needle not in logs, f"{needle[:12]}... appears in the logs"
+
+
+def _raise_here(kind: type[Exception]) -> Exception:
+    try:
+        raise kind("boom")
+    except Exception as error:
+        return error
+
+
+def test_a_traceback_is_logged_once_per_distinct_error_in_a_window() -> None:
+    throttle = TracebackThrottle(window_seconds=60)
+    assert throttle.first(_raise_here(ValueError))
+    assert not throttle.first(_raise_here(ValueError)), "same type, same line"
+    assert throttle.first(_raise_here(KeyError)), "another type"
+    try:
+        raise ValueError("raised on another line")
+    except ValueError as error:
+        assert throttle.first(error)
+    again = TracebackThrottle(window_seconds=0)
+    assert again.first(_raise_here(ValueError)) and again.first(_raise_here(ValueError))
+
+
+def test_a_failure_is_one_line_with_its_kind_and_at_most_one_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    logger = logging.getLogger("taskchat.test-failures")
+    caplog.set_level(logging.ERROR, logger="taskchat.test-failures")
+    marker = secrets.token_hex(4)
+    for _ in range(50):
+        log_failure(logger, "failed %s", marker, error=_raise_here(LookupError))
+    records = [r for r in caplog.records if marker in r.getMessage()]
+    assert len(records) == 50
+    assert all("LookupError" in r.getMessage() for r in records)
+    assert sum(1 for r in records if r.exc_info) <= 1

@@ -4,6 +4,7 @@ changes what a seam relies on."""
 from __future__ import annotations
 
 import inspect
+import json
 import subprocess
 import sys
 from importlib.metadata import version
@@ -17,7 +18,7 @@ from mcp.server.mcpserver import MCPServer as MCPServerApp
 
 from taskchat._sdk import WRITTEN_AGAINST
 from taskchat._sdk.agents_mcp import InProcessMCPServer
-from taskchat._sdk.chatkit_server import serve_parsed
+from taskchat._sdk.chatkit_server import serve_non_streaming, sse_frame, stream_events
 from taskchat._sdk.mcp_server import without_tracing
 from taskchat.api.chatkit import CHATKIT_REQUEST
 from taskchat.chat.store import PostgresStore
@@ -32,14 +33,16 @@ def test_the_installed_sdks_are_the_ones_the_seams_were_written_against(package:
     assert version(package) == WRITTEN_AGAINST[package]
 
 
-def test_process_still_dispatches_to_the_two_private_methods() -> None:
+def test_process_still_dispatches_to_the_methods_the_seam_calls() -> None:
     source = inspect.getsource(ChatKitServer.process)
     assert "self._process_streaming(" in source
     assert "self._process_non_streaming(" in source
-    streaming = inspect.signature(ChatKitServer._process_streaming)
-    non_streaming = inspect.signature(ChatKitServer._process_non_streaming)
-    assert list(streaming.parameters) == ["self", "request", "context"]
-    assert list(non_streaming.parameters) == ["self", "request", "context"]
+    # The stream loop we replace: the impl's events, each framed as a `data:` line.
+    streaming = inspect.getsource(ChatKitServer._process_streaming)
+    assert "self._process_streaming_impl(request, context)" in streaming
+    assert 'b"data: " + b + b"\\n\\n"' in streaming
+    for method in (ChatKitServer._process_streaming_impl, ChatKitServer._process_non_streaming):
+        assert list(inspect.signature(method).parameters) == ["self", "request", "context"]
 
 
 class _Silent(ChatKitServer[RequestContext]):
@@ -48,24 +51,27 @@ class _Silent(ChatKitServer[RequestContext]):
             yield
 
 
-async def test_serve_parsed_answers_like_process(store: PostgresStore) -> None:
+async def test_the_seam_answers_like_process(store: PostgresStore) -> None:
     server = _Silent(store)
     context = RequestContext(user_id="sdk-seam")
     body = b'{"type": "threads.list", "params": {"limit": 5}}'
     parsed = CHATKIT_REQUEST.validate_json(body)
     assert isinstance(parsed, ThreadsListReq)
-    ours = await serve_parsed(server, parsed, context)
     theirs = await server.process(body, context)
-    assert isinstance(ours, NonStreamingResult) and isinstance(theirs, NonStreamingResult)
-    assert ours.json == theirs.json
+    assert isinstance(theirs, NonStreamingResult)
+    assert await serve_non_streaming(server, parsed, context) == theirs.json
 
-    streamed = await serve_parsed(
-        server, CHATKIT_REQUEST.validate_python(create_thread("hello")), context
-    )
+    request = CHATKIT_REQUEST.validate_python(create_thread("hello"))
+    assert isinstance(request, ThreadsCreateReq)
+    ours = [sse_frame(server, event) async for event in stream_events(server, request, context)]
+    streamed = await server.process(json.dumps(create_thread("hello")).encode(), context)
     assert isinstance(streamed, StreamingResult)
-    chunks = [chunk async for chunk in streamed]
-    assert chunks[0].startswith(b"data: ") and b'"thread.created"' in chunks[0]
-    assert isinstance(CHATKIT_REQUEST.validate_python(create_thread("x")), ThreadsCreateReq)
+    reference = [chunk async for chunk in streamed]
+    assert [frame.split(b'"', 3)[:3] for frame in ours] == [
+        frame.split(b'"', 3)[:3] for frame in reference
+    ]
+    assert ours[0].startswith(b"data: ") and b'"thread.created"' in ours[0]
+    assert ours[-1].endswith(b"\n\n")
 
 
 def _echo_server() -> MCPServerApp[Any]:

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
+import traceback
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -70,6 +73,72 @@ class TextFormatter(logging.Formatter):
         return super().format(record)
 
 
+class TracebackThrottle:
+    """Decides which failures get their traceback logged: the first of each distinct error
+    in a window. A distinct error is its type and the line it was raised at.
+
+    When the database goes down, every turn fails the same way; one traceback a minute
+    says all there is to say, and hundreds a second would bury everything else.
+    """
+
+    LIMIT = 1000
+    """Distinct errors remembered at most (the oldest are forgotten first)."""
+
+    def __init__(self, window_seconds: float = 60.0) -> None:
+        self.window_seconds = window_seconds
+        self._last: dict[tuple[str, str, int], float] = {}
+        self._lock = threading.Lock()
+
+    def first(self, error: BaseException) -> bool:
+        """Whether `error`'s traceback should be logged now (and note that it is)."""
+        frames = traceback.extract_tb(error.__traceback__)
+        where = (frames[-1].filename, frames[-1].lineno or 0) if frames else ("", 0)
+        key = (type(error).__qualname__, *where)
+        now = time.monotonic()
+        with self._lock:
+            last = self._last.get(key)
+            if last is not None and now - last < self.window_seconds:
+                return False
+            self._last.pop(key, None)
+            self._last[key] = now
+            if len(self._last) > self.LIMIT:
+                del self._last[next(iter(self._last))]
+            return True
+
+
+TRACEBACKS = TracebackThrottle()
+"""The process's throttle (logging is process-wide too)."""
+
+
+def log_failure(logger: logging.Logger, message: str, *args: object, error: BaseException) -> None:
+    """Log a failure as one line naming the error's type; its traceback only if it is the
+    first of its kind in the throttle's window."""
+    logger.error(
+        "%s (%s)",
+        message % args if args else message,
+        type(error).__name__,
+        exc_info=error if TRACEBACKS.first(error) else None,
+        extra={"error_kind": type(error).__name__},
+    )
+
+
+class ThrottledTracebacks(logging.Filter):
+    """For a library's logger that logs every exception it sees with its traceback
+    (chatkit's stream loop does): the same throttle, applied to its records."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            if not TRACEBACKS.first(record.exc_info[1]):
+                record.msg = f"{record.getMessage()} ({type(record.exc_info[1]).__name__})"
+                record.args = None
+                record.exc_info = None
+                record.exc_text = None
+        return True
+
+
+THROTTLED_LOGGERS = ("chatkit",)
+"""Libraries' loggers whose tracebacks are throttled."""
+
 _HANDLER_NAME = "taskchat"
 
 
@@ -99,6 +168,10 @@ def configure_logging(
         root.addHandler(handler)
         root.setLevel(logging.WARNING)
     logging.getLogger("taskchat").setLevel(level)
+    for name in THROTTLED_LOGGERS:
+        library = logging.getLogger(name)
+        if not any(isinstance(f, ThrottledTracebacks) for f in library.filters):
+            library.addFilter(ThrottledTracebacks())
     # uvicorn's own lines (start-up, shutdown) at INFO; its access log is replaced by ours.
     logging.getLogger("uvicorn").setLevel(logging.INFO)
     logging.getLogger("uvicorn.access").disabled = True

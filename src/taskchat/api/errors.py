@@ -1,7 +1,8 @@
 """The JSON error shape, `{"error": <code>, "detail": <sentence>}`, and its handlers.
 
 Routes and the services under them raise a `ProblemError` (taskchat.errors); the handler
-installed here answers it. A body or query that does not fit a route's model gets the same
+installed here answers it. A database that cannot be reached is a 503 with
+Retry-After. A body or query that does not fit a route's model gets the same
 shape, a 400 naming the field, and never the input echoed back. Unhandled exceptions get
 the same shape as a 500 from the request-id middleware.
 """
@@ -9,14 +10,24 @@ the same shape as a 500 from the request-id middleware.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import SQLAlchemyError
 
+from taskchat.db.errors import DatabaseUnavailableError, is_unavailable
 from taskchat.errors import ProblemError
+from taskchat.logs import log_failure
+
+logger = logging.getLogger("taskchat.api")
+
+DATABASE_ERRORS = (SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+"""What a database that cannot be reached raises, in its several shapes (db/errors.py)."""
 
 
 class ProblemBody(BaseModel):
@@ -67,6 +78,15 @@ def install_problem_handler(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
         return await answer(request, describe_invalid(error))
+
+    async def database(request: Request, error: Exception) -> JSONResponse:
+        if not is_unavailable(error):
+            raise error  # a bug, not an outage: the middleware's 500
+        log_failure(logger, "database unavailable for %s", request.url.path, error=error)
+        return await answer(request, DatabaseUnavailableError())
+
+    for kind in DATABASE_ERRORS:
+        app.add_exception_handler(kind, database)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

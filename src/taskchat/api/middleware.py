@@ -12,7 +12,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from taskchat.api.errors import problem_json
-from taskchat.logs import request_id_var
+from taskchat.logs import log_failure, request_id_var
 from taskchat.metrics import Metrics
 
 access_logger = logging.getLogger("taskchat.access")
@@ -100,11 +100,13 @@ class RequestIdMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
+        except Exception as error:
             # Here rather than in Starlette's outer error middleware, so the traceback is
             # logged with the request id and the 500 carries it.
             self.metrics.errors.labels("unhandled").inc()
-            error_logger.exception("unhandled error in %s %s", method, scope["path"])
+            log_failure(
+                error_logger, "unhandled error in %s %s", method, scope["path"], error=error
+            )
             if started_response:
                 raise
             status = 500

@@ -20,12 +20,14 @@ from chatkit.types import (
     ThreadMetadata,
     ThreadStreamEvent,
     UserMessageItem,
+    is_streaming_req,
 )
 
-from taskchat._sdk.chatkit_server import serve_parsed
+from taskchat._sdk.chatkit_server import serve_non_streaming, sse_frame, stream_events
 from taskchat.agent.assistant import build_agent
 from taskchat.agent.llm import NOT_CONFIGURED_MESSAGE
 from taskchat.chat.events import AssistantIds, PartialAnswers
+from taskchat.chat.guard import guarded
 from taskchat.chat.history import HistoryConverter
 from taskchat.chat.preloaded import PreloadedHistoryStore
 from taskchat.chat.progress import ToolProgress
@@ -34,6 +36,7 @@ from taskchat.chat.turn import SHUTDOWN_NOTICE, TurnRecord, failure_of, stop_run
 from taskchat.config import Settings
 from taskchat.context import RequestContext
 from taskchat.drain import Drain
+from taskchat.logs import log_failure
 from taskchat.metrics import Metrics
 from taskchat.tools.servers import TurnTools
 
@@ -71,7 +74,16 @@ class TaskchatServer(ChatKitServer[RequestContext]):
     ) -> StreamingResult | NonStreamingResult:
         """Serve an already-parsed ChatKit request (what `process` does after parsing)."""
         logger.debug("chatkit request %s", request.type)
-        return await serve_parsed(self, request, context)
+        if is_streaming_req(request):
+            return StreamingResult(
+                guarded(
+                    stream_events(self, request, context),
+                    partial(sse_frame, self),
+                    discard_thread=partial(self.store.delete_thread, context=context),
+                    metrics=self.metrics,
+                )
+            )
+        return NonStreamingResult(await serve_non_streaming(self, request, context))
 
     async def respond(
         self,
@@ -81,9 +93,9 @@ class TaskchatServer(ChatKitServer[RequestContext]):
     ) -> AsyncIterator[ThreadStreamEvent]:
         """Build the turn, stream the agent's answer, and record how the turn ended."""
         model = self._model()
-        agent_context, history = await self._prepare(thread, context)
         record = TurnRecord(self.metrics)
         try:
+            agent_context, history = await self._prepare(thread, context)
             async with self.tools.open(context.user_id) as tools:
                 for notice in tools.notices:
                     yield NoticeEvent(level="warning", message=notice)
@@ -99,8 +111,30 @@ class TaskchatServer(ChatKitServer[RequestContext]):
                 async with aclosing(self._stream_run(run, agent_context, record)) as events:
                     async for event in events:
                         yield event
+        except CustomStreamError:
+            raise
+        except Exception as error:
+            # Before the run or around it (loading the history, opening the tools): the
+            # SDK would send a bare "stream error" and log the traceback every time.
+            raise self._failed(error, record, thread) from None
         finally:
             record.record()
+
+    def _failed(
+        self, error: Exception, record: TurnRecord, thread: ThreadMetadata
+    ) -> CustomStreamError:
+        """Count and log a failed turn once; the error event that tells the person."""
+        failure = failure_of(error)
+        record.ended("error")
+        self.metrics.errors.labels(failure.kind).inc()
+        if failure.kind == "model":
+            # The provider's trouble, not ours: no traceback to read.
+            logger.warning("model failure in thread %s: %s", thread.id, type(error).__name__)
+        else:
+            log_failure(
+                logger, "turn failed in thread %s (%s)", thread.id, failure.kind, error=error
+            )
+        return CustomStreamError(failure.message, allow_retry=failure.retry)
 
     def _model(self) -> Model:
         if self.model is None:
@@ -148,15 +182,8 @@ class TaskchatServer(ChatKitServer[RequestContext]):
                 partial_answers.observe(event)
                 yield event
         except Exception as error:
-            failure = failure_of(error)
-            record.ended("error")
-            self.metrics.errors.labels(failure.kind).inc()
-            if failure.kind == "model":
-                logger.warning("model failure in thread %s: %s", thread.id, type(error).__name__)
-            else:
-                logger.exception("turn failed in thread %s", thread.id)
             await self._keep_partial(thread, partial_answers, context)
-            raise CustomStreamError(failure.message, allow_retry=True) from None
+            raise self._failed(error, record, thread) from None
         finally:
             cut = self.drain.untrack(run)
             await stop_run(run)
@@ -173,7 +200,13 @@ class TaskchatServer(ChatKitServer[RequestContext]):
     ) -> None:
         for item in partial_answers.non_empty():
             with anyio.CancelScope(shield=True):
-                await self.store.add_thread_item(thread.id, item, context=context)
+                try:
+                    await self.store.add_thread_item(thread.id, item, context=context)
+                except Exception as error:
+                    # The turn is failing already (the database may be what failed): the
+                    # person still gets its error event.
+                    log_failure(logger, "could not keep the partial answer", error=error)
+                    return
 
     async def handle_stream_cancelled(
         self,

@@ -9,10 +9,13 @@ about 2 ms to each.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Literal, TypeVar
 
 import asyncpg
+from chatkit.errors import CustomStreamError
 from chatkit.store import AttachmentStore, NotFoundError, Store, StoreItemType
 from chatkit.types import (
     Attachment,
@@ -26,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskchat.context import RequestContext
 from taskchat.db.engine import SCOPED_ROW, create_engine, pooled_driver, user_transaction_raw
+from taskchat.db.errors import DatabaseUnavailableError, is_unavailable
 from taskchat.errors import UnsupportedError
 from taskchat.ids import new_id
 
@@ -46,6 +50,37 @@ PREFIXES: dict[StoreItemType, str] = {
     "sdk_hidden_context": "shcx",
 }
 """The SDK's own id prefixes, kept (with more random bits than its ids carry)."""
+
+
+DATABASE_MESSAGE = (
+    "The database is unavailable right now, so this could not be finished. "
+    "Try again in a few seconds."
+)
+"""The error event of a turn the database failed."""
+
+
+class StoreUnavailableError(DatabaseUnavailableError, CustomStreamError):
+    """A write the database could not take.
+
+    Both kinds on purpose: the SDK writes an answer's items from inside its stream loop,
+    where only a `CustomStreamError` becomes an error event with a message (anything else
+    is a bare "stream error"); outside a stream it is the API's 503 with Retry-After.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.message = DATABASE_MESSAGE
+        self.allow_retry = True
+
+
+@contextmanager
+def _writing() -> Iterator[None]:
+    try:
+        yield
+    except Exception as error:
+        if is_unavailable(error):
+            raise StoreUnavailableError from error
+        raise
 
 
 def chat_id(kind: StoreItemType) -> str:
@@ -127,16 +162,17 @@ class PostgresStore(Store[RequestContext]):
         if type(thread) is not ThreadMetadata:
             thread = ThreadMetadata.model_validate(thread.model_dump())
         data = thread.model_dump_json()
-        async with pooled_driver(self.engine) as conn:
-            await conn.execute(
-                "INSERT INTO chat_threads (user_id, id, created_at, data) "
-                f"SELECT $1::text, $2::text, $3::timestamptz, $4::jsonb FROM {SCOPED_ROW} "
-                "ON CONFLICT (user_id, id) DO UPDATE SET data = EXCLUDED.data",
-                context.user_id,
-                thread.id,
-                _aware(thread.created_at),
-                data,
-            )
+        with _writing():
+            async with pooled_driver(self.engine) as conn:
+                await conn.execute(
+                    "INSERT INTO chat_threads (user_id, id, created_at, data) "
+                    f"SELECT $1::text, $2::text, $3::timestamptz, $4::jsonb FROM {SCOPED_ROW} "
+                    "ON CONFLICT (user_id, id) DO UPDATE SET data = EXCLUDED.data",
+                    context.user_id,
+                    thread.id,
+                    _aware(thread.created_at),
+                    data,
+                )
 
     async def load_threads(
         self,
@@ -222,13 +258,14 @@ class PostgresStore(Store[RequestContext]):
     async def delete_thread_item(
         self, thread_id: str, item_id: str, context: RequestContext
     ) -> None:
-        async with user_transaction_raw(self.engine, context.user_id) as conn:
-            await conn.execute(
-                "DELETE FROM chat_items WHERE user_id = $1 AND thread_id = $2 AND id = $3",
-                context.user_id,
-                thread_id,
-                item_id,
-            )
+        with _writing():
+            async with user_transaction_raw(self.engine, context.user_id) as conn:
+                await conn.execute(
+                    "DELETE FROM chat_items WHERE user_id = $1 AND thread_id = $2 AND id = $3",
+                    context.user_id,
+                    thread_id,
+                    item_id,
+                )
 
     # Attachments ---------------------------------------------------------
 
@@ -299,22 +336,23 @@ class PostgresStore(Store[RequestContext]):
 
     async def _upsert_item(self, thread_id: str, item: ThreadItem, context: RequestContext) -> None:
         try:
-            async with pooled_driver(self.engine) as conn:
-                # The first write fixes an item's place in the thread; later writes change
-                # its content.
-                await conn.execute(
-                    "INSERT INTO chat_items (user_id, thread_id, id, type, created_at, data) "
-                    "SELECT $1::text, $2::text, $3::text, $4::text, $5::timestamptz, $6::jsonb "
-                    f"FROM {SCOPED_ROW} "
-                    "ON CONFLICT (user_id, thread_id, id) "
-                    "DO UPDATE SET data = EXCLUDED.data, type = EXCLUDED.type",
-                    context.user_id,
-                    thread_id,
-                    item.id,
-                    item.type,
-                    _aware(item.created_at),
-                    item.model_dump_json(),
-                )
+            with _writing():
+                async with pooled_driver(self.engine) as conn:
+                    # The first write fixes an item's place in the thread; later writes change
+                    # its content.
+                    await conn.execute(
+                        "INSERT INTO chat_items (user_id, thread_id, id, type, created_at, data) "
+                        "SELECT $1::text, $2::text, $3::text, $4::text, $5::timestamptz, $6::jsonb "
+                        f"FROM {SCOPED_ROW} "
+                        "ON CONFLICT (user_id, thread_id, id) "
+                        "DO UPDATE SET data = EXCLUDED.data, type = EXCLUDED.type",
+                        context.user_id,
+                        thread_id,
+                        item.id,
+                        item.type,
+                        _aware(item.created_at),
+                        item.model_dump_json(),
+                    )
         except asyncpg.ForeignKeyViolationError as error:
             # The only foreign key is the thread: it is missing or someone else's.
             raise NotFoundError(f"Thread {thread_id} not found") from error

@@ -12,6 +12,8 @@ import anyio
 import openai
 from agents import AgentsException, RunResultStreaming
 
+from taskchat.chat.store import DATABASE_MESSAGE
+from taskchat.db.errors import is_unavailable
 from taskchat.metrics import Metrics
 
 RUN_STOP_SECONDS = 5.0
@@ -58,17 +60,24 @@ class TurnRecord:
 class Failure:
     """What a failed turn tells the person, and how it is counted."""
 
-    kind: Literal["model", "turn"]
-    """`model` for a provider failure, `turn` for anything else (a bug: log its traceback)."""
+    kind: Literal["model", "database", "turn"]
+    """`model` for a provider failure, `database` when PostgreSQL cannot be reached,
+    `turn` for anything else (a bug)."""
 
     message: str
     """The error event's text."""
 
+    retry: bool = True
+    """Whether sending the same request again may work (the event's `allow_retry`)."""
 
-def failure_of(error: Exception) -> Failure:
+
+def failure_of(error: BaseException) -> Failure:
     """The person-facing account of an exception that ended a turn."""
     if isinstance(error, openai.OpenAIError | AgentsException):
-        return Failure("model", describe_model_failure(error))
+        retry = not isinstance(error, openai.AuthenticationError | openai.PermissionDeniedError)
+        return Failure("model", describe_model_failure(error), retry)
+    if is_unavailable(error):
+        return Failure("database", DATABASE_MESSAGE)
     return Failure("turn", "Something went wrong while answering. Please try again.")
 
 

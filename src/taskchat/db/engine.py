@@ -20,6 +20,8 @@ import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from taskchat.db.errors import is_unavailable
+
 if TYPE_CHECKING:
     # Generic only in asyncpg-stubs; at run time the class takes no parameters.
     Driver: TypeAlias = asyncpg.Connection[asyncpg.Record]
@@ -131,7 +133,7 @@ def _unusable(driver: Driver, error: BaseException) -> bool:
     """Whether a connection that saw `error` may be in a state the next user must not get."""
     if not isinstance(error, Exception):  # cancelled mid-statement, or shutting down
         return True
-    if isinstance(error, OSError | asyncpg.InterfaceError):
+    if is_unavailable(error):
         return True
     return bool(driver.is_closed() or driver.is_in_transaction())
 

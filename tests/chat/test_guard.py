@@ -1,0 +1,106 @@
+"""The stream guard: a failure after the 200 ends the stream with one error event, and a
+thread the stream created but could not fill is removed again."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncGenerator, Callable
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+import pytest
+from chatkit.store import NotFoundError
+from chatkit.types import (
+    ErrorEvent,
+    InferenceOptions,
+    Page,
+    Thread,
+    ThreadCreatedEvent,
+    ThreadItemDoneEvent,
+    ThreadMetadata,
+    ThreadStreamEvent,
+    UserMessageItem,
+    UserMessageTextContent,
+)
+
+from taskchat.chat.guard import guarded
+from taskchat.chat.store import PostgresStore, chat_id
+from taskchat.context import RequestContext
+from taskchat.metrics import Metrics
+
+
+def frame(event: ThreadStreamEvent) -> bytes:
+    return event.model_dump_json().encode()
+
+
+async def events_then_failure(
+    *events: ThreadStreamEvent,
+) -> AsyncGenerator[ThreadStreamEvent, None]:
+    for event in events:
+        yield event
+    raise RuntimeError("a bug after the 200")
+
+
+async def sent(
+    store: PostgresStore, context: RequestContext, *events: ThreadStreamEvent
+) -> list[dict[str, Any]]:
+    stream = guarded(
+        events_then_failure(*events),
+        frame,
+        discard_thread=partial(store.delete_thread, context=context),
+        metrics=Metrics(),
+    )
+    return [json.loads(chunk) async for chunk in stream]
+
+
+async def new_thread(store: PostgresStore, context: RequestContext) -> Thread:
+    thread = Thread(id=chat_id("thread"), created_at=datetime.now(UTC), items=Page())
+    await store.save_thread(ThreadMetadata(**thread.model_dump()), context=context)
+    return thread
+
+
+def user_message(thread_id: str) -> UserMessageItem:
+    return UserMessageItem(
+        id=chat_id("message"),
+        thread_id=thread_id,
+        created_at=datetime.now(UTC),
+        content=[UserMessageTextContent(text="hello")],
+        attachments=[],
+        inference_options=InferenceOptions(),
+    )
+
+
+async def test_a_failure_ends_the_stream_with_one_error_event_and_drops_the_empty_thread(
+    store: PostgresStore, ctx: Callable[[], RequestContext]
+) -> None:
+    context = ctx()
+    thread = await new_thread(store, context)
+    events = await sent(store, context, ThreadCreatedEvent(thread=thread))
+    assert [event["type"] for event in events] == ["thread.created", "error"]
+    assert events[-1]["message"] and events[-1]["allow_retry"] is True
+    with pytest.raises(NotFoundError):
+        await store.load_thread(thread.id, context)
+
+
+async def test_a_thread_that_holds_a_message_is_kept(
+    store: PostgresStore, ctx: Callable[[], RequestContext]
+) -> None:
+    context = ctx()
+    thread = await new_thread(store, context)
+    message = user_message(thread.id)
+    await store.add_thread_item(thread.id, message, context)
+    events = await sent(
+        store, context, ThreadCreatedEvent(thread=thread), ThreadItemDoneEvent(item=message)
+    )
+    assert [event["type"] for event in events][-1] == "error"
+    assert (await store.load_thread(thread.id, context)).id == thread.id
+
+
+async def test_an_error_event_already_sent_is_not_repeated(
+    store: PostgresStore, ctx: Callable[[], RequestContext]
+) -> None:
+    sdk_error = ErrorEvent(code="custom", message="The model failed.", allow_retry=True)
+    events = await sent(store, ctx(), sdk_error)
+    assert [event["type"] for event in events] == ["error"]
+    assert events[0]["message"] == "The model failed."
