@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from taskchat.auth import mint_token
+from taskchat.chat.events import CUT_OFF_NOTE
 from taskchat.chat.store import PostgresStore
 from taskchat.context import RequestContext
 from tests.support.fake_openai import FakeOpenAI, Reply
@@ -99,7 +100,7 @@ async def test_sigterm_cuts_a_stream_past_the_grace_period_and_keeps_its_partial
     items = await _items(database_url, user, thread_id_of(events))
     kinds = [item.type for item in items]
     assert kinds == ["user_message", "assistant_message"]
-    assert "".join(part.text for part in items[1].content) == "Half an answer"
+    assert "".join(part.text for part in items[1].content) == "Half an answer" + CUT_OFF_NOTE
 
 
 def test_two_backend_processes_share_a_conversation(

@@ -123,6 +123,10 @@ class Settings(BaseSettings):
     model_max_retries: int = Field(default=2, ge=0, le=10)
     """Retries of the OpenAI client on 429/5xx before the turn fails."""
 
+    model_turn_timeout_seconds: float = Field(default=90.0, gt=0)
+    """The most one turn may spend on its model calls, retries and tool rounds included;
+    what arrived by then is kept, marked as cut off."""
+
     history_items: int = Field(default=30, ge=1, le=1000)
     """How many of the thread's latest items are sent to the model each turn."""
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from taskchat.chat.events import CUT_OFF_NOTE
 from taskchat.chat.store import PostgresStore
 from taskchat.context import RequestContext
 from tests.support.apps import app_client
@@ -147,7 +148,10 @@ async def test_a_stream_that_breaks_off_keeps_the_partial_answer(
     errors = [e for e in events if e["type"] == "error"]
     assert len(errors) == 1 and errors[0]["message"]
     items = await items_of(client, token, thread_id_of(events))
-    assert texts(items) == [("user_message", "break please"), ("assistant_message", "Half an ")]
+    assert texts(items) == [
+        ("user_message", "break please"),
+        ("assistant_message", "Half an " + CUT_OFF_NOTE),
+    ]
 
     # The thread still works afterwards.
     fake_model.script(Reply(text=["Back again."]))

@@ -138,14 +138,17 @@ async def test_a_database_outage_gets_503s_and_error_events_and_loses_nothing(
                 phase = "down"
                 went_down = len(outcomes)
                 await anyio.to_thread.run_sync(own_database.stop)
-                await anyio.sleep(2.0)
+                await anyio.sleep(1.0)
+                assert (await http.get("/readyz")).status_code == 503
+                await anyio.sleep(1.0)
                 await anyio.to_thread.run_sync(own_database.start)
                 came_back = len(outcomes)
                 phase = "up"
                 await anyio.sleep(2.0)
                 phase = "done"
 
-            # With no restart of the app, every user can chat again.
+            # With no restart of the app, it is ready again and every user can chat again.
+            assert (await http.get("/readyz")).status_code == 200
             for user in users:
                 again = await turn(http, tokens[user], add_message(threads[user], "again"), "again")
                 assert again.status == 200 and again.answered and not again.errors, again

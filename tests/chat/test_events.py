@@ -19,7 +19,7 @@ from chatkit.types import (
     ThreadStreamEvent,
 )
 
-from taskchat.chat.events import AssistantIds, PartialAnswers
+from taskchat.chat.events import CUT_OFF_NOTE, AssistantIds, PartialAnswers
 
 FAKE = "__fake_id__"  # what chat-completions providers give every message
 
@@ -95,13 +95,13 @@ def test_a_removed_message_is_forgotten() -> None:
 def test_partial_answers_collect_deltas_until_done() -> None:
     partial = PartialAnswers()
     partial.observe(ThreadItemAddedEvent(item=message(item_id="msg_1")))
-    assert partial.non_empty() == []  # nothing to keep yet
+    assert partial.cut_off() == []  # nothing to keep yet
     for text in ("Half ", "an ", "answer"):
         partial.observe(delta(text, item_id="msg_1"))
-    [kept] = partial.non_empty()
-    assert kept.id == "msg_1" and kept.content[0].text == "Half an answer"
+    [kept] = partial.cut_off()
+    assert kept.id == "msg_1" and kept.content[0].text == "Half an answer" + CUT_OFF_NOTE
     partial.observe(ThreadItemDoneEvent(item=message("Half an answer", item_id="msg_1")))
-    assert partial.non_empty() == []
+    assert partial.cut_off() == []
 
 
 def test_parts_are_copied_so_the_sdks_own_appends_do_not_double_the_text() -> None:
@@ -115,7 +115,7 @@ def test_parts_are_copied_so_the_sdks_own_appends_do_not_double_the_text() -> No
     )
     part.text += "shared"  # what the SDK does to its own copy
     partial.observe(delta("mine", item_id="msg_1"))
-    assert partial.non_empty()[0].content[0].text == "mine"
+    assert partial.cut_off()[0].content[0].text == "mine" + CUT_OFF_NOTE
     partial.observe(
         ThreadItemUpdatedEvent(
             item_id="msg_1",
@@ -124,7 +124,7 @@ def test_parts_are_copied_so_the_sdks_own_appends_do_not_double_the_text() -> No
             ),
         )
     )
-    assert [c.text for c in partial.non_empty()[0].content] == ["mine", "second part"]
+    assert [c.text for c in partial.cut_off()[0].content] == ["mine", "second part" + CUT_OFF_NOTE]
 
 
 def test_blank_and_removed_messages_are_not_kept() -> None:
@@ -134,4 +134,4 @@ def test_blank_and_removed_messages_are_not_kept() -> None:
     partial.observe(ThreadItemAddedEvent(item=message(item_id="msg_2")))
     partial.observe(delta("gone soon", item_id="msg_2"))
     partial.observe(ThreadItemRemovedEvent(item_id="msg_2"))
-    assert partial.non_empty() == []
+    assert partial.cut_off() == []

@@ -52,6 +52,9 @@ class Reply:
 
     chunk_delay: float = 0.0
 
+    unfinished: bool = False
+    """End the stream cleanly after the text, with no finish reason and no [DONE]."""
+
 
 class FakeOpenAI:
     """The server, its script, and the requests it received."""
@@ -165,6 +168,8 @@ class FakeOpenAI:
             yield chunk({"role": "assistant", "content": ""})
             async for text in self._paced(reply):
                 yield chunk({"content": text})
+            if reply.unfinished:
+                return
             for index, call in enumerate(reply.tool_calls):
                 yield chunk(
                     {
@@ -235,6 +240,8 @@ class FakeOpenAI:
                 yield event("response.content_part.added", **place, part=empty)
                 async for piece in self._paced(reply):
                     yield event("response.output_text.delta", **place, delta=piece, logprobs=[])
+                if reply.unfinished:
+                    return
                 part = {"type": "output_text", "text": text, "annotations": []}
                 yield event("response.output_text.done", **place, text=text, logprobs=[])
                 yield event("response.content_part.done", **place, part=part)

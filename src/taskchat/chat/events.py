@@ -17,6 +17,10 @@ from chatkit.types import (
     ThreadStreamEvent,
 )
 
+CUT_OFF_NOTE = "\n\n*(This answer was cut off before it finished.)*"
+"""Ends a kept partial answer: the person reading the thread later, and the model reading
+it as history, both see that it is not the whole answer."""
+
 
 class AssistantIds:
     """Gives assistant messages ids from the store instead of the provider's.
@@ -76,10 +80,15 @@ class PartialAnswers:
                     # appends the deltas to it as well.
                     item.content[update.content_index] = update.content.model_copy(deep=True)
 
-    def non_empty(self) -> list[AssistantMessageItem]:
-        """The pending messages that hold some text."""
-        return [
-            item
-            for item in self._pending.values()
-            if any(part.text.strip() for part in item.content)
-        ]
+    def cut_off(self) -> list[AssistantMessageItem]:
+        """The pending messages that hold some text, each ending with `CUT_OFF_NOTE`."""
+        kept = []
+        for item in self._pending.values():
+            if any(part.text.strip() for part in item.content):
+                last = item.content[-1]
+                content = [
+                    *item.content[:-1],
+                    last.model_copy(update={"text": last.text + CUT_OFF_NOTE}),
+                ]
+                kept.append(item.model_copy(update={"content": content}))
+        return kept

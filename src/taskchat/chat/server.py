@@ -32,7 +32,7 @@ from taskchat.chat.history import HistoryConverter
 from taskchat.chat.preloaded import PreloadedHistoryStore
 from taskchat.chat.progress import ToolProgress
 from taskchat.chat.store import PostgresAttachmentStore, PostgresStore, chat_id
-from taskchat.chat.turn import SHUTDOWN_NOTICE, TurnRecord, failure_of, stop_run
+from taskchat.chat.turn import SHUTDOWN_NOTICE, RunDeadline, TurnRecord, failure_of, stop_run
 from taskchat.config import Settings
 from taskchat.context import RequestContext
 from taskchat.drain import Drain
@@ -175,6 +175,7 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         ids = AssistantIds(partial(chat_id, "message"))
         partial_answers = PartialAnswers()
         self.drain.track(run)
+        deadline = RunDeadline(run, self.settings.model_turn_timeout_seconds)
         try:
             async for event in stream_agent_response(agent_context, run):
                 record.model_answered()
@@ -185,8 +186,15 @@ class TaskchatServer(ChatKitServer[RequestContext]):
             await self._keep_partial(thread, partial_answers, context)
             raise self._failed(error, record, thread) from None
         finally:
+            deadline.cancel()
             cut = self.drain.untrack(run)
             await stop_run(run)
+        if deadline.expired:
+            record.ended("error")
+            self.metrics.errors.labels("model").inc()
+            logger.warning("turn in thread %s reached its deadline", thread.id)
+            await self._keep_partial(thread, partial_answers, context)
+            raise CustomStreamError(deadline.message, allow_retry=True)
         if cut:
             # Shutting down: keep what arrived, and end the stream with a notice.
             record.ended("cut")
@@ -198,7 +206,7 @@ class TaskchatServer(ChatKitServer[RequestContext]):
     async def _keep_partial(
         self, thread: ThreadMetadata, partial_answers: PartialAnswers, context: RequestContext
     ) -> None:
-        for item in partial_answers.non_empty():
+        for item in partial_answers.cut_off():
             with anyio.CancelScope(shield=True):
                 try:
                     await self.store.add_thread_item(thread.id, item, context=context)

@@ -12,6 +12,7 @@ import anyio
 import openai
 from agents import AgentsException, RunResultStreaming
 
+from taskchat.agent.llm import IncompleteAnswerError
 from taskchat.chat.store import DATABASE_MESSAGE
 from taskchat.db.errors import is_unavailable
 from taskchat.metrics import Metrics
@@ -71,11 +72,18 @@ class Failure:
     """Whether sending the same request again may work (the event's `allow_retry`)."""
 
 
+INCOMPLETE_MESSAGE = (
+    "The AI model's answer broke off before it finished; what arrived is kept. Please try again."
+)
+
+
 def failure_of(error: BaseException) -> Failure:
     """The person-facing account of an exception that ended a turn."""
     if isinstance(error, openai.OpenAIError | AgentsException):
         retry = not isinstance(error, openai.AuthenticationError | openai.PermissionDeniedError)
         return Failure("model", describe_model_failure(error), retry)
+    if isinstance(error, IncompleteAnswerError):
+        return Failure("model", INCOMPLETE_MESSAGE)
     if is_unavailable(error):
         return Failure("database", DATABASE_MESSAGE)
     return Failure("turn", "Something went wrong while answering. Please try again.")
@@ -94,6 +102,38 @@ def describe_model_failure(error: BaseException) -> str:
     if isinstance(error, openai.APIStatusError):
         return f"The AI model failed (HTTP {error.status_code}). Please try again."
     return "The AI model's answer broke off. Please try again."
+
+
+class RunDeadline:
+    """Stops an agent run that is still going `seconds` after it started.
+
+    The OpenAI client's timeout bounds one request; a turn makes several (retries, and a
+    round per tool call), so without this a hanging model kept a turn open for minutes.
+    """
+
+    def __init__(self, run: RunResultStreaming, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._run = run
+        self._timer = asyncio.get_running_loop().call_later(seconds, self._expire)
+
+    def _expire(self) -> None:
+        self.expired = True
+        # The run's event stream then ends; the turn sees `expired` and says why.
+        self._run.cancel()
+
+    def cancel(self) -> None:
+        """The run ended first."""
+        self._timer.cancel()
+
+    @property
+    def message(self) -> str:
+        """The error event of a turn that reached its deadline."""
+        seconds = f"{self.seconds:g} second{'' if self.seconds == 1 else 's'}"
+        return (
+            f"The AI model did not finish within {seconds}, so the answer was cut off; "
+            "what arrived is kept. Please try again."
+        )
 
 
 async def stop_run(result: RunResultStreaming) -> None:
