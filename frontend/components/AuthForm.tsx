@@ -60,17 +60,33 @@ export function AuthForm({ mode, notice }: { mode: Mode; notice: string | null }
         Email
         <input name="email" type="email" autoComplete="email" required maxLength={254} />
       </label>
-      <label>
-        Password
-        <input
-          name="password"
-          type="password"
-          autoComplete={mode === "login" ? "current-password" : "new-password"}
-          required
-          minLength={mode === "register" ? 8 : undefined}
-          maxLength={256}
-        />
-      </label>
+      {mode === "register" ? (
+        // The hint sits outside the label, so the field's name stays "Password", and is
+        // tied to the field for screen readers. The backend holds the rules (and says
+        // which one a refused password broke); this only says them up front.
+        <div className="field">
+          <label>
+            Password
+            <input
+              name="password"
+              type="password"
+              autoComplete="new-password"
+              required
+              minLength={8}
+              maxLength={256}
+              aria-describedby="password-hint"
+            />
+          </label>
+          <p id="password-hint" className="field-hint">
+            At least 8 characters; not a common password or your email.
+          </p>
+        </div>
+      ) : (
+        <label>
+          Password
+          <input name="password" type="password" autoComplete="current-password" required maxLength={256} />
+        </label>
+      )}
       {error ? (
         <p className="error" role="alert">
           {error}

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from taskchat.accounts import service
+from taskchat.accounts import policy, service
 from taskchat.api.deps import ServicesDep
 from taskchat.api.errors import problem_responses
 from taskchat.api.services import Services
@@ -32,7 +32,9 @@ class RegisterBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: Email
-    password: SafeText = Field(min_length=8, max_length=256)
+    # The shortest length is a rule of accounts/policy.py, answered as weak_password with
+    # the other rules; the longest bounds what any request may make us hash.
+    password: SafeText = Field(max_length=policy.MAX_LENGTH)
     name: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80), STORABLE
     ]
@@ -44,7 +46,7 @@ class LoginBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: Email
-    password: SafeText = Field(max_length=256)
+    password: SafeText = Field(max_length=policy.MAX_LENGTH)
 
 
 class UserOut(BaseModel):
@@ -83,21 +85,31 @@ def _session(settings: Settings, account: service.Account) -> SessionOut:
     )
 
 
-def _admit(request: Request, services: Services, email: str) -> None:
-    """Refuse the attempt if accounts are off here or a limit is reached."""
+def _accounts_on(services: Services) -> None:
+    """Refuse the request if accounts are not kept here."""
     if services.settings.jwt_jwks_url:
         raise ProblemError(
             "Accounts are managed by the identity provider here.",
             status=501,
             code="accounts_disabled",
         )
+
+
+def _admit(request: Request, services: Services, email: str) -> None:
+    """Count the attempt; refuse it if a limit is reached."""
     address = request.client.host if request.client else "unknown"
     services.attempt_limiter.admit(account=service.normalize_email(email), address=address)
 
 
-@router.post("/register", status_code=201, responses=problem_responses(409, 429, 501))
+@router.post("/register", status_code=201, responses=problem_responses(400, 409, 429, 501))
 async def register(request: Request, body: RegisterBody, services: ServicesDep) -> SessionOut:
-    """Create an account and sign it in."""
+    """Create an account and sign it in; a weak password is a 400 `weak_password`."""
+    _accounts_on(services)
+    # Before the attempt is counted, like a body that does not validate: refusing it costs
+    # no hash and no query, and someone trying passwords in the form should not use up
+    # the sign-in limit their address shares with everyone behind it. The rules are
+    # public, so a refusal tells a guesser nothing.
+    policy.check_new_password(body.password, email=body.email)
     _admit(request, services, body.email)
     account = await service.create_account(
         engine=services.engine,
@@ -111,7 +123,10 @@ async def register(request: Request, body: RegisterBody, services: ServicesDep) 
 
 @router.post("/login", responses=problem_responses(401, 429, 501))
 async def login(request: Request, body: LoginBody, services: ServicesDep) -> SessionOut:
-    """Sign in; a wrong email or password gets the same answer."""
+    """Sign in; a wrong email or password gets the same answer.
+
+    The password policy is not checked here: accounts made before it still sign in."""
+    _accounts_on(services)
     _admit(request, services, body.email)
     account = await service.authenticate(
         engine=services.engine,
