@@ -140,7 +140,14 @@ class Settings(BaseSettings):
     """Longest accepted user message."""
 
     auth_rate_limit_account: str = "5/minute"
-    """Sign-in and registration attempts allowed per email (limits syntax: "5/minute")."""
+    """Failed sign-ins allowed per account from one address (limits syntax: "5/minute")."""
+
+    auth_rate_limit_account_total: str = "100/hour"
+    """Failed sign-ins allowed per account from all addresses together; past it, only
+    addresses the account signed in from before may try."""
+
+    auth_queue_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    """How long a sign-in waits for a password-hashing slot before a 503 (under a flood)."""
 
     auth_rate_limit_address: str = "20/minute"
     """Sign-in and registration attempts allowed per client address."""
@@ -182,7 +189,9 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     """Level of taskchat's own logs (libraries log at WARNING and above)."""
 
-    @field_validator("auth_rate_limit_account", "auth_rate_limit_address")
+    @field_validator(
+        "auth_rate_limit_account", "auth_rate_limit_account_total", "auth_rate_limit_address"
+    )
     @classmethod
     def _rate(cls, value: str) -> str:
         from limits import parse

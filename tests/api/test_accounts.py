@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from typing import Any
@@ -262,3 +263,69 @@ async def test_accounts_from_before_the_policy_still_sign_in(
     logged_in = await client.post("/api/auth/login", json={"email": email, "password": "password1"})
     assert logged_in.status_code == 200, logged_in.text
     assert logged_in.json()["user"]["name"] == "Old Timer"
+
+
+def from_address(app_http: httpx.AsyncClient, address: str) -> httpx.AsyncClient:
+    """A client of the same app whose requests come from `address`."""
+    transport = app_http._transport
+    assert isinstance(transport, httpx.ASGITransport)
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=transport.app, client=(address, 50000)),
+        base_url="http://t",
+    )
+
+
+async def test_strangers_failures_never_lock_the_owner_out(database_url: str) -> None:
+    settings = make_settings(
+        database_url,
+        auth_rate_limit_account="3/minute",
+        auth_rate_limit_account_total="6/hour",
+        auth_rate_limit_address="100/minute",
+    )
+    async with app_client(settings) as http:
+        email, password = new_email(), "correct horse battery"
+        async with from_address(http, "10.1.1.1") as owner:
+            assert (
+                await owner.post("/api/auth/register", json=registration(email))
+            ).status_code == 201
+            signed_in = {"email": email, "password": password}
+            assert (await owner.post("/api/auth/login", json=signed_in)).status_code == 200
+        wrong = {"email": email, "password": "not the password"}
+        # One stranger: limited at their own address after 3 failures.
+        async with from_address(http, "10.6.6.1") as stranger:
+            codes = [
+                (await stranger.post("/api/auth/login", json=wrong)).status_code for _ in range(4)
+            ]
+            assert codes == [401, 401, 401, 429]
+        async with from_address(http, "10.1.1.1") as owner:
+            assert (await owner.post("/api/auth/login", json=signed_in)).status_code == 200
+        # Many strangers: the account's ceiling (6 an hour) is passed...
+        for n in range(2, 5):
+            async with from_address(http, f"10.6.6.{n}") as stranger:
+                for _ in range(2):
+                    await stranger.post("/api/auth/login", json=wrong)
+        async with from_address(http, "10.6.6.9") as stranger:
+            refused = await stranger.post("/api/auth/login", json=signed_in)
+            assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+        # ...and still the owner signs in from where they did before.
+        async with from_address(http, "10.1.1.1") as owner:
+            assert (await owner.post("/api/auth/login", json=signed_in)).status_code == 200
+
+
+async def test_a_flood_of_sign_ins_is_answered_503_instead_of_queueing(database_url: str) -> None:
+    settings = make_settings(
+        database_url,
+        auth_queue_timeout_seconds=0.2,
+        auth_rate_limit_account="1000/minute",
+        auth_rate_limit_address="1000/minute",
+    )
+    async with app_client(settings) as http:
+        wrong = {"email": new_email(), "password": "not the password"}
+        # Two hashes at a time, each about 0.2 s: most of 30 at once cannot start in 0.2 s.
+        answers = await asyncio.gather(
+            *(http.post("/api/auth/login", json=wrong) for _ in range(30))
+        )
+    codes = sorted(answer.status_code for answer in answers)
+    assert set(codes) <= {401, 503} and 401 in codes and 503 in codes, codes
+    busy = next(answer for answer in answers if answer.status_code == 503)
+    assert busy.json()["error"] == "busy" and int(busy.headers["retry-after"]) >= 1

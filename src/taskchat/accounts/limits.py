@@ -1,4 +1,12 @@
-"""Sign-in attempt limits, per account and per client address (the `limits` library).
+"""Sign-in attempt limits (the `limits` library), made so a stranger cannot use them to
+lock an owner out:
+
+- every attempt counts against the client's address;
+- a failed sign-in counts against the (account, address) pair, so failures from elsewhere
+  never block the owner's own address;
+- failures from all addresses together count against a looser per-account ceiling, against
+  guessing spread over many addresses. Past the ceiling, only addresses the account has
+  signed in from before may try.
 
 Kept in process memory: with several backend replicas each counts its own attempts.
 """
@@ -6,12 +14,19 @@ Kept in process memory: with several backend replicas each counts its own attemp
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from taskchat.errors import ProblemError
+
+KNOWN_ADDRESS_SECONDS = 30 * 24 * 3600
+"""How long an address an account signed in from counts as the owner's."""
+
+KNOWN_ADDRESSES = 100_000
+"""(account, address) pairs remembered at most; the least recently used are forgotten."""
 
 
 class TooManyAttemptsError(ProblemError):
@@ -29,28 +44,43 @@ class TooManyAttemptsError(ProblemError):
 
 
 class AttemptLimiter:
-    """Counts attempts and refuses them once a limit is reached."""
+    """Counts attempts and failures, and refuses attempts once a limit is reached."""
 
-    def __init__(self, per_account: str, per_address: str) -> None:
+    def __init__(self, *, per_address: str, per_account_address: str, per_account: str) -> None:
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
-        self._per_account = parse(per_account)
         self._per_address = parse(per_address)
+        self._per_account_address = parse(per_account_address)
+        self._per_account = parse(per_account)
+        self._known: OrderedDict[tuple[str, str], float] = OrderedDict()
 
     def admit(self, *, account: str, address: str) -> None:
-        """Count an attempt from `address`; TooManyAttemptsError if a limit is reached.
-
-        An account's limit counts only failed sign-ins (see `failed`), so nobody can lock
-        someone out by trying their email, beyond what their own address allows.
-        """
+        """Count an attempt from `address`; TooManyAttemptsError if a limit is reached."""
         if not self._limiter.hit(self._per_address, "address", address):
-            raise TooManyAttemptsError(self._wait(self._per_address, "address", address))
-        if not self._limiter.test(self._per_account, "account", account):
-            raise TooManyAttemptsError(self._wait(self._per_account, "account", account))
+            raise self._refusal(self._per_address, "address", address)
+        if not self._limiter.test(self._per_account_address, "pair", account, address):
+            raise self._refusal(self._per_account_address, "pair", account, address)
+        if not self._limiter.test(self._per_account, "account", account) and not self._is_known(
+            account, address
+        ):
+            raise self._refusal(self._per_account, "account", account)
 
-    def failed(self, *, account: str) -> None:
-        """Count a failed sign-in for `account`."""
+    def failed(self, *, account: str, address: str) -> None:
+        """Count a failed sign-in for `account` from `address`."""
+        self._limiter.hit(self._per_account_address, "pair", account, address)
         self._limiter.hit(self._per_account, "account", account)
 
-    def _wait(self, item: RateLimitItem, *keys: str) -> float:
+    def succeeded(self, *, account: str, address: str) -> None:
+        """Remember `address` as one `account` signs in from."""
+        key = (account, address)
+        self._known[key] = time.monotonic()
+        self._known.move_to_end(key)
+        while len(self._known) > KNOWN_ADDRESSES:
+            self._known.popitem(last=False)
+
+    def _is_known(self, account: str, address: str) -> bool:
+        seen = self._known.get((account, address))
+        return seen is not None and time.monotonic() - seen < KNOWN_ADDRESS_SECONDS
+
+    def _refusal(self, item: RateLimitItem, *keys: str) -> TooManyAttemptsError:
         reset_at, _ = self._limiter.get_window_stats(item, *keys)
-        return max(1.0, reset_at - time.time())
+        return TooManyAttemptsError(max(1.0, reset_at - time.time()))

@@ -95,13 +95,20 @@ def _accounts_on(services: Services) -> None:
         )
 
 
+def _address(request: Request) -> str:
+    """The client's address: X-Forwarded-For counts only from FORWARDED_ALLOW_IPS (uvicorn's
+    proxy headers set it), which the frontend fills with the address it saw itself."""
+    return request.client.host if request.client else "unknown"
+
+
 def _admit(request: Request, services: Services, email: str) -> None:
     """Count the attempt; refuse it if a limit is reached."""
-    address = request.client.host if request.client else "unknown"
-    services.attempt_limiter.admit(account=service.normalize_email(email), address=address)
+    services.attempt_limiter.admit(
+        account=service.normalize_email(email), address=_address(request)
+    )
 
 
-@router.post("/register", status_code=201, responses=problem_responses(400, 409, 429, 501))
+@router.post("/register", status_code=201, responses=problem_responses(400, 409, 429, 501, 503))
 async def register(request: Request, body: RegisterBody, services: ServicesDep) -> SessionOut:
     """Create an account and sign it in; a weak password is a 400 `weak_password`."""
     _accounts_on(services)
@@ -121,7 +128,7 @@ async def register(request: Request, body: RegisterBody, services: ServicesDep) 
     return _session(services.settings, account)
 
 
-@router.post("/login", responses=problem_responses(401, 429, 501))
+@router.post("/login", responses=problem_responses(401, 429, 501, 503))
 async def login(request: Request, body: LoginBody, services: ServicesDep) -> SessionOut:
     """Sign in; a wrong email or password gets the same answer.
 
@@ -134,7 +141,9 @@ async def login(request: Request, body: LoginBody, services: ServicesDep) -> Ses
         email=body.email,
         password=body.password,
     )
+    email, address = service.normalize_email(body.email), _address(request)
     if account is None:
-        services.attempt_limiter.failed(account=service.normalize_email(body.email))
+        services.attempt_limiter.failed(account=email, address=address)
         raise InvalidCredentialsError
+    services.attempt_limiter.succeeded(account=email, address=address)
     return _session(services.settings, account)

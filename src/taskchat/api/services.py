@@ -116,9 +116,11 @@ async def running_services(settings: Settings, metrics: Metrics) -> AsyncIterato
             engine=engine,
             chat_server=chat_server,
             verifier=verifier,
-            passwords=await Passwords.create(),
+            passwords=await Passwords.create(queue_seconds=settings.auth_queue_timeout_seconds),
             attempt_limiter=AttemptLimiter(
-                settings.auth_rate_limit_account, settings.auth_rate_limit_address
+                per_address=settings.auth_rate_limit_address,
+                per_account_address=settings.auth_rate_limit_account,
+                per_account=settings.auth_rate_limit_account_total,
             ),
             metrics=metrics,
             drain=drain,
