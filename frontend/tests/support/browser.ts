@@ -76,6 +76,15 @@ export async function registerInPage(page: Page, name: string): Promise<string> 
   return email;
 }
 
+/** Sign in with `email` through the page's form; ends on /chat. */
+export async function signInInPage(page: Page, email: string): Promise<void> {
+  await page.goto("/login");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(TEST_PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL("**/chat");
+}
+
 export const widget = (page: Page) => page.locator("openai-chatkit");
 
 /** Type `text` into the (stub) widget's composer and send it. */
