@@ -1,4 +1,5 @@
 import type { Metadata, Viewport } from "next";
+import { connection } from "next/server";
 import type { ReactNode } from "react";
 
 import "./globals.css";
@@ -12,7 +13,10 @@ export const viewport: Viewport = {
   colorScheme: "light dark",
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  // Every page renders per request, the not-found page too: its scripts need the nonce of the
+  // response's Content-Security-Policy (see proxy.ts), and a page prerendered at build has none.
+  await connection();
   return (
     <html lang="en">
       <body>{children}</body>

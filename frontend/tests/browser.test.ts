@@ -2,45 +2,24 @@
 // its production server (`npm start`), the real backend and the scripted model. Only OpenAI's CDN is replaced:
 // its URL is routed to tests/stub/chatkit.js (a labelled test double) or blocked.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 
-import { DEFAULT_CHATKIT_SCRIPT_URL } from "../lib/server/config";
-import { COOKIE, TEST_PASSWORD, expiredToken, register, uniqueEmail } from "./support/session";
-import { FRONTEND_DIR, eventually, startStack, type Stack } from "./support/stack";
-
-const SCREENSHOTS = path.join(FRONTEND_DIR, "tests", "screenshots");
-const STUB = readFileSync(path.join(FRONTEND_DIR, "tests", "stub", "chatkit.js"), "utf8");
-
-// The flags these machines need: no sandbox as root, and no background calls to Google's
-// services, which this closed network refuses.
-const CHROMIUM_FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-dev-shm-usage",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
-function chromiumPath(): string {
-  const given = process.env.CHROMIUM_PATH;
-  if (given) return given;
-  try {
-    return execFileSync("sh", ["-c", "command -v chromium"], { encoding: "utf8" }).trim();
-  } catch {
-    throw new Error(
-      "The browser tests need Chromium: `apt-get install -y chromium` (or set CHROMIUM_PATH).",
-    );
-  }
-}
+import {
+  SCREENSHOTS,
+  launchBrowser,
+  newContext as newBrowserContext,
+  registerInPage,
+  routeCdn,
+  sendInWidget,
+  widget,
+  type Cdn,
+} from "./support/browser";
+import { COOKIE, expiredToken, register } from "./support/session";
+import { eventually, startStack, type Stack } from "./support/stack";
 
 let stack: Stack;
 let browser: Browser;
@@ -48,7 +27,7 @@ let browser: Browser;
 before(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
   stack = await startStack();
-  browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_FLAGS });
+  browser = await launchBrowser();
 });
 
 after(async () => {
@@ -56,36 +35,7 @@ after(async () => {
   await stack?.stop();
 });
 
-/** A fresh browser profile whose only way off loopback is the CDN URL, stubbed or not. */
-async function newContext(cdn: "stub" | "blocked"): Promise<BrowserContext> {
-  const context = await browser.newContext({ baseURL: stack.appUrl, viewport: { width: 1280, height: 800 } });
-  await context.route(
-    (url) => url.hostname !== "127.0.0.1",
-    (route) =>
-      cdn === "stub" && route.request().url() === DEFAULT_CHATKIT_SCRIPT_URL
-        ? route.fulfill({ contentType: "text/javascript", body: STUB })
-        : route.abort("blockedbyclient"),
-  );
-  return context;
-}
-
-async function registerInPage(page: Page, name: string): Promise<string> {
-  const email = uniqueEmail();
-  await page.goto("/register");
-  await page.getByLabel("Name").fill(name);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(TEST_PASSWORD);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await page.waitForURL("**/chat");
-  return email;
-}
-
-const widget = (page: Page) => page.locator("openai-chatkit");
-
-async function sendInWidget(page: Page, text: string): Promise<void> {
-  await widget(page).locator("[data-stub-composer]").fill(text);
-  await widget(page).getByRole("button", { name: "Send" }).click();
-}
+const newContext = (cdn: Cdn) => newBrowserContext(browser, stack.appUrl, cdn);
 
 describe("in the browser", () => {
   test("register, chat through the real proxy, and see the task the agent added", async () => {
@@ -178,13 +128,7 @@ describe("in the browser", () => {
     await page.screenshot({ path: path.join(SCREENSHOTS, "load-failure.png") });
 
     await context.unrouteAll();
-    await context.route(
-      (url) => url.hostname !== "127.0.0.1",
-      (route) =>
-        route.request().url() === DEFAULT_CHATKIT_SCRIPT_URL
-          ? route.fulfill({ contentType: "text/javascript", body: STUB })
-          : route.abort("blockedbyclient"),
-    );
+    await routeCdn(context, "stub");
     await page.getByRole("button", { name: "Try again" }).click();
     await widget(page).locator("[data-stub-composer]").waitFor();
     await eventually("the failure state to go", async () => (await failure.count()) === 0);

@@ -18,6 +18,8 @@ export function loadChatKitScript(src: string, timeoutMs: number): Promise<void>
   }
   let script = document.querySelector<HTMLScriptElement>(`script[${LOADER_ATTRIBUTE}]`);
   if (!script) {
+    // No nonce: the page's Content-Security-Policy lets this script in by its origin
+    // (lib/server/securityHeaders.ts).
     script = document.createElement("script");
     script.src = src;
     script.async = true;

@@ -49,7 +49,10 @@ export function liveClaims(token: string | undefined, now: number = Date.now()):
 
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
-/** The origin the browser used: APP_ORIGIN, else its Host header and X-Forwarded-Proto. */
+/**
+ * The origin the browser used: APP_ORIGIN, else its Host header and X-Forwarded-Proto (which
+ * Next's server fills from the connection itself when a request comes without one).
+ */
 function browserOrigin(request: Request): URL | null {
   const configured = appOrigin();
   if (configured) return new URL(configured);
@@ -75,6 +78,15 @@ export function secureCookieFor(request: Request): boolean {
   const origin = browserOrigin(request);
   if (!origin) return true;
   return !(origin.protocol === "http:" && LOOPBACK_HOSTS.has(origin.hostname));
+}
+
+/**
+ * Whether the browser reached the app over HTTPS, by the same reading of the request as the
+ * cookie's `Secure` choice: APP_ORIGIN's scheme, else X-Forwarded-Proto. (Not COOKIE_SECURE:
+ * that setting forces the cookie's flag; it says nothing about the connection.)
+ */
+export function servedOverHttps(request: Request): boolean {
+  return browserOrigin(request)?.protocol === "https:";
 }
 
 /** The session cookie for `token`, living exactly as long as the token does. */
