@@ -203,6 +203,11 @@ def main() -> None:
             "MODEL_MAX_RETRIES": "2",
             "DATABASE_POOL_SIZE": "20",
             "DATABASE_MAX_OVERFLOW": "20",
+            # One user sends every turn here: limits high enough never to refuse one, so
+            # what is measured is their cost (per turn, and one user's admissions queue
+            # on one lock: the worst case), not their refusals.
+            "CHAT_TURNS_PER_MINUTE": "1000000",
+            "CHAT_CONCURRENT_STREAMS": "100000",
         }
         flags = ["-m", "uvicorn", "--factory", "--log-level", "warning"]
         if against is None:

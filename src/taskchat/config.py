@@ -127,6 +127,12 @@ class Settings(BaseSettings):
     """The most one turn may spend on its model calls, retries and tool rounds included;
     what arrived by then is kept, marked as cut off."""
 
+    chat_turns_per_minute: int = Field(default=20, ge=0)
+    """Streamed chat requests (turns) a user may start a minute, across replicas (0: off)."""
+
+    chat_concurrent_streams: int = Field(default=3, ge=0)
+    """Answers a user may have streaming at once, across replicas (0: off)."""
+
     history_items: int = Field(default=30, ge=1, le=1000)
     """How many of the thread's latest items are sent to the model each turn."""
 

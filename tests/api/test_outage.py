@@ -100,7 +100,11 @@ async def test_a_database_outage_gets_503s_and_error_events_and_loses_nothing(
 ) -> None:
     fake_openai.reset()
     settings = make_settings(
-        own_database.url, model_base_url=fake_openai.base_url, **SCRIPTED_MODEL
+        own_database.url,
+        model_base_url=fake_openai.base_url,
+        chat_turns_per_minute=10_000,
+        chat_concurrent_streams=100,
+        **SCRIPTED_MODEL,
     )
     live = LiveServer(create_app(settings))
     live.start()

@@ -1,7 +1,9 @@
 // The fetch ChatKit uses for /api/chatkit, in the browser: it adds the page's context to
-// each request's metadata and sends the person to sign-in when the session has ended.
+// each request's metadata, sends the person to sign-in when the session has ended, and
+// turns a refused turn (429 too fast, 503 database down, ...) into a chat error message.
 import "client-only";
 
+import { refusalAsErrorEvent } from "../shared/chatRefusal";
 import { goToSignIn } from "./goToSignIn";
 
 /** The request body with `metadata.page` set to this page's URL and title. */
@@ -29,7 +31,8 @@ export function withPageContext(body: BodyInit | null | undefined): BodyInit | n
 
 /** A fetch for ChatKit's `api.fetch` option. */
 export const chatFetch: typeof fetch = async (input, init) => {
-  const response = await fetch(input, { ...init, body: withPageContext(init?.body) });
+  const body = withPageContext(init?.body);
+  const response = await fetch(input, { ...init, body });
   if (response.status === 401) goToSignIn();
-  return response;
+  return refusalAsErrorEvent(response, body);
 };

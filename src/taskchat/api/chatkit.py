@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 
 from chatkit.server import StreamingResult
@@ -17,9 +18,10 @@ from taskchat import text
 from taskchat.api.deps import CurrentIdentity, services_of
 from taskchat.api.errors import problem_responses
 from taskchat.api.prechecks import check_sizes, check_targets
+from taskchat.chat.limits import TurnLease
 from taskchat.context import RequestContext
 from taskchat.errors import ProblemError, ResourceNotFoundError, UnsupportedError
-from taskchat.logs import request_id_var
+from taskchat.logs import log_failure, request_id_var
 
 logger = logging.getLogger("taskchat.api")
 
@@ -65,7 +67,7 @@ def parse_request(body: bytes) -> ChatKitReq:
             "description": "A streaming request's server-sent events, or a JSON answer.",
             "content": {"text/event-stream": {}, "application/json": {}},
         },
-        **problem_responses(400, 401, 404, 413),
+        **problem_responses(400, 401, 404, 413, 429, 503),
     },
 )
 async def chatkit_endpoint(request: Request, identity: CurrentIdentity) -> Response:
@@ -94,5 +96,24 @@ async def chatkit_endpoint(request: Request, identity: CurrentIdentity) -> Respo
             f"The {parsed.type} request is not supported by this server."
         ) from None
     if isinstance(result, StreamingResult):
-        return StreamingResponse(result, media_type="text/event-stream", headers=SSE_HEADERS)
+        # Admitted last, when nothing else can refuse the request (the stream has not
+        # started: it runs as the response is sent), so every slot taken is given back.
+        limiter = services.turn_limiter
+        stream = (
+            _releasing(result, await limiter.admit(identity.user_id)) if limiter.enabled else result
+        )
+        return StreamingResponse(stream, media_type="text/event-stream", headers=SSE_HEADERS)
     return Response(content=result.json, media_type="application/json")
+
+
+async def _releasing(stream: AsyncIterable[bytes], lease: TurnLease) -> AsyncIterator[bytes]:
+    """The stream, giving its chat-limit slot back when it ends (or the client leaves)."""
+    try:
+        async for chunk in stream:
+            yield chunk
+    finally:
+        try:
+            await lease.release()
+        except Exception as error:
+            # Its lease runs out instead; the stream itself is not the worse for it.
+            log_failure(logger, "could not release a chat slot", error=error)

@@ -22,6 +22,7 @@ from taskchat.accounts.limits import AttemptLimiter
 from taskchat.accounts.passwords import Passwords
 from taskchat.agent.llm import build_client, build_model
 from taskchat.auth import TokenVerifier
+from taskchat.chat.limits import TurnLimiter
 from taskchat.chat.server import TaskchatServer
 from taskchat.chat.store import PostgresStore
 from taskchat.config import Settings
@@ -56,6 +57,9 @@ class Services:
 
     passwords: Passwords
     """Hashes and checks account passwords."""
+
+    turn_limiter: TurnLimiter
+    """The per-user chat limits (turns a minute, streams at once)."""
 
     attempt_limiter: AttemptLimiter
     """Sign-in and registration attempt limits."""
@@ -117,6 +121,13 @@ async def running_services(settings: Settings, metrics: Metrics) -> AsyncIterato
             chat_server=chat_server,
             verifier=verifier,
             passwords=await Passwords.create(queue_seconds=settings.auth_queue_timeout_seconds),
+            turn_limiter=TurnLimiter(
+                engine,
+                per_minute=settings.chat_turns_per_minute,
+                concurrent=settings.chat_concurrent_streams,
+                # A stream outlives its turn's deadline only by its last writes.
+                lease_seconds=settings.model_turn_timeout_seconds + 60,
+            ),
             attempt_limiter=AttemptLimiter(
                 per_address=settings.auth_rate_limit_address,
                 per_account_address=settings.auth_rate_limit_account,

@@ -31,7 +31,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 metadata = MetaData()
 """The tables below; alembic compares the migrations against it."""
 
-USER_OWNED_TABLES = ("chat_threads", "chat_items", "chat_attachments", "tasks")
+USER_OWNED_TABLES = ("chat_threads", "chat_items", "chat_attachments", "chat_turns", "tasks")
 """Tables under row-level security: each row belongs to the user in its `user_id`."""
 
 CHAT_THREADS = Table(
@@ -96,6 +96,19 @@ TASKS = Table(
     Index("ix_tasks_user_done_created", "user_id", "done", "created_at"),
 )
 """A user's task, managed by the agent's task tools and shown in the tasks panel."""
+
+CHAT_TURNS = Table(
+    "chat_turns",
+    metadata,
+    Column("user_id", Text, primary_key=True),
+    Column("id", Text, primary_key=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
+    Column("lease_until", DateTime(timezone=True), nullable=False),
+    Index("ix_chat_turns_user_started", "user_id", "started_at"),
+)
+"""A streamed chat request: counted for the per-user rate and open-stream limits
+(chat/limits.py). `lease_until` frees the slot of a stream whose replica died."""
 
 USERS = Table(
     "users",

@@ -1,0 +1,25 @@
+"""What the frontend hard-codes about the ChatKit protocol agrees with the SDK's types."""
+
+from __future__ import annotations
+
+import re
+import typing
+from pathlib import Path
+
+from chatkit.types import StreamingReq
+
+CHAT_REFUSAL = (
+    Path(__file__).resolve().parents[1] / "frontend" / "lib" / "shared" / "chatRefusal.ts"
+)
+
+
+def test_the_frontends_streaming_request_types_are_the_sdks() -> None:
+    source = CHAT_REFUSAL.read_text()
+    listed = re.search(r"STREAMING_REQUESTS[^\[]*\[([^\]]*)\]", source)
+    assert listed, "STREAMING_REQUESTS not found"
+    ours = set(re.findall(r'"([a-z_.]+)"', listed.group(1)))
+    sdk = {
+        typing.get_args(member.model_fields["type"].annotation)[0]
+        for member in typing.get_args(StreamingReq)
+    }
+    assert ours == sdk
