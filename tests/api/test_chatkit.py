@@ -190,7 +190,10 @@ async def test_client_disconnect_keeps_the_partial_answer(
             break
         await asyncio.sleep(0.05)
     fake_model.release.set()
-    assert stored[:2] == [("user_message", "long one"), ("assistant_message", "Partial answer ")]
+    assert stored[:2] == [
+        ("user_message", "long one"),
+        ("assistant_message", "Partial answer " + CUT_OFF_NOTE),
+    ]
     assert stored[2][0] == "sdk_hidden_context"
 
 

@@ -82,13 +82,16 @@ class PartialAnswers:
 
     def cut_off(self) -> list[AssistantMessageItem]:
         """The pending messages that hold some text, each ending with `CUT_OFF_NOTE`."""
-        kept = []
-        for item in self._pending.values():
-            if any(part.text.strip() for part in item.content):
-                last = item.content[-1]
-                content = [
-                    *item.content[:-1],
-                    last.model_copy(update={"text": last.text + CUT_OFF_NOTE}),
-                ]
-                kept.append(item.model_copy(update={"content": content}))
-        return kept
+        return [marked_cut_off(item) for item in self._pending.values() if has_text(item)]
+
+
+def has_text(item: AssistantMessageItem) -> bool:
+    """Whether the message holds anything but blanks."""
+    return any(part.text.strip() for part in item.content)
+
+
+def marked_cut_off(item: AssistantMessageItem) -> AssistantMessageItem:
+    """A copy of the message whose text ends with `CUT_OFF_NOTE`."""
+    last = item.content[-1]
+    content = [*item.content[:-1], last.model_copy(update={"text": last.text + CUT_OFF_NOTE})]
+    return item.model_copy(update={"content": content})

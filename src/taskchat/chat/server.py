@@ -13,6 +13,7 @@ from chatkit.agents import AgentContext, stream_agent_response
 from chatkit.errors import CustomStreamError
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
 from chatkit.types import (
+    AssistantMessageItem,
     ChatKitReq,
     FeedbackKind,
     NoticeEvent,
@@ -26,7 +27,7 @@ from chatkit.types import (
 from taskchat._sdk.chatkit_server import serve_non_streaming, sse_frame, stream_events
 from taskchat.agent.assistant import build_agent
 from taskchat.agent.llm import NOT_CONFIGURED_MESSAGE
-from taskchat.chat.events import AssistantIds, PartialAnswers
+from taskchat.chat.events import AssistantIds, PartialAnswers, has_text, marked_cut_off
 from taskchat.chat.guard import guarded
 from taskchat.chat.history import HistoryConverter
 from taskchat.chat.preloaded import PreloadedHistoryStore
@@ -227,6 +228,12 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         # partial answer is kept.
         with anyio.CancelScope(shield=True):
             logger.info("stream cancelled in thread %s; keeping the partial answer", thread.id)
+            pending_items = [
+                marked_cut_off(item)
+                if isinstance(item, AssistantMessageItem) and has_text(item)
+                else item
+                for item in pending_items
+            ]
             await super().handle_stream_cancelled(thread, pending_items, context)
 
     async def add_feedback(
