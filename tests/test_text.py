@@ -45,6 +45,8 @@ def test_a_surrogate_pair_in_json_is_one_character_and_fine() -> None:
         ({"a": {"b": ["ok", "x\x00"]}}, "a.b.1"),
         ({"a": [{"\ud800": 1}]}, "A key in a.0"),
         (["\ud800"], "0"),
+        (["\udfff"], "0"),  # a low half alone
+        ({"a": "\udc00"}, "a"),
         ("\x00", "The request"),
     ],
 )

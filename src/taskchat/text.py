@@ -22,8 +22,9 @@ MAX_JSON_DEPTH = 64
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # In JSON text these can only arrive as escapes: raw NULs are invalid JSON, and raw
-# surrogates are invalid UTF-8, which the decoder refuses first.
-_ESCAPED = re.compile(r"\\u(?:0000|[dD][89abAB])")
+# surrogates are invalid UTF-8, which the decoder refuses first. Both halves: a low one
+# (DC00-DFFF) can come alone as well as a high one (D800-DBFF).
+_ESCAPED = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 
 
 class UnsafeTextError(ProblemError):

@@ -17,6 +17,7 @@ from tests.support.tokens import TokenFor
 
 NUL = "\u0000"
 LONE = "\ud800"  # half of a surrogate pair: not a character, and not encodable as UTF-8
+LOW = "\udfff"  # the other half, alone
 
 
 async def send(client: httpx.AsyncClient, token: str, body: Any) -> httpx.Response:
@@ -78,6 +79,7 @@ async def thread(
     [
         (lambda t: {"type": "threads.get_by_id", "params": {"thread_id": t + NUL}}, "thread_id"),
         (lambda t: {"type": "threads.list", "params": {"after": "thr_" + LONE}}, "after"),
+        (lambda t: {"type": "threads.get_by_id", "params": {"thread_id": t + LOW}}, "thread_id"),
         (
             lambda t: {"type": "items.list", "params": {"thread_id": t, "after": "x" + NUL}},
             "after",
