@@ -45,6 +45,8 @@ def test_a_surrogate_pair_in_json_is_one_character_and_fine() -> None:
         ({"a": {"b": ["ok", "x\x00"]}}, "a.b.1"),
         ({"a": [{"\ud800": 1}]}, "A key in a.0"),
         (["\ud800"], "0"),
+        (["\udfff"], "0"),  # a low half alone
+        ({"a": "\udc00"}, "a"),
         ("\x00", "The request"),
     ],
 )
@@ -52,6 +54,20 @@ def test_every_string_and_key_is_checked_wherever_it_is(value: object, where: st
     with pytest.raises(UnsafeTextError) as caught:
         loads(json.dumps(value).encode())
     assert caught.value.detail.startswith(where)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_only_utf8_is_read_so_no_escape_goes_unseen(encoding: str) -> None:
+    # In these encodings `\u0000` is not the bytes a check of the raw body looks for.
+    body = json.dumps({"title": "x\x00"}).encode(encoding)
+    with pytest.raises((json.JSONDecodeError, UnicodeDecodeError)):
+        loads(body)
+
+
+def test_a_utf8_byte_order_mark_is_allowed_and_the_text_still_checked() -> None:
+    assert loads('{"a": "ok"}'.encode("utf-8-sig")) == {"a": "ok"}
+    with pytest.raises(UnsafeTextError):
+        loads(json.dumps({"a": "x\x00"}).encode("utf-8-sig"))
 
 
 def nested(depth: int) -> bytes:

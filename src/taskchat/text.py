@@ -22,8 +22,9 @@ MAX_JSON_DEPTH = 64
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # In JSON text these can only arrive as escapes: raw NULs are invalid JSON, and raw
-# surrogates are invalid UTF-8, which the decoder refuses first.
-_ESCAPED = re.compile(rb"\\u(?:0000|[dD][89abAB])")
+# surrogates are invalid UTF-8, which the decoder refuses first. Both halves: a low one
+# (DC00-DFFF) can come alone as well as a high one (D800-DBFF).
+_ESCAPED = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 
 
 class UnsafeTextError(ProblemError):
@@ -81,13 +82,20 @@ def loads(body: bytes) -> Any:
 
     Ordinary requests take the fast path: fewer brackets than the depth limit cannot nest
     past it, and text with no escaped NUL or surrogate has neither.
+
+    The body must be UTF-8 (RFC 8259: JSON between systems is), with or without a byte
+    order mark: `json.loads` would also take UTF-16 and UTF-32 bytes, in which `\\u0000`
+    is not the bytes the fast path looks for, so the text it stands for went to the
+    database unchecked. Decoded first, the fast path reads the text the parser reads.
+    Other encodings raise UnicodeDecodeError or JSONDecodeError.
     """
+    text = body.decode("utf-8-sig")
     try:
-        value = json.loads(body)
+        value = json.loads(text)
     except RecursionError:
         raise TooDeepError from None
-    deep = body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH
-    if deep or _ESCAPED.search(body):
+    deep = text.count("[") + text.count("{") > MAX_JSON_DEPTH
+    if deep or _ESCAPED.search(text):
         _walk(value)
     return value
 

@@ -17,6 +17,7 @@ from tests.support.tokens import TokenFor
 
 NUL = "\u0000"
 LONE = "\ud800"  # half of a surrogate pair: not a character, and not encodable as UTF-8
+LOW = "\udfff"  # the other half, alone
 
 
 async def send(client: httpx.AsyncClient, token: str, body: Any) -> httpx.Response:
@@ -78,6 +79,7 @@ async def thread(
     [
         (lambda t: {"type": "threads.get_by_id", "params": {"thread_id": t + NUL}}, "thread_id"),
         (lambda t: {"type": "threads.list", "params": {"after": "thr_" + LONE}}, "after"),
+        (lambda t: {"type": "threads.get_by_id", "params": {"thread_id": t + LOW}}, "thread_id"),
         (
             lambda t: {"type": "items.list", "params": {"thread_id": t, "after": "x" + NUL}},
             "after",
@@ -126,6 +128,21 @@ async def test_every_field_is_checked_and_named(
         client, token, {"type": "threads.get_by_id", "params": {"thread_id": thread_id}}
     )
     assert got.status_code == 200 and got.json().get("title") is None
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
+async def test_a_body_not_in_utf8_is_a_400(
+    client: httpx.AsyncClient, thread: Thread, encoding: str
+) -> None:
+    # json.loads would read these too, and the NUL escape in them was not seen (a 500).
+    body = {"type": "threads.get_by_id", "params": {"thread_id": thread.id + NUL}}
+    response = await client.post(
+        "/chatkit",
+        content=json.dumps(body).encode(encoding),
+        headers={**auth(thread.token), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_json"
 
 
 def nested(depth: int) -> str:
