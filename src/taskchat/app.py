@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.requests import HTTPConnection
+from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from taskchat.api import accounts, chatkit, health, metrics, tasks
@@ -24,9 +25,20 @@ AUTH_BODY_MAX_BYTES = 4_096
 """The largest sign-in or registration body: an email, a password and a name fit easily."""
 
 
-async def mcp_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
-    """/mcp and its metadata: the tasks MCP app of the running services."""
-    await services_of(HTTPConnection(scope)).mcp_app(scope, receive, send)
+class McpEndpoint:
+    """/mcp and its metadata: the tasks MCP app of the running services.
+
+    A class, so Starlette routes to it as an ASGI app rather than as a request handler.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await services_of(HTTPConnection(scope)).mcp_app(scope, receive, send)
+
+
+MCP_PATHS = ("/mcp", "/.well-known/{metadata:path}")
+"""What the tasks MCP app serves: the endpoint and its OAuth resource metadata. Routed by
+path, not mounted at `/`: a catch-all mount answered every unknown path and wrong method
+with the MCP app's plain-text 404 instead of the API's JSON 404 and 405."""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -66,8 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tasks.router)
     app.include_router(accounts.router)
     app.include_router(metrics.router)
-    # Last, so the API routes above match first: /mcp and its OAuth resource metadata.
-    app.mount("/", mcp_endpoint)
+    for path in MCP_PATHS:
+        app.router.routes.append(Route(path, McpEndpoint()))
     app.add_middleware(
         BodyLimitMiddleware,
         limits={"/chatkit": settings.max_body_bytes, "/api/auth": AUTH_BODY_MAX_BYTES},

@@ -127,3 +127,9 @@ __all__ = [
     "check_text",
     "loads",
 ]
+
+
+def shortened(text: str, limit: int = 60) -> str:
+    """`text` cut to `limit` characters (with an ellipsis): for naming a client's input in
+    an error sentence without echoing a large one back whole."""
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"

@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 from taskchat.app import create_app
 from taskchat.config import Settings
 from taskchat.errors import ProblemError, ResourceNotFoundError
+from tests.support.tokens import TokenFor
 
 
 async def test_a_raised_problem_becomes_its_json_answer(settings: Settings) -> None:
@@ -24,7 +25,6 @@ async def test_a_raised_problem_becomes_its_json_answer(settings: Settings) -> N
     async def gone() -> None:
         raise ResourceNotFoundError("Nothing here.")
 
-    # First, ahead of the catch-all /mcp mount.
     app.router.routes[0:0] = [APIRoute("/teapot", teapot), APIRoute("/gone", gone)]
     async with (
         app.router.lifespan_context(app),
@@ -73,3 +73,38 @@ async def test_readiness_answers_keep_their_shape(client: httpx.AsyncClient) -> 
     ready = await client.get("/readyz")
     assert ready.status_code == 200
     assert set(ready.json()) == {"status", "migration"} and ready.json()["status"] == "ready"
+
+
+async def test_what_the_framework_refuses_has_the_same_shape(client: httpx.AsyncClient) -> None:
+    unknown = await client.get("/no-such-page")
+    assert unknown.status_code == 404 and unknown.json()["error"] == "not_found"
+    wrong_method = await client.get("/chatkit")
+    assert wrong_method.status_code == 405 and wrong_method.json()["error"] == "method_not_allowed"
+    assert "POST" in wrong_method.headers["allow"]
+    # Bytes in no UTF encoding: FastAPI's own body parser refuses them.
+    unreadable = await client.post(
+        "/api/auth/login", content=b"\xff\xfe\xfd", headers={"content-type": "application/json"}
+    )
+    assert unreadable.status_code == 400
+    assert unreadable.json() == {
+        "error": "invalid_json",
+        "detail": "The request body is not valid JSON.",
+    }
+
+
+async def test_an_answer_never_echoes_a_large_input(
+    client: httpx.AsyncClient, token_for: TokenFor
+) -> None:
+    token = token_for("echo-test-user")
+    huge = "x" * 5_000
+    unknown_type = await client.post(
+        "/chatkit", json={"type": huge, "params": {}}, headers={"Authorization": f"Bearer {token}"}
+    )
+    missing = await client.post(
+        "/chatkit",
+        json={"type": "threads.get_by_id", "params": {"thread_id": huge}},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    for answer in (unknown_type, missing):
+        assert answer.status_code in (400, 404), answer.text[:200]
+        assert len(answer.json()["detail"]) <= 300

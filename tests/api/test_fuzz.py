@@ -126,7 +126,12 @@ CHATKIT_UNSTORABLE = {
 @pytest.fixture(scope="module")
 def target(settings: Settings, database_url: str, fake_openai: FakeOpenAI) -> Iterator[Target]:
     """Its own app, so what the fuzzing does (rate limits, deleted threads) stays here."""
-    server = LiveServer(create_app(settings))
+    # Chat limits high enough never to refuse: a 429 would end each request before the
+    # paths behind it, which are what is being fuzzed (the limiter still runs each time).
+    roomy = settings.model_copy(
+        update={"chat_turns_per_minute": 1_000_000, "chat_concurrent_streams": 10_000}
+    )
+    server = LiveServer(create_app(roomy))
     server.start()
     fake_openai.reset()  # unscripted: every turn is answered "(no script)"
     owner, other = f"fuzz-{secrets.token_hex(6)}", f"fuzz-other-{secrets.token_hex(6)}"
@@ -168,12 +173,8 @@ def target(settings: Settings, database_url: str, fake_openai: FakeOpenAI) -> It
 
 # --- The property ------------------------------------------------------------------------
 
-FASTAPI_BODY_ERROR = {"detail": "There was an error parsing the body"}
-"""FastAPI's answer to a JSON body its parser fails on with anything but a JSONDecodeError
-(bytes in no UTF encoding; nesting past Python's recursion limit). A 400, but not in
-Taskchat's error shape: api/errors.py handles RequestValidationError, not the
-HTTPException FastAPI raises for these. A known gap (reported with this test, not fixed
-here), tolerated only on /api/auth/*, the only routes whose bodies FastAPI parses."""
+DETAIL_LIMIT = 300
+"""The longest error sentence: an answer never echoes a large input back."""
 
 
 def assert_answered(response: httpx.Response, *, streams: bool = False) -> None:
@@ -185,11 +186,9 @@ def assert_answered(response: httpx.Response, *, streams: bool = False) -> None:
     assert status < 500, f"{status}: {response.text[:300]}"
     if status >= 400:
         body = response.json()
-        if body == FASTAPI_BODY_ERROR and response.url.path.startswith("/api/auth/"):
-            assert status == 400
-            return
         assert isinstance(body, dict) and set(body) == {"error", "detail"}, response.text[:300]
         assert all(isinstance(value, str) for value in body.values()), body
+        assert len(body["detail"]) <= DETAIL_LIMIT, body["detail"][:DETAIL_LIMIT]
         return
     assert status in (200, 201), status
     if kind.startswith(SSE):

@@ -49,7 +49,8 @@ def parse_request(body: bytes) -> ChatKitReq:
         kinds = {problem["type"] for problem in error.errors()}
         if "union_tag_invalid" in kinds:
             raise ProblemError(
-                f"Unknown ChatKit request type {raw['type']!r}.", code="unknown_request_type"
+                f"Unknown ChatKit request type {text.shortened(raw['type'])!r}.",
+                code="unknown_request_type",
             ) from None
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"][1:])
@@ -90,7 +91,8 @@ async def chatkit_endpoint(request: Request, identity: CurrentIdentity) -> Respo
         await check_targets(parsed, server.store, context)
         result = await server.process_parsed(parsed, context)
     except NotFoundError as error:
-        raise ResourceNotFoundError(str(error)) from None
+        # The store's sentence names the id that was asked for, as the client sent it.
+        raise ResourceNotFoundError(text.shortened(str(error), 160)) from None
     except NotImplementedError:
         raise UnsupportedError(
             f"The {parsed.type} request is not supported by this server."

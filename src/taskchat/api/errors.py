@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from http import HTTPStatus
 from typing import Any
 
 import asyncpg
@@ -19,12 +20,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from taskchat.db.errors import DatabaseUnavailableError, is_unavailable
 from taskchat.errors import ProblemError
 from taskchat.logs import log_failure
+from taskchat.text import shortened
 
 logger = logging.getLogger("taskchat.api")
+
+DETAIL_LIMIT = 300
+"""The longest error sentence sent."""
 
 DATABASE_ERRORS = (SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
 """What a database that cannot be reached raises, in its several shapes (db/errors.py)."""
@@ -70,7 +76,8 @@ def install_problem_handler(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def answer(request: Request, error: ProblemError) -> JSONResponse:
         return JSONResponse(
-            {"error": error.code, "detail": error.detail},
+            # Bounded, in case a sentence names something the client sent.
+            {"error": error.code, "detail": shortened(error.detail, DETAIL_LIMIT)},
             status_code=error.status,
             headers=error.headers or None,
         )
@@ -87,6 +94,20 @@ def install_problem_handler(app: FastAPI) -> None:
 
     for kind in DATABASE_ERRORS:
         app.add_exception_handler(kind, database)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def framework(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        # What FastAPI and Starlette raise themselves: a body their JSON parser fails on
+        # in a way other than invalid JSON (bytes in no UTF encoding, nesting deeper than
+        # Python recurses), an unknown path, a wrong method.
+        if error.status_code == 400:
+            problem = ProblemError("The request body is not valid JSON.", code="invalid_json")
+        else:
+            code = HTTPStatus(error.status_code).phrase.lower().replace(" ", "_")
+            detail = error.detail if isinstance(error.detail, str) else code
+            problem = ProblemError(detail, status=error.status_code, code=code)
+        problem.headers.update(error.headers or {})
+        return await answer(request, problem)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
