@@ -108,18 +108,24 @@ async def one_turn(
     out.full.append(time.perf_counter() - start)
 
 
-async def load(url: str, headers: dict[str, str], concurrency: int, turns: int) -> Samples:
+Users = list[dict[str, str]]
+"""The headers of each conversation's user (one user per concurrent conversation)."""
+
+
+async def load(url: str, users: Users, concurrency: int, turns: int) -> Samples:
     out = Samples()
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(timeout=120, limits=limits) as http:
         for _ in range(max(1, turns // concurrency)):
-            await asyncio.gather(*(one_turn(http, url, headers, out) for _ in range(concurrency)))
+            await asyncio.gather(
+                *(one_turn(http, url, users[n % len(users)], out) for n in range(concurrency))
+            )
     return out
 
 
 async def compare(
-    ours: tuple[str, dict[str, str]],
-    bare: tuple[str, dict[str, str]],
+    ours: tuple[str, Users],
+    bare: tuple[str, Users],
     concurrency: int,
     turns: int,
 ) -> tuple[Samples, Samples]:
@@ -138,9 +144,9 @@ async def compare(
         for batch in range(max(1, turns // concurrency)):
             # Each side goes first every other time: the second of a pair runs right after
             # a burst of the first's work (busier database, warmer machine).
-            for http, (url, headers), out in sides if batch % 2 == 0 else sides[::-1]:
+            for http, (url, users), out in sides if batch % 2 == 0 else sides[::-1]:
                 await asyncio.gather(
-                    *(one_turn(http, url, headers, out) for _ in range(concurrency))
+                    *(one_turn(http, url, users[n % len(users)], out) for n in range(concurrency))
                 )
     return mine, base
 
@@ -151,12 +157,12 @@ class Side:
 
     name: str
     url: str
-    headers: dict[str, str]
+    users: Users
     server: subprocess.Popen[bytes]
 
     @property
-    def target(self) -> tuple[str, dict[str, str]]:
-        return self.url, self.headers
+    def target(self) -> tuple[str, Users]:
+        return self.url, self.users
 
 
 def report(concurrency: int, ours: Side, base: Side, mine: Samples, theirs: Samples) -> float:
@@ -203,9 +209,8 @@ def main() -> None:
             "MODEL_MAX_RETRIES": "2",
             "DATABASE_POOL_SIZE": "20",
             "DATABASE_MAX_OVERFLOW": "20",
-            # One user sends every turn here: limits high enough never to refuse one, so
-            # what is measured is their cost (per turn, and one user's admissions queue
-            # on one lock: the worst case), not their refusals.
+            # Limits high enough never to refuse a turn: what is measured is their cost,
+            # not their refusals.
             "CHAT_TURNS_PER_MINUTE": "1000000",
             "CHAT_CONCURRENT_STREAMS": "100000",
         }
@@ -232,13 +237,21 @@ def main() -> None:
         ):
             values: dict[str, Any] = {k.lower(): v for k, v in env.items()}
             settings = Settings(_env_file=None, **values)
-            token = mint_token(settings, sub="bench-user", ttl_seconds=3600)
-            bearer = {"Authorization": f"Bearer {token}"}
-            ours = Side("taskchat", f"http://127.0.0.1:{ours_port}/chatkit", bearer, ours_server)
+            # One user per concurrent conversation, as people chat: one user's 50 streams
+            # at once would measure its admissions queueing on one lock (chat/limits.py),
+            # which CHAT_CONCURRENT_STREAMS (3 by default) never lets happen.
+            users = [
+                {
+                    "Authorization": "Bearer "
+                    + mint_token(settings, sub=f"bench-user-{n}", ttl_seconds=3600)
+                }
+                for n in range(STRESS)
+            ]
+            ours = Side("taskchat", f"http://127.0.0.1:{ours_port}/chatkit", users, ours_server)
             base = Side(
                 "bare" if against is None else "against",
                 f"http://127.0.0.1:{base_port}/chatkit",
-                {} if against is None else bearer,
+                [{}] if against is None else users,
                 base_server,
             )
             worst = worst_cpu = 0.0

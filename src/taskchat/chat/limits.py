@@ -47,26 +47,41 @@ class TurnLease:
     turn_id: str
 
     async def release(self) -> None:
-        """Mark the stream ended. Shielded: it runs as a cancelled request unwinds."""
+        """Mark the stream ended, and drop the user's turns too old to count. Shielded:
+        it runs as a cancelled request unwinds."""
         with anyio.CancelScope(shield=True):
             async with user_transaction_raw(self.limiter.engine, self.user_id) as conn:
-                await conn.execute(
-                    "UPDATE chat_turns SET ended_at = now() WHERE user_id = $1 AND id = $2",
-                    self.user_id,
-                    self.turn_id,
-                )
+                await conn.execute(_RELEASE, self.user_id, self.turn_id, KEEP)
 
 
-# One statement reads both counts: turns started in the window, and streams still open
-# (not ended, lease not run out), with when the window's oldest turn leaves it.
-_COUNTS = """
-SELECT count(*) FILTER (WHERE started_at > now() - $2::interval) AS recent,
-       min(started_at) FILTER (WHERE started_at > now() - $2::interval) AS oldest,
-       count(*) FILTER (WHERE ended_at IS NULL AND lease_until > now()) AS open,
-       now() AS at
-FROM chat_turns
-WHERE user_id = $1
-  AND (started_at > now() - $2::interval OR (ended_at IS NULL AND lease_until > now()))
+_RELEASE = """
+WITH old AS (
+    DELETE FROM chat_turns
+    WHERE user_id = $1 AND id <> $2 AND started_at < now() - $3::interval
+      AND (ended_at IS NOT NULL OR lease_until < now())
+)
+UPDATE chat_turns SET ended_at = now() WHERE user_id = $1 AND id = $2
+"""
+
+# Reads both counts (turns started in the window; streams still open: not ended, lease
+# not run out) and, when both are under their limits, takes the slot, in one statement.
+# The INSERT sees the counts' snapshot; the advisory lock taken before it makes the
+# snapshot current for this user. A limit of 0 is off.
+_ADMIT = """
+WITH counts AS (
+    SELECT count(*) FILTER (WHERE started_at > now() - $2::interval) AS recent,
+           min(started_at) FILTER (WHERE started_at > now() - $2::interval) AS oldest,
+           count(*) FILTER (WHERE ended_at IS NULL AND lease_until > now()) AS open
+    FROM chat_turns
+    WHERE user_id = $1
+      AND (started_at > now() - $2::interval OR (ended_at IS NULL AND lease_until > now()))
+), taken AS (
+    INSERT INTO chat_turns (user_id, id, started_at, lease_until)
+    SELECT $1, $3, now(), now() + $4::interval FROM counts
+    WHERE ($5 = 0 OR recent < $5) AND ($6 = 0 OR open < $6)
+    RETURNING id
+)
+SELECT recent, oldest, open, now() AS at, EXISTS (SELECT 1 FROM taken) AS admitted FROM counts
 """
 
 
@@ -90,12 +105,14 @@ class TurnLimiter:
     async def admit(self, user_id: str) -> TurnLease:
         """Take a slot for a new stream, or TooManyTurnsError."""
         turn_id = new_id("turn")
-        async with user_transaction_raw(self.engine, user_id) as conn:
-            # Serializes one user's admissions across replicas (two at once would both see
-            # room for one more); other users never wait on it.
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", user_id)
-            counts = await conn.fetchrow(_COUNTS, user_id, WINDOW)
-            assert counts is not None  # an aggregate always returns a row
+        # Locked: one user's admissions are serialized across replicas (two at once would
+        # both see room for one more); other users never wait on it.
+        async with user_transaction_raw(self.engine, user_id, locked=True) as conn:
+            counts = await conn.fetchrow(
+                _ADMIT, user_id, WINDOW, turn_id, self.lease, self.per_minute, self.concurrent
+            )
+        assert counts is not None  # an aggregate always returns a row
+        if not counts["admitted"]:
             if self.per_minute and counts["recent"] >= self.per_minute:
                 wait = counts["oldest"] + WINDOW - counts["at"]
                 raise TooManyTurnsError(
@@ -103,23 +120,9 @@ class TurnLimiter:
                     f"try again in {math.ceil(wait.total_seconds())} seconds.",
                     math.ceil(wait.total_seconds()),
                 )
-            if self.concurrent and counts["open"] >= self.concurrent:
-                raise TooManyTurnsError(
-                    f"You already have {counts['open']} answers on the way; wait for one to "
-                    "finish, then send again.",
-                    BUSY_RETRY_SECONDS,
-                )
-            await conn.execute(
-                "DELETE FROM chat_turns WHERE user_id = $1 AND started_at < now() - $2::interval "
-                "AND (ended_at IS NOT NULL OR lease_until < now())",
-                user_id,
-                KEEP,
-            )
-            await conn.execute(
-                "INSERT INTO chat_turns (user_id, id, started_at, lease_until) "
-                "VALUES ($1, $2, now(), now() + $3::interval)",
-                user_id,
-                turn_id,
-                self.lease,
+            raise TooManyTurnsError(
+                f"You already have {counts['open']} answers on the way; wait for one to "
+                "finish, then send again.",
+                BUSY_RETRY_SECONDS,
             )
         return TurnLease(self, user_id, turn_id)

@@ -78,8 +78,13 @@ async def warm_pool(engine: AsyncEngine, connections: int) -> None:
 
 
 @asynccontextmanager
-async def user_transaction_raw(engine: AsyncEngine, user_id: str) -> AsyncIterator[Driver]:
+async def user_transaction_raw(
+    engine: AsyncEngine, user_id: str, *, locked: bool = False
+) -> AsyncIterator[Driver]:
     """Like `user_transaction`, but yields the pooled asyncpg connection itself.
+
+    `locked` also takes the user's transaction-level advisory lock, in the same round
+    trip: the user's other `locked` transactions, on any replica, wait for this one.
 
     For hot paths: the same transaction costs about 0.6 ms straight through asyncpg and
     2-3 ms through SQLAlchemy Core. The pool, its size and its lifecycle stay SQLAlchemy's.
@@ -92,13 +97,16 @@ async def user_transaction_raw(engine: AsyncEngine, user_id: str) -> AsyncIterat
         driver = await _driver(conn)
         try:
             async with driver.transaction():
-                await driver.execute(f"SELECT set_config('{USER_SETTING}', $1, true)", user_id)
+                await driver.execute(_LOCKED_SCOPE if locked else _SCOPE, user_id)
                 yield driver
         except BaseException as error:
             if _unusable(driver, error):
                 await _discard(conn)
             raise
 
+
+_SCOPE = f"SELECT set_config('{USER_SETTING}', $1, true)"
+_LOCKED_SCOPE = f"{_SCOPE}, pg_advisory_xact_lock(hashtextextended($1, 0))"
 
 SCOPED_ROW = f"(SELECT set_config('{USER_SETTING}', $1, true)) AS scope"
 """FROM clause for a one-statement write whose `$1` is the user id.
