@@ -47,10 +47,12 @@ describe("parseTrustedProxies", () => {
       "fd00::/8",
     ]);
     assert.deepEqual(parseTrustedProxies("").entries, []);
+    assert.deepEqual(parseTrustedProxies(" None ").entries, []);
+    assert.equal(clientAddress("127.0.0.1", "10.6.6.1", parseTrustedProxies("none")), "127.0.0.1");
   });
 
   test("a bad entry is refused, by name", () => {
-    for (const value of ["*", "localhost", "10.0.0.1:80", "[::1]", "10.0.0.0/33", "10.0.0.0/", "10.0.0.0/8/8", "fd00::/129", "fe80::1%eth0"]) {
+    for (const value of ["*", "none", "localhost", "10.0.0.1:80", "[::1]", "10.0.0.0/33", "10.0.0.0/", "10.0.0.0/8/8", "fd00::/129", "fe80::1%eth0"]) {
       assert.throws(() => parseTrustedProxies(`127.0.0.1,${value}`), Error, value);
     }
     assert.throws(() => parseTrustedProxies("*"), /would believe any X-Forwarded-For/);

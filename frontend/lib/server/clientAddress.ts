@@ -58,12 +58,14 @@ export function normalizeAddress(value: string): string | null {
 
 /**
  * TRUSTED_PROXIES' value: comma-separated addresses and CIDR networks (`127.0.0.1`,
- * `172.16.0.0/16`, `::1`, `fd00::/8`). Empty or unset: trust none. Throws, naming the bad
- * entry, on anything else: a typo must stop the server at start, not quietly trust
- * nobody (or everybody). `*` is refused: it would let every browser choose its address.
+ * `172.16.0.0/16`, `::1`, `fd00::/8`). Empty, unset or `none`: trust none (`none` for
+ * Docker Compose, which fills an empty value with its network's gateway). Throws, naming
+ * the bad entry, on anything else: a typo must stop the server at start, not quietly
+ * trust nobody (or everybody). `*` is refused: it would let every browser choose its address.
  */
 export function parseTrustedProxies(value: string | undefined): TrustedProxies {
   const list = new BlockList();
+  if (value?.trim().toLowerCase() === "none") return { entries: [], list };
   const entries = (value ?? "")
     .split(",")
     .map((entry) => entry.trim())
