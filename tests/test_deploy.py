@@ -8,6 +8,7 @@ from what is tested.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -38,6 +39,22 @@ def _compose_config() -> dict[str, Any]:
     )
     config: dict[str, Any] = json.loads(result.stdout)
     return config
+
+
+def test_each_side_trusts_x_forwarded_for_only_from_the_proxy_in_front_of_it() -> None:
+    config = _compose_config()
+    [pool] = config["networks"]["default"]["ipam"]["config"]
+    subnet = ipaddress.ip_network(pool["subnet"])
+    gateway = ipaddress.ip_address(pool["gateway"])
+    assert gateway in subnet
+    services = config["services"]
+    assert set(services["frontend"]["networks"]) == {"default"}
+    assert "default" in services["backend"]["networks"]
+    # The backend: only from the network the frontend calls it on, never from anyone (`*`).
+    assert services["backend"]["environment"]["FORWARDED_ALLOW_IPS"] == str(subnet)
+    # The frontend: only from the gateway, where a TLS proxy on the host comes from through
+    # the loopback-published port.
+    assert services["frontend"]["environment"]["TRUSTED_PROXIES"] == str(gateway)
 
 
 def _cmd(dockerfile: Path) -> list[str]:

@@ -4,6 +4,9 @@ It starts a migrated PostgreSQL (`TEST_DATABASE_URL`, or a throwaway server), th
 model server and the app under uvicorn, then prints their addresses as one JSON line on
 standard output. It stops them all when its standard input closes or it gets SIGTERM, so
 the test run that started it cannot leave a database server behind.
+
+`TASKCHAT_STACK_SETTINGS`, a JSON object of backend settings by field name, overrides the
+test defaults (a frontend test file's own sign-in limits, say).
 """
 
 from __future__ import annotations
@@ -37,15 +40,20 @@ def main() -> None:
         model = FakeOpenAI()
         model.start()
         try:
+            overrides = json.loads(os.environ.get("TASKCHAT_STACK_SETTINGS") or "{}")
             settings = Settings(
                 _env_file=None,
                 environment="test",
                 database_url=database_url,
                 jwt_secret=secrets.token_hex(32),
                 model_base_url=model.base_url,
-                **SCRIPTED_MODEL,
+                **{**SCRIPTED_MODEL, **overrides},
             )
-            backend = LiveServer(create_app(settings))
+            # Trusting X-Forwarded-For from the proxies FORWARDED_ALLOW_IPS names, as
+            # `taskchat serve` does (taskchat.serving).
+            backend = LiveServer(
+                create_app(settings), forwarded_allow_ips=settings.forwarded_allow_ips
+            )
             backend.start()
             try:
                 announcement = {

@@ -2,6 +2,7 @@
 // how the backend's answers and failures come back as JSON a person can act on.
 import "server-only";
 
+import { resolvedClientAddress } from "./clientAddressHook";
 import { appOrigin, backendTimeoutMs, backendUrl } from "./config";
 
 /** `{"error": <code>, "detail": <sentence>}`, the backend's error shape, with `status`. */
@@ -51,10 +52,12 @@ export function upstreamHeaders(request: Request, token?: string): Headers {
   if (token) headers.set("authorization", `Bearer ${token}`);
   // The backend logs it on every line and echoes it; the browser gets it back from us.
   headers.set("x-request-id", requestIdOf(request));
-  // Next's server appends the browser's address; the backend trusts this header only from
-  // the addresses in its FORWARDED_ALLOW_IPS (sign-in rate limits count per address).
-  const forwardedFor = request.headers.get("x-forwarded-for");
-  if (forwardedFor) headers.set("x-forwarded-for", forwardedFor);
+  // The client's address, for the backend's per-address sign-in limits (it believes this
+  // header only from FORWARDED_ALLOW_IPS). One address, which instrumentation.ts put here
+  // when the request arrived: the connection's peer, or what a TRUSTED_PROXIES proxy
+  // said it saw; never what the browser wrote. Without it the backend counts ours.
+  const address = resolvedClientAddress(request);
+  if (address) headers.set("x-forwarded-for", address);
   return headers;
 }
 

@@ -4,6 +4,8 @@
 // reach the browser except through props a page passes.
 import "server-only";
 
+import { parseTrustedProxies, type TrustedProxies } from "./clientAddress";
+
 export const DEFAULT_CHATKIT_SCRIPT_URL =
   "https://cdn.platform.openai.com/deployments/chatkit/chatkit.js";
 
@@ -87,4 +89,17 @@ export function cookieSecureMode(): CookieSecureMode {
   if (value === "true" || value === "always") return "always";
   if (value === "false" || value === "never") return "never";
   throw new ConfigError(`COOKIE_SECURE must be auto, true or false, got ${JSON.stringify(value)}`);
+}
+
+/**
+ * The reverse proxies whose X-Forwarded-For is believed for the client's address
+ * (TRUSTED_PROXIES: comma-separated IPs and CIDR networks; unset, none). Read once, when
+ * the server starts (instrumentation.ts), so a bad value stops it there.
+ */
+export function trustedProxies(): TrustedProxies {
+  try {
+    return parseTrustedProxies(read("TRUSTED_PROXIES"));
+  } catch (error) {
+    throw new ConfigError(`TRUSTED_PROXIES: ${(error as Error).message}`);
+  }
 }

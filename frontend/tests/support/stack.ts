@@ -132,9 +132,12 @@ function pythonExecutable(): string {
   return venv;
 }
 
-async function startBackend(): Promise<{ backend: ChildProcess; backendUrl: string; modelUrl: string }> {
+async function startBackend(
+  settings: Record<string, string>,
+): Promise<{ backend: ChildProcess; backendUrl: string; modelUrl: string }> {
   const backend = spawn(pythonExecutable(), ["-m", "tests.support.stack"], {
     cwd: REPOSITORY_DIR,
+    env: { ...process.env, TASKCHAT_STACK_SETTINGS: JSON.stringify(settings) },
     stdio: ["pipe", "pipe", "pipe"],
   });
   const errors = tail(backend, "stderr");
@@ -209,9 +212,27 @@ async function startNext(
   return { next, appUrl };
 }
 
-/** Start the backend stack and the Next.js production server; `env` adds frontend settings. */
-export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
-  const { backend, backendUrl, modelUrl } = await startBackend();
+/**
+ * One more Next.js production server in front of a running backend, with other frontend
+ * settings (`env`), for tests that compare two configurations against the same backend.
+ */
+export async function startFrontend(
+  backendUrl: string,
+  env: Record<string, string>,
+): Promise<{ appUrl: string; stop: () => Promise<void> }> {
+  const { next, appUrl } = await startNext(backendUrl, env);
+  return { appUrl, stop: () => stopProcess(next, 10_000) };
+}
+
+/**
+ * Start the backend stack and the Next.js production server; `env` adds frontend settings,
+ * `backendSettings` overrides backend ones by field name (`auth_rate_limit_address`, ...).
+ */
+export async function startStack(
+  env: Record<string, string> = {},
+  backendSettings: Record<string, string> = {},
+): Promise<Stack> {
+  const { backend, backendUrl, modelUrl } = await startBackend(backendSettings);
   let next: ChildProcess;
   let appUrl: string;
   try {
