@@ -73,15 +73,48 @@ def test_a_plain_postgres_url_gets_the_async_driver() -> None:
     assert config.database_url == "postgresql+asyncpg://u:p@h:5432/d"
 
 
-def test_compatible_provider_needs_a_base_url() -> None:
+def test_compatible_provider_needs_a_base_url_and_the_error_names_it() -> None:
     with pytest.raises(ValidationError) as error:
         settings(model_provider="openai_compatible")
-    assert "MODEL_BASE_URL" in format_settings_error(error.value)
+    assert format_settings_error(error.value) == (
+        "invalid setting MODEL_BASE_URL: must be set when MODEL_PROVIDER=openai_compatible"
+    )
 
 
-def test_a_bad_setting_stops_start_up_with_one_line_naming_it() -> None:
+@pytest.mark.parametrize(
+    ("values", "line"),
+    [
+        (
+            {"environment": "production", "jwt_secret": None},
+            "invalid settings: JWT_SECRET or JWT_JWKS_URL must be set in production",
+        ),
+        (
+            {"environment": "production", "jwt_secret": "short"},
+            "invalid setting JWT_SECRET: must be a random string of at least",
+        ),
+    ],
+)
+def test_an_error_about_several_settings_names_them_never_settings(
+    values: dict[str, object], line: str
+) -> None:
+    with pytest.raises(ValidationError) as error:
+        settings(**values)
+    message = format_settings_error(error.value)
+    assert message.startswith(line) and "setting settings" not in message
+
+
+@pytest.mark.parametrize(
+    ("bad", "line"),
+    [
+        ({"DATABASE_POOL_SIZE": "lots"}, "invalid setting DATABASE_POOL_SIZE:"),
+        ({"MODEL_PROVIDER": "openai_compatible"}, "invalid setting MODEL_BASE_URL: must be set"),
+    ],
+)
+def test_a_bad_setting_stops_start_up_with_one_line_naming_it(
+    bad: dict[str, str], line: str
+) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE", "JWT", "MODEL"))}
-    env["DATABASE_POOL_SIZE"] = "lots"
+    env.update(bad)
     result = subprocess.run(
         [sys.executable, "-m", "taskchat.cli", "token", "--sub", "a"],
         capture_output=True,
@@ -93,7 +126,7 @@ def test_a_bad_setting_stops_start_up_with_one_line_naming_it() -> None:
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith("invalid setting DATABASE_POOL_SIZE:")
+    assert lines[0].startswith(line)
     assert "Traceback" not in result.stderr
 
 

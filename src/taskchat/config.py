@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIN_SECRET_LENGTH = 32
@@ -287,12 +288,21 @@ class Settings(BaseSettings):
 
 def format_settings_error(error: ValidationError) -> str:
     """One line per problem, naming the environment variable."""
-    lines = []
-    for problem in error.errors():
-        name = "_".join(str(part) for part in problem["loc"]).upper() or "settings"
-        message = str(problem["msg"]).removeprefix("Value error, ")
-        lines.append(f"invalid setting {name}: {message}")
-    return "\n".join(lines)
+    return "\n".join(_describe(problem) for problem in error.errors())
+
+
+def _describe(problem: ErrorDetails) -> str:
+    message = str(problem["msg"]).removeprefix("Value error, ")
+    name = "_".join(str(part) for part in problem["loc"]).upper()
+    if name:
+        return f"invalid setting {name}: {message}"
+    # A check across settings (the model validator) has no field of its own; its sentence
+    # begins with the variable it is about ("MODEL_BASE_URL must be set when ..."), or names
+    # several ("JWT_SECRET or JWT_JWKS_URL must ...").
+    first, _, rest = message.partition(" ")
+    if first.lower() in Settings.model_fields and not rest.startswith("or "):
+        return f"invalid setting {first}: {rest}"
+    return f"invalid settings: {message}"
 
 
 def load_settings() -> Settings:
