@@ -27,6 +27,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "taskchat.logs",
             "taskchat.metrics",
             "taskchat.text",
+            "taskchat.validation",
         ),
     ),
     ("db", ("taskchat.db",)),

@@ -14,6 +14,7 @@ from taskchat.db.tables import TASKS
 from taskchat.errors import ProblemError, ResourceNotFoundError
 from taskchat.ids import new_id
 from taskchat.tasks.schemas import Status, TaskCreate, TaskPublic, TaskUpdate
+from taskchat.validation import describe
 
 _tasks = TASKS
 
@@ -36,19 +37,12 @@ class TaskNotFoundError(ResourceNotFoundError):
         super().__init__(f"Task {task_id!r} not found. Use list_tasks to see the task ids.")
 
 
-def describe_validation_error(error: ValidationError) -> str:
-    """The first problem of a validation error, in words."""
-    first = error.errors()[0]
-    field = ".".join(str(part) for part in first["loc"]) or "input"
-    return f"Invalid {field}: {first['msg']}"
-
-
 def parse_create(data: dict[str, Any]) -> TaskCreate:
     """A `TaskCreate` from raw fields, or TaskInputError in words."""
     try:
         return TaskCreate.model_validate(data)
     except ValidationError as error:
-        raise TaskInputError(describe_validation_error(error)) from None
+        raise TaskInputError(describe(error)) from None
 
 
 def parse_update(data: dict[str, Any]) -> TaskUpdate:
@@ -56,7 +50,7 @@ def parse_update(data: dict[str, Any]) -> TaskUpdate:
     try:
         return TaskUpdate.model_validate(data)
     except ValidationError as error:
-        raise TaskInputError(describe_validation_error(error)) from None
+        raise TaskInputError(describe(error)) from None
 
 
 def _public(row: Any) -> TaskPublic:

@@ -17,12 +17,14 @@ from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskchat._sdk.mcp_server import without_tracing
 from taskchat.errors import TaskchatError
 from taskchat.tasks import service
 from taskchat.tasks.schemas import Priority, Status
+from taskchat.validation import describe
 
 SERVER_NAME = "tasks"
 
@@ -182,8 +184,33 @@ async def delete_task(task_id: str, ctx: Context[Any, Any]) -> str:
     return f"Deleted: {task.title} (id={task.id})"
 
 
+class PlainWordsTool(Tool):
+    """A tool whose bad arguments are refused in plain words ("status must be one of open,
+    done, all."), not pydantic's dump with its type codes and URL, which the model would
+    relay to the person.
+
+    mcp's `Tool.run` raises a `ToolError` whose `__cause__` is the `ValidationError` when
+    the arguments do not fit the tool's schema, and prefixes a refusal the tool raised
+    itself with "Error executing tool <name>: " (its documented contract). The model knows
+    which tool it called; the sentence is what it relays.
+    """
+
+    async def run(
+        self, arguments: dict[str, Any], context: Context[Any, Any], convert_result: bool = False
+    ) -> Any:
+        try:
+            return await super().run(arguments, context, convert_result)
+        except ToolError as error:
+            if isinstance(error.__cause__, ValidationError):
+                raise ToolError(describe(error.__cause__)) from None
+            prefix = f"Error executing tool {self.name}: "
+            if str(error).startswith(prefix):
+                raise ToolError(str(error).removeprefix(prefix)) from None
+            raise
+
+
 TOOLS: tuple[Tool, ...] = tuple(
-    Tool.from_function(fn, structured_output=False)
+    PlainWordsTool.from_function(fn, structured_output=False)
     for fn in (add_task, list_tasks, update_task, complete_task, delete_task)
 )
 """The tools, schemas included, built once at import: every per-turn server reuses them."""
