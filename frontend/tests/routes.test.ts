@@ -309,3 +309,18 @@ describe("/api/tasks and /api/health", () => {
     assert.equal(body.backend.status, "ready");
   });
 });
+
+describe("the app's icon", () => {
+  test("every page's <head> links an icon that is served", async () => {
+    for (const page of ["/login", "/register"]) {
+      const html = await (await fetch(`${stack.appUrl}${page}`)).text();
+      const head = html.slice(0, html.indexOf("</head>"));
+      const link = head.match(/<link rel="icon" href="([^"]+)"[^>]*type="image\/svg\+xml"/);
+      assert.ok(link, `no SVG icon link in ${page}'s head`);
+      const icon = await fetch(new URL(link[1]!.replaceAll("&amp;", "&"), stack.appUrl));
+      assert.equal(icon.status, 200);
+      assert.equal(icon.headers.get("content-type"), "image/svg+xml");
+      assert.match(await icon.text(), /^<svg /);
+    }
+  });
+});
