@@ -82,3 +82,19 @@ async def test_unknown_paths_share_one_label(client: httpx.AsyncClient) -> None:
     }
     assert "other" in routes
     assert not any(route and route.startswith("/nope") for route in routes)
+
+
+async def test_task_paths_share_one_label(
+    client: httpx.AsyncClient, token_for: Callable[..., str]
+) -> None:
+    headers = {"Authorization": f"Bearer {token_for('labeller')}"}
+    for task_id in ("task_1", "task_2"):
+        await client.patch(f"/api/tasks/{task_id}", json={"done": True}, headers=headers)
+    samples = await _scrape(client)
+    routes = {
+        dict(labels).get("route")
+        for (name, labels) in samples
+        if name == "taskchat_http_requests_total"
+    }
+    assert "/api/tasks/{task_id}" in routes
+    assert not any(route and route.startswith("/api/tasks/task_") for route in routes)

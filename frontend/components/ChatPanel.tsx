@@ -60,7 +60,7 @@ export function ChatPanel({ scriptUrl, loadTimeoutMs, ...widget }: Props) {
       <p>
         The chat window is drawn by OpenAI&apos;s ChatKit script, which {state.reason}. Check your
         connection, or whether a content blocker stops <code>{new URL(scriptUrl).host}</code>, then
-        try again. Your tasks are still listed beside this.
+        try again. Your tasks are still listed on this page.
       </p>
       <button type="button" onClick={() => setAttempt((n) => n + 1)}>
         Try again

@@ -1,10 +1,10 @@
 "use client";
 
-import { useEffect, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 
 import { errorDetail } from "@/lib/client/errorDetail";
 import { goToSignIn } from "@/lib/client/goToSignIn";
-import { isTaskList, type Task } from "@/lib/shared/tasks";
+import { isTask, isTaskList, type Task } from "@/lib/shared/tasks";
 
 type PanelState =
   | { kind: "loading" }
@@ -25,6 +25,27 @@ async function fetchTasks(signal: AbortSignal): Promise<Task[]> {
   return body.data;
 }
 
+/** Mark a task done (or open again) through /api/tasks/<id>; the task as it now is. */
+async function markTask(task: Task, done: boolean): Promise<Task> {
+  const response = await fetch(`/api/tasks/${encodeURIComponent(task.id)}`, {
+    method: "PATCH",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ done }),
+    cache: "no-store",
+  });
+  if (response.status === 401) {
+    goToSignIn();
+    throw new Error("Your session ended.");
+  }
+  if (!response.ok) {
+    const fallback = `“${task.title}” could not be changed (${response.status}).`;
+    throw new Error(await errorDetail(response, fallback));
+  }
+  const body: unknown = await response.json().catch(() => null);
+  if (!isTask(body)) throw new Error(`“${task.title}” could not be changed (an unreadable answer).`);
+  return body;
+}
+
 function formatDue(date: string): string {
   // A calendar date, not an instant: show it as written, in the reader's locale.
   const [year, month, day] = date.split("-").map(Number);
@@ -35,12 +56,20 @@ function formatDue(date: string): string {
   });
 }
 
-function TaskRow({ task }: { task: Task }) {
+type RowProps = { task: Task; pending: boolean; onToggle: (task: Task) => void };
+
+function TaskRow({ task, pending, onToggle }: RowProps) {
   return (
     <li className={task.done ? "task done" : "task"} data-task-id={task.id}>
-      <span className="task-mark" aria-label={task.done ? "done" : "open"}>
-        {task.done ? "✓" : ""}
-      </span>
+      <button
+        type="button"
+        className="task-mark"
+        aria-label={task.done ? `Mark “${task.title}” not done` : `Mark “${task.title}” done`}
+        disabled={pending}
+        onClick={() => onToggle(task)}
+      >
+        <span aria-hidden="true">{task.done ? "✓" : ""}</span>
+      </button>
       <span className="task-body">
         <span className="task-title">{task.title}</span>
         {task.notes ? <span className="task-notes">{task.notes}</span> : null}
@@ -59,6 +88,9 @@ function TaskRow({ task }: { task: Task }) {
 export function TasksPanel({ version }: { version: number }) {
   const [state, setState] = useState<PanelState>({ kind: "loading" });
   const [reloads, setReloads] = useState(0);
+  // Tasks whose change is on its way, and the last change that failed.
+  const [pending, setPending] = useState<ReadonlySet<string>>(new Set());
+  const [changeError, setChangeError] = useState<string | null>(null);
 
   useEffect(() => {
     const abort = new AbortController();
@@ -76,6 +108,37 @@ export function TasksPanel({ version }: { version: number }) {
     );
     return () => abort.abort();
   }, [version, reloads]);
+
+  const replaceTask = useCallback((changed: Task) => {
+    setState((previous) =>
+      previous.kind === "loading" || previous.tasks === null
+        ? previous
+        : { ...previous, tasks: previous.tasks.map((task) => (task.id === changed.id ? changed : task)) },
+    );
+  }, []);
+
+  const onToggle = useCallback(
+    (task: Task) => {
+      const done = !task.done;
+      setChangeError(null);
+      setPending((ids) => new Set(ids).add(task.id));
+      // Shown at once; the backend's answer replaces it, or the old task comes back.
+      replaceTask({ ...task, done });
+      markTask(task, done)
+        .then(replaceTask, (error: Error) => {
+          replaceTask(task);
+          setChangeError(error.message);
+        })
+        .finally(() =>
+          setPending((ids) => {
+            const rest = new Set(ids);
+            rest.delete(task.id);
+            return rest;
+          }),
+        );
+    },
+    [replaceTask],
+  );
 
   const tasks = state.kind === "loading" ? null : state.tasks;
   const open = tasks?.filter((task) => !task.done) ?? [];
@@ -96,13 +159,18 @@ export function TasksPanel({ version }: { version: number }) {
           {state.message}
         </p>
       ) : null}
+      {changeError ? (
+        <p className="error" role="alert">
+          {changeError}
+        </p>
+      ) : null}
       {tasks && tasks.length === 0 ? (
         <p className="muted empty">No tasks yet. Ask the assistant to add one.</p>
       ) : null}
       {open.length ? (
         <ul className="task-list" aria-label="Open tasks">
           {open.map((task) => (
-            <TaskRow key={task.id} task={task} />
+            <TaskRow key={task.id} task={task} pending={pending.has(task.id)} onToggle={onToggle} />
           ))}
         </ul>
       ) : null}
@@ -111,7 +179,7 @@ export function TasksPanel({ version }: { version: number }) {
           <summary>Done ({done.length})</summary>
           <ul className="task-list" aria-label="Done tasks">
             {done.map((task) => (
-              <TaskRow key={task.id} task={task} />
+              <TaskRow key={task.id} task={task} pending={pending.has(task.id)} onToggle={onToggle} />
             ))}
           </ul>
         </details>

@@ -309,3 +309,93 @@ describe("/api/tasks and /api/health", () => {
     assert.equal(body.backend.status, "ready");
   });
 });
+
+/** A task of `session`'s, added by the agent through the real chat. */
+async function addTaskThroughChat(session: Session, title: string): Promise<string> {
+  await stack.model.reset();
+  await stack.model.script({ tool_calls: [{ name: "add_task", arguments: { title } }] }, { text: ["Added."] });
+  await allEvents(await chat(session, createThread(`remind me: ${title}`)));
+  const response = await fetch(`${stack.appUrl}/api/tasks?status=all`, { headers: { cookie: session.cookie } });
+  const { data } = (await response.json()) as { data: { id: string; title: string }[] };
+  const task = data.find((each) => each.title === title);
+  assert.ok(task, `no task "${title}" in ${JSON.stringify(data)}`);
+  return task.id;
+}
+
+describe("PATCH /api/tasks/<id>", () => {
+  function mark(taskId: string, body: string, headers: Record<string, string>): Promise<Response> {
+    return fetch(`${stack.appUrl}/api/tasks/${taskId}`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json", origin: stack.appUrl, ...headers },
+      body,
+    });
+  }
+
+  async function doneOf(session: Session, taskId: string): Promise<boolean | undefined> {
+    const response = await fetch(`${stack.appUrl}/api/tasks?status=all`, { headers: { cookie: session.cookie } });
+    const { data } = (await response.json()) as { data: { id: string; done: boolean }[] };
+    return data.find((task) => task.id === taskId)?.done;
+  }
+
+  test("marks the person's task done and open again, in the backend", async () => {
+    const session = await register(stack.appUrl);
+    const taskId = await addTaskThroughChat(session, "Return the library books");
+    const done = await mark(taskId, '{"done": true}', { cookie: session.cookie });
+    assert.equal(done.status, 200);
+    assert.equal(done.headers.get("cache-control"), "no-store");
+    const task = (await done.json()) as { id: string; done: boolean; completed_at: string | null };
+    assert.equal(task.id, taskId);
+    assert.equal(task.done, true);
+    assert.equal(typeof task.completed_at, "string");
+    assert.equal(await doneOf(session, taskId), true);
+    const reopened = await mark(taskId, '{"done": false}', { cookie: session.cookie });
+    assert.equal(reopened.status, 200);
+    assert.equal(((await reopened.json()) as { done: boolean }).done, false);
+    assert.equal(await doneOf(session, taskId), false);
+  });
+
+  test("refuses other sites, missing sessions, other people's tasks, odd ids and bad bodies", async () => {
+    const owner = await register(stack.appUrl);
+    const taskId = await addTaskThroughChat(owner, "Renew the passport");
+    const stranger = await register(stack.appUrl);
+    const body = '{"done": true}';
+
+    const foreign = await mark(taskId, body, { cookie: owner.cookie, origin: "https://evil.example" });
+    assert.equal(foreign.status, 403);
+    assert.equal((await mark(taskId, body, {})).status, 401);
+
+    const theirs = await mark(taskId, body, { cookie: stranger.cookie });
+    const missing = await mark("task_000000000000000000000000", body, { cookie: stranger.cookie });
+    assert.equal(theirs.status, 404);
+    assert.deepEqual(await theirs.json(), await missing.clone().json());
+    // An id that could not be one of ours never reaches the backend, and reads the same.
+    for (const odd of ["..%2Fchatkit", "task_1%3Fdone%3D1", "x".repeat(101)]) {
+      const answer = await mark(odd, body, { cookie: stranger.cookie });
+      assert.equal(answer.status, 404, odd);
+      assert.deepEqual(await answer.json(), await missing.clone().json(), odd);
+    }
+
+    const notJson = await mark(taskId, "done", { cookie: owner.cookie });
+    assert.equal(notJson.status, 400);
+    assert.equal(((await notJson.json()) as { error: string }).error, "invalid_json");
+    const notBoolean = await mark(taskId, '{"done": "yes"}', { cookie: owner.cookie });
+    assert.equal(notBoolean.status, 400);
+    assert.match(((await notBoolean.json()) as { detail: string }).detail, /^done:/);
+    assert.equal(await doneOf(owner, taskId), false);
+  });
+});
+
+describe("the app's icon", () => {
+  test("every page's <head> links an icon that is served", async () => {
+    for (const page of ["/login", "/register"]) {
+      const html = await (await fetch(`${stack.appUrl}${page}`)).text();
+      const head = html.slice(0, html.indexOf("</head>"));
+      const link = head.match(/<link rel="icon" href="([^"]+)"[^>]*type="image\/svg\+xml"/);
+      assert.ok(link, `no SVG icon link in ${page}'s head`);
+      const icon = await fetch(new URL(link[1]!.replaceAll("&amp;", "&"), stack.appUrl));
+      assert.equal(icon.status, 200);
+      assert.equal(icon.headers.get("content-type"), "image/svg+xml");
+      assert.match(await icon.text(), /^<svg /);
+    }
+  });
+});

@@ -6,22 +6,102 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
+import threading
 from pathlib import Path
+from typing import BinaryIO
 
 from taskchat.db.migrate import PROJECT_ROOT
 from taskchat.errors import TaskchatError
 
 FRONTEND_DIR = PROJECT_ROOT / "frontend"
 
+CURSOR_CODES = (b"\x1b[?25h", b"\x1b[?25l")
+"""Show and hide the cursor. `next dev` writes the first whenever it stops, terminal or
+not: in a log, or after our own shutdown lines, it reads as a stray `[?25h`. Nothing we
+run hides the cursor, so neither code has anything to do in our output."""
+
+_LONGEST_PREFIX = max(len(code) for code in CURSOR_CODES) - 1
+
+RELAY_JOIN_SECONDS = 5
+"""How long stopping waits for the dev server's last words to be passed on."""
+
 
 class FrontendUnavailableError(TaskchatError):
     """The frontend cannot be started here; the message says why."""
 
 
+class CursorCodeFilter:
+    """Removes `CURSOR_CODES` from a byte stream read in chunks, also across chunks."""
+
+    def __init__(self) -> None:
+        self._held = b""
+
+    def feed(self, chunk: bytes) -> bytes:
+        """What of `self._held + chunk` can be passed on now."""
+        data = self._strip(self._held + chunk)
+        # A tail that may be the start of a code waits for the next chunk.
+        held = 0
+        for size in range(min(len(data), _LONGEST_PREFIX), 0, -1):
+            if any(code.startswith(data[-size:]) for code in CURSOR_CODES):
+                held = size
+                break
+        self._held = data[len(data) - held :]
+        return data[: len(data) - held]
+
+    def flush(self) -> bytes:
+        """What was held back, at the end of the stream (a code cut short is text)."""
+        rest, self._held = self._held, b""
+        return rest
+
+    @staticmethod
+    def _strip(data: bytes) -> bytes:
+        # Again until none is left: removing one may join the halves of another.
+        while any(code in data for code in CURSOR_CODES):
+            for code in CURSOR_CODES:
+                data = data.replace(code, b"")
+        return data
+
+
+def relay(source: BinaryIO, sink: BinaryIO) -> None:
+    """Copy `source` to `sink` as it comes, without cursor codes, until `source` ends."""
+    codes = CursorCodeFilter()
+    writable = True
+    while chunk := os.read(source.fileno(), 65536):
+        # Read on even when the sink is gone, or the dev server would block on a full pipe.
+        if writable:
+            writable = _write(sink, codes.feed(chunk))
+    if writable:
+        _write(sink, codes.flush())
+    source.close()
+
+
+def _write(sink: BinaryIO, data: bytes) -> bool:
+    try:
+        sink.write(data)
+        sink.flush()
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+class FrontendProcess(subprocess.Popen[bytes]):
+    """The dev server, with the thread passing its output on."""
+
+    relay_thread: threading.Thread | None = None
+
+
 def start_frontend(
-    port: int, backend_url: str, folder: Path = FRONTEND_DIR
-) -> subprocess.Popen[bytes]:
-    """`next dev` on 127.0.0.1:`port`, talking to `backend_url`; installs packages once."""
+    port: int,
+    backend_url: str,
+    folder: Path = FRONTEND_DIR,
+    output: BinaryIO | None = None,
+) -> FrontendProcess:
+    """`next dev` on 127.0.0.1:`port`, talking to `backend_url`; installs packages once.
+
+    Its standard output goes to `output` (our standard output unless given), through a
+    pipe that drops its cursor codes; its standard error is ours, untouched.
+    """
     npm = shutil.which("npm")
     if npm is None:
         raise FrontendUnavailableError("npm is not installed (the frontend needs Node.js 20.9+)")
@@ -31,24 +111,38 @@ def start_frontend(
         installed = subprocess.run([npm, "install", "--no-audit", "--no-fund"], cwd=folder)
         if installed.returncode != 0:
             raise FrontendUnavailableError("`npm install` failed in frontend/ (see above)")
+    sink = output if output is not None else sys.stdout.buffer
     env = {**os.environ, "BACKEND_URL": backend_url, "NEXT_TELEMETRY_DISABLED": "1"}
-    return subprocess.Popen(
+    if output is None and sys.stdout.isatty() and "NO_COLOR" not in env:
+        # Through the pipe Next sees no terminal and would drop its colours; ours is one.
+        env.setdefault("FORCE_COLOR", "1")
+    process = FrontendProcess(
         [npm, "run", "dev", "--", "--hostname", "127.0.0.1", "--port", str(port)],
         cwd=folder,
         env=env,
+        stdout=subprocess.PIPE,
         # Its own process group, so stopping it reaches npm and the Next.js server under it.
         start_new_session=True,
     )
+    assert process.stdout is not None  # stdout=PIPE
+    process.relay_thread = threading.Thread(
+        target=relay, args=(process.stdout, sink), name="next-dev-output", daemon=True
+    )
+    process.relay_thread.start()
+    return process
 
 
 def stop_frontend(process: subprocess.Popen[bytes], timeout: float = 15) -> None:
-    """Stop the dev server and everything it started."""
-    if process.poll() is not None:
-        return
-    group = os.getpgid(process.pid)
-    os.killpg(group, signal.SIGTERM)
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(group, signal.SIGKILL)
-        process.wait(timeout=timeout)
+    """Stop the dev server and everything it started, and pass on its last output."""
+    if process.poll() is None:
+        group = os.getpgid(process.pid)
+        os.killpg(group, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(group, signal.SIGKILL)
+            process.wait(timeout=timeout)
+    relay_thread = getattr(process, "relay_thread", None)
+    if isinstance(relay_thread, threading.Thread):
+        # Its last lines before ours ("frontend stopped"), not after them.
+        relay_thread.join(RELAY_JOIN_SECONDS)

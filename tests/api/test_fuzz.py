@@ -10,6 +10,7 @@ and a real turn after all of them.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 import warnings
@@ -367,6 +368,48 @@ def test_tasks_answers_every_query_plainly(
         assert_refused(response)
     elif response.status_code == 200:
         assert isinstance(response.json()["data"], list)
+    assert_still_serving(target)
+
+
+TASK_IDS = st.one_of(
+    st.just("task_" + "0" * 24),
+    TEXT,
+    st.builds(lambda a, bad, b: f"{a}{bad}{b}", TEXT, UNSTORABLE, TEXT),
+    st.sampled_from(["t" * 100, "t" * 101, "..", "."]),
+)
+DONE_BODIES = st.fixed_dictionaries(
+    {"done": st.one_of(st.booleans(), TEXT, st.integers(), st.none(), ANY_JSON)},
+    optional={"title": TEXT, "user_id": TEXT},
+)
+
+
+@fuzz(60)
+@given(data=st.data(), task_id=TASK_IDS, credential=CREDENTIALS)
+def test_marking_a_task_answers_every_id_and_body_plainly(
+    target: Target, data: st.DataObject, task_id: str, credential: str
+) -> None:
+    if data.draw(st.booleans(), label="junk body"):
+        body = data.draw(JUNK, label="body").to_bytes(target.resolve)
+    else:
+        body = json.dumps(data.draw(DONE_BODIES, label="body")).encode()
+    response = target.send(
+        "PATCH",
+        f"/api/tasks/{query_value(task_id)}",
+        content=body,
+        headers=[(b"content-type", b"application/json"), *target.headers(credential)],
+    )
+    if response.status_code == 307:
+        # An id that is empty or ends in "/" makes a path with a trailing slash, which
+        # Starlette redirects to the path without it (as it does on every route).
+        assert not response.headers["location"].endswith("/"), response.headers["location"]
+        hypothesis.event("status", 307)
+        assert_still_serving(target)
+        return
+    assert_answered(response)
+    if credential not in GOOD_CREDENTIALS:
+        assert_refused(response)
+    # None of these ids is the caller's: nothing is ever marked.
+    assert response.status_code != 200, response.text[:300]
     assert_still_serving(target)
 
 

@@ -37,9 +37,16 @@ KNOWN_ROUTES = frozenset(
 )
 
 
+TASK_ROUTE = "/api/tasks/{task_id}"
+_TASK_PATH = re.compile(r"^/api/tasks/[^/]+$")
+
+
 def route_label(path: str) -> str:
     if path in KNOWN_ROUTES:
         return path
+    if _TASK_PATH.match(path):
+        # One label for every task id, so ids (made up or real) cannot grow the label set.
+        return TASK_ROUTE
     if path == "/mcp" or path.startswith("/mcp/"):
         return "/mcp"
     return "other"
