@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import asyncpg
 import httpx
 
 from taskchat.auth import TokenVerifier, mint_token
@@ -322,3 +323,44 @@ def test_refused_credentials_and_a_missing_database_are_told_in_a_few_lines(
     absent = _migrate_with(missing)
     assert absent.returncode == 1
     assert "does not exist" in absent.stderr and "DATABASE_URL" in absent.stderr, absent.stderr
+
+
+def test_serve_on_an_unmigrated_database_says_what_to_run(database_url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    name = f"empty_{os.getpid()}_{int(time.time())}"
+
+    async def create_database() -> None:
+        conn = await asyncpg.connect(
+            user=url.username, password=url.password, host=url.host, port=url.port,
+            database=url.database,
+        )  # fmt: skip
+        try:
+            await conn.execute(f"CREATE DATABASE {name}")
+        finally:
+            await conn.close()
+
+    asyncio.run(create_database())
+    env = {
+        **os.environ,
+        "DATABASE_URL": url.set(database=name).render_as_string(hide_password=False),
+        "JWT_SECRET": TEST_SECRET,
+        "ENVIRONMENT": "test",
+        "LOG_FORMAT": "text",
+    }
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "taskchat.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert wait_ready(port, server).status_code == 503
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=20)
+    assert "DATABASE_URL" in output and "taskchat migrate" in output, output
+    assert f"{url.host}:{url.port}" in output and "Traceback" not in output, output

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import asyncpg
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 def _chain(error: BaseException) -> Iterator[BaseException]:
@@ -81,3 +82,11 @@ def unmigrated(
         f"database {database!r} at {address} ({source}) is at migration {current}, "
         f"the code expects {head}: run `taskchat migrate` (or `make migrate`)."
     )
+
+
+async def schema_problem(engine: AsyncEngine, url: str) -> str | None:
+    """The line for a reachable database whose schema is not the code's, or None."""
+    from taskchat.db.migrate import current_revision, head_revision
+
+    current, head = await current_revision(engine), head_revision()
+    return None if current == head else unmigrated(url, current, head)
