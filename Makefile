@@ -1,5 +1,5 @@
 # The developer's verbs. `make test` is what CI runs.
-.PHONY: install dev frontend test test-backend test-frontend lint format typecheck check migrate bench
+.PHONY: install dev frontend test test-backend test-frontend lint format typecheck check migrate psql bench
 
 UV ?= uv
 
@@ -42,6 +42,10 @@ check: test lint typecheck  ## What to run before each commit (and what CI runs)
 
 migrate: install
 	$(UV) run taskchat migrate
+
+# The dev database asks for passwords (scram-sha-256); its files hold the port and them.
+psql:  ## psql on this checkout's running dev database, as the superuser (postgres)
+	PGPASSWORD="$$(cat .local/postgres/superuser-password)" psql -h 127.0.0.1 -p "$$(cat .local/postgres/port)" -U postgres taskchat
 
 bench: install  ## Benchmarks (not tests): print ratios against a baseline measured in the same run
 	-$(UV) run python bench/store_pagination.py

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import asyncpg
 import httpx
 
 from taskchat.auth import TokenVerifier, mint_token
@@ -184,3 +185,182 @@ def test_mcp_command_serves_the_tasks_tools_alone(database_url: str) -> None:
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def _dev_env() -> dict[str, str]:
+    """Development with no DATABASE_URL: `taskchat dev` runs the checkout's own database."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update({"JWT_SECRET": TEST_SECRET, "ENVIRONMENT": "development"})
+    return env
+
+
+def _start_dev(checkout: Path, port: int) -> subprocess.Popen[str]:
+    """`taskchat dev` in `checkout` (its database in checkout/.local/postgres), no frontend."""
+    return subprocess.Popen(
+        [
+            sys.executable, "-m", "taskchat.cli", "dev", "--port", str(port),
+            "--no-reload", "--no-frontend",
+        ],
+        env=_dev_env(),
+        cwd=checkout,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+
+
+def _stop(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=60)
+    return output
+
+
+def test_a_second_dev_run_reuses_the_database_and_never_stops_the_first(tmp_path: Path) -> None:
+    port = free_port()
+    first = _start_dev(tmp_path, port)
+    database = LocalPostgres(root=tmp_path / ".local" / "postgres")
+    try:
+        assert wait_ready(port, first).status_code == 200
+        readyz = f"http://127.0.0.1:{port}/readyz"
+
+        # The same backend port: refused in one line naming the option, nothing started
+        # (nor stopped: the first backend's database stays up).
+        taken = subprocess.run(
+            [sys.executable, "-m", "taskchat.cli", "dev", "--port", str(port), "--no-frontend"],
+            env=_dev_env(),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert taken.returncode != 0
+        assert httpx.get(readyz, timeout=5).status_code == 200
+        assert f"port {port}" in taken.stderr and "--port" in taken.stderr, taken.stderr
+        assert len((taken.stdout + taken.stderr).strip().splitlines()) == 1
+        kept_port = database.live_port()
+        assert kept_port is not None
+        assert int((tmp_path / ".local" / "postgres" / "port").read_text()) == kept_port
+
+        # Another port: it runs on the same database, and stopping it leaves it running.
+        other = free_port()
+        second = _start_dev(tmp_path, other)
+        try:
+            assert wait_ready(other, second).status_code == 200
+        finally:
+            second_output = _stop(second)
+        assert "already running" in second_output, second_output
+        assert "stopped" not in second_output and "Traceback" not in second_output
+        assert database.live_port() == kept_port
+        assert httpx.get(readyz, timeout=5).status_code == 200
+    finally:
+        first_output = _stop(first)
+    assert "local PostgreSQL stopped" in first_output, first_output
+    assert "Traceback" not in first_output, first_output
+    assert not database.running()
+
+
+def test_commands_without_settings_use_the_running_dev_database(tmp_path: Path) -> None:
+    env = _dev_env()
+    migrate = [sys.executable, "-m", "taskchat.cli", "migrate"]
+    port = free_port()
+    dev = _start_dev(tmp_path, port)
+    try:
+        assert wait_ready(port, dev).status_code == 200
+        migrated = subprocess.run(
+            migrate, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
+        assert migrated.returncode == 0, migrated.stderr
+        assert "migrated to head" in migrated.stdout
+        kept = (tmp_path / ".local" / "postgres" / "port").read_text().strip()
+        assert "dev database" in migrated.stderr and f"127.0.0.1:{kept}" in migrated.stderr
+    finally:
+        _stop(dev)
+    # Stopped: said so, with what to do, instead of trying localhost:5432.
+    stopped = subprocess.run(
+        migrate, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert stopped.returncode == 2
+    assert "not running" in stopped.stderr and "make dev" in stopped.stderr, stopped.stderr
+    assert len(stopped.stderr.strip().splitlines()) <= 2
+
+
+def _migrate_with(url: str, *options: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": url, "JWT_SECRET": TEST_SECRET}
+    env.pop("LOG_LEVEL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "taskchat.cli", *options, "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_an_unreachable_database_url_is_told_in_a_few_lines(tmp_path: Path) -> None:
+    port = free_port()  # nobody listens there
+    result = _migrate_with(f"postgresql://taskchat:secret@127.0.0.1:{port}/taskchat")
+    output = (result.stdout + result.stderr).strip()
+    assert result.returncode == 1
+    assert len(output.splitlines()) <= 5, output
+    assert "DATABASE_URL" in output and f"127.0.0.1:{port}" in output, output
+    assert "Traceback" not in output and "secret" not in output
+    debug = _migrate_with(f"postgresql://taskchat:secret@127.0.0.1:{port}/taskchat", "--debug")
+    assert debug.returncode == 1 and "Traceback" in debug.stderr
+
+
+def test_refused_credentials_and_a_missing_database_are_told_in_a_few_lines(
+    database_url: str,
+) -> None:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    wrong = url.set(password="wrong-password").render_as_string(hide_password=False)
+    refused = _migrate_with(wrong)
+    assert refused.returncode == 1
+    assert "refused the password" in refused.stderr and "DATABASE_URL" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) <= 5, refused.stderr
+    missing = url.set(database="no_such_database").render_as_string(hide_password=False)
+    absent = _migrate_with(missing)
+    assert absent.returncode == 1
+    assert "does not exist" in absent.stderr and "DATABASE_URL" in absent.stderr, absent.stderr
+
+
+def test_serve_on_an_unmigrated_database_says_what_to_run(database_url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    name = f"empty_{os.getpid()}_{int(time.time())}"
+
+    async def create_database() -> None:
+        conn = await asyncpg.connect(
+            user=url.username, password=url.password, host=url.host, port=url.port,
+            database=url.database,
+        )  # fmt: skip
+        try:
+            await conn.execute(f"CREATE DATABASE {name}")
+        finally:
+            await conn.close()
+
+    asyncio.run(create_database())
+    env = {
+        **os.environ,
+        "DATABASE_URL": url.set(database=name).render_as_string(hide_password=False),
+        "JWT_SECRET": TEST_SECRET,
+        "ENVIRONMENT": "test",
+        "LOG_FORMAT": "text",
+    }
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "taskchat.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert wait_ready(port, server).status_code == 503
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=20)
+    assert "DATABASE_URL" in output and "taskchat migrate" in output, output
+    assert f"{url.host}:{url.port}" in output and "Traceback" not in output, output

@@ -1,17 +1,83 @@
-"""The `taskchat` command: serve, migrate, token."""
+"""The `taskchat` command: serve, migrate, token, mcp, dev."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 
-from taskchat.config import load_settings
+from taskchat.config import Settings, load_settings
 
 cli = typer.Typer(help="Taskchat: a self-hosted ChatKit task assistant.", no_args_is_help=True)
+
+T = TypeVar("T")
+
+_debug = False
+"""--debug: let errors end in their traceback instead of the one-or-two-line message."""
+
+
+@cli.callback()
+def _options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks (also with LOG_LEVEL=DEBUG).")
+    ] = False,
+) -> None:
+    global _debug
+    _debug = debug
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def _settings() -> Settings:
+    """The settings, with the database this command uses (see db/dev.py), said in a line.
+
+    The chosen URL also goes into the environment: the server's reloader and workers, and
+    the app factories, read their settings from it.
+    """
+    from taskchat.db.dev import DevDatabaseStoppedError, choose_database
+
+    settings = load_settings()
+    global _debug
+    _debug = _debug or settings.log_level == "DEBUG"
+    try:
+        choice = choose_database(settings)
+    except DevDatabaseStoppedError as stopped:
+        _fail(str(stopped), 2)
+    if choice.worth_saying:
+        typer.echo(choice.reason, err=True)
+    os.environ["DATABASE_URL"] = choice.settings.database_url
+    return choice.settings
+
+
+def _with_database(url: str, step: Callable[[], T]) -> T:
+    """`step()`, with a failure to reach or use the database at `url` told in a line or two."""
+    from taskchat.db.diagnose import explain
+
+    try:
+        return step()
+    except Exception as error:
+        message = explain(error, url)
+        if message is None or _debug:
+            raise
+        _fail(message)
+
+
+def _port_taken(host: str, port: int, option: str) -> None:
+    from taskchat.serving import port_in_use
+
+    if port_in_use(host, port):
+        _fail(
+            f"port {port} on {host} is already in use (another `taskchat dev` or server?): "
+            f"choose another with {option}",
+            2,
+        )
 
 
 @cli.command()
@@ -26,7 +92,8 @@ def serve(
     """Run the backend with uvicorn; SIGTERM drains it (see SHUTDOWN_GRACE_SECONDS)."""
     from taskchat import serving
 
-    settings = load_settings()  # fail here, with a clear line, rather than inside a worker
+    settings = _settings()  # fail here, with a clear line, rather than inside a worker
+    _port_taken(host, port, "--port")
     serving.run(
         "taskchat.asgi:app",
         settings,
@@ -51,27 +118,48 @@ def dev(
     frontend_port: Annotated[int, typer.Option(help="Port of the Next.js app.")] = 3000,
 ) -> None:
     """Run the app for development: a local PostgreSQL (unless DATABASE_URL is set),
-    migrations, the backend, and the frontend. Ctrl-C stops everything."""
+    migrations, the backend, and the frontend. Ctrl-C stops what this run started; a dev
+    database another run started keeps running."""
     import subprocess
 
     from taskchat import serving
-    from taskchat.db.local import LocalPostgres
+    from taskchat.db.local import LocalPostgres, LocalPostgresError
     from taskchat.db.migrate import upgrade
     from taskchat.frontend_dev import FrontendUnavailableError, start_frontend, stop_frontend
 
     settings = load_settings()
+    global _debug
+    _debug = _debug or settings.log_level == "DEBUG"
+    # Before anything starts: a taken port would only show once the database is up.
+    _port_taken(host, port, "--port")
+    if frontend:
+        _port_taken("127.0.0.1", frontend_port, "--frontend-port")
     local: LocalPostgres | None = None
     url = settings.database_url
     if "database_url" not in settings.model_fields_set:
         local = LocalPostgres(root=data_dir.resolve())
-        typer.echo(f"starting a local PostgreSQL in {local.root}")
-        local.start()
+        try:
+            local.start()
+        except LocalPostgresError as error:
+            _fail(f"the dev database in {data_dir} could not start: {error}")
+        if local.started:
+            typer.echo(f"started the dev database in {data_dir} on 127.0.0.1:{local.port}")
+        else:
+            typer.echo(
+                f"using the dev database already running in {data_dir} on "
+                f"127.0.0.1:{local.port} (the run that started it stops it)"
+            )
         url = local.url
         # The server (and its reloader's child) read the URL from the environment.
         os.environ["DATABASE_URL"] = url
+    else:
+        from taskchat.db.diagnose import where
+
+        address, _, database = where(url)
+        typer.echo(f"database: {database} at {address} (from DATABASE_URL)")
     web: subprocess.Popen[bytes] | None = None
     try:
-        asyncio.run(upgrade(url))
+        _with_database(url, lambda: asyncio.run(upgrade(url)))
         typer.echo(f"database migrated; backend on http://{host}:{port}")
         if frontend:
             try:
@@ -84,9 +172,12 @@ def dev(
         if web is not None:
             stop_frontend(web)
             typer.echo("frontend stopped")
-        if local is not None:
-            local.stop()
-            typer.echo("local PostgreSQL stopped")
+        if local is not None and local.started:
+            try:
+                local.stop()
+                typer.echo("local PostgreSQL stopped")
+            except LocalPostgresError as error:
+                typer.echo(f"local PostgreSQL not stopped: {error}", err=True)
 
 
 @cli.command()
@@ -97,7 +188,8 @@ def mcp(
     """Serve only the tasks MCP server (streamable HTTP at /mcp, JWT-authenticated)."""
     from taskchat import serving
 
-    settings = load_settings()
+    settings = _settings()
+    _port_taken(host, port, "--port")
     serving.run("taskchat.tools.http:create_mcp_app", settings, host=host, port=port, factory=True)
 
 
@@ -108,8 +200,8 @@ def migrate(
     """Bring the database schema to `revision` (default: the newest)."""
     from taskchat.db.migrate import upgrade
 
-    settings = load_settings()
-    asyncio.run(upgrade(settings.database_url, revision))
+    url = _settings().database_url
+    _with_database(url, lambda: asyncio.run(upgrade(url, revision)))
     typer.echo(f"database migrated to {revision}")
 
 
@@ -119,7 +211,7 @@ def token(
     name: Annotated[str | None, typer.Option(help="Display name claim.")] = None,
     ttl: Annotated[int | None, typer.Option(help="Lifetime in seconds.")] = None,
 ) -> None:
-    """Print a development token signed with JWT_SECRET."""
+    """Print a development token signed with JWT_SECRET (it needs no database)."""
     from taskchat.auth import mint_token
 
     settings = load_settings()

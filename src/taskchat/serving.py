@@ -9,11 +9,27 @@ cleanly, their partial answers stored.
 from __future__ import annotations
 
 import math
+import socket
 
 import uvicorn
 
 from taskchat.config import Settings
 from taskchat.logs import configure_logging
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Whether something already listens on host:port (checked before starting anything).
+
+    SO_REUSEADDR, as uvicorn binds: a port with only closing connections counts as free.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+        return False
 
 
 def run(

@@ -26,6 +26,7 @@ from taskchat.chat.limits import TurnLimiter
 from taskchat.chat.server import TaskchatServer
 from taskchat.chat.store import PostgresStore
 from taskchat.config import Settings
+from taskchat.db.diagnose import explain, schema_problem
 from taskchat.db.engine import create_engine, warm_pool
 from taskchat.drain import Drain, install_signal_hooks
 from taskchat.metrics import Metrics
@@ -139,9 +140,17 @@ async def running_services(settings: Settings, metrics: Metrics) -> AsyncIterato
         )
         try:
             await warm_pool(engine, min(WARM_CONNECTIONS, settings.database_pool_size))
+            # /readyz says it too, but only to whoever asks: say it where it starts.
+            if problem := await schema_problem(engine, settings.database_url):
+                logger.warning("database not ready: %s", problem)
         except (OSError, SQLAlchemyError) as error:
             # Start anyway: /readyz reports the database, and the pool retries per request.
-            logger.warning("database not reachable at start-up: %s", type(error).__name__)
+            # Said in words that name DATABASE_URL and the server; the traceback at DEBUG.
+            logger.warning(
+                "database not usable at start-up: %s",
+                explain(error, settings.database_url) or type(error).__name__,
+                exc_info=logger.isEnabledFor(logging.DEBUG),
+            )
         if client is None:
             logger.warning("no model configured: chat turns will answer with a setup message")
         freeze_startup_heap()
