@@ -91,9 +91,7 @@ class TracebackThrottle:
 
     def first(self, error: BaseException) -> bool:
         """Whether `error`'s traceback should be logged now (and note that it is)."""
-        frames = traceback.extract_tb(error.__traceback__)
-        where = (frames[-1].filename, frames[-1].lineno or 0) if frames else ("", 0)
-        key = (type(error).__qualname__, *where)
+        key = (type(error).__qualname__, *raised_at(error))
         now = time.monotonic()
         with self._lock:
             last = self._last.get(key)
@@ -104,6 +102,17 @@ class TracebackThrottle:
             if len(self._last) > self.LIMIT:
                 del self._last[next(iter(self._last))]
             return True
+
+
+def raised_at(error: BaseException) -> tuple[str, int]:
+    """The file and line `error` was raised at (what makes two errors of a type distinct)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return (frames[-1].filename, frames[-1].lineno or 0) if frames else ("", 0)
+
+
+def _where(error: BaseException) -> str:
+    filename, line = raised_at(error)
+    return f"{filename}:{line}"
 
 
 TRACEBACKS = TracebackThrottle()
@@ -118,7 +127,9 @@ def log_failure(logger: logging.Logger, message: str, *args: object, error: Base
         message % args if args else message,
         type(error).__name__,
         exc_info=error if TRACEBACKS.first(error) else None,
-        extra={"error_kind": type(error).__name__},
+        # Where it was raised, as the throttle saw it: a library may drop the traceback
+        # of an error it keeps, and the line says which of the throttled errors this was.
+        extra={"error_kind": type(error).__name__, "error_at": _where(error)},
     )
 
 
@@ -128,6 +139,7 @@ class ThrottledTracebacks(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.exc_info and record.exc_info[1] is not None:
+            record.error_at = _where(record.exc_info[1])
             if not TRACEBACKS.first(record.exc_info[1]):
                 record.msg = f"{record.getMessage()} ({type(record.exc_info[1]).__name__})"
                 record.args = None

@@ -108,3 +108,24 @@ async def test_an_answer_never_echoes_a_large_input(
     for answer in (unknown_type, missing):
         assert answer.status_code in (400, 404), answer.text[:200]
         assert len(answer.json()["detail"]) <= 300
+
+
+async def test_a_connection_left_mid_operation_is_a_503_not_a_500(settings: Settings) -> None:
+    import asyncpg
+
+    app = create_app(settings)
+
+    async def busy() -> None:
+        # What asyncpg raises on a pooled connection a dropped server left mid-operation.
+        raise asyncpg.InternalClientError(
+            "cannot switch to state 15; another operation is in progress"
+        )
+
+    app.router.routes[0:0] = [APIRoute("/busy", busy)]
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
+    ):
+        answer = await http.get("/busy")
+    assert answer.status_code == 503 and answer.json()["error"] == "database_unavailable"
+    assert int(answer.headers["retry-after"]) > 0

@@ -32,7 +32,14 @@ logger = logging.getLogger("taskchat.api")
 DETAIL_LIMIT = 300
 """The longest error sentence sent."""
 
-DATABASE_ERRORS = (SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+DATABASE_ERRORS = (
+    SQLAlchemyError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    # Not an InterfaceError: a connection a dropped server left mid-operation.
+    asyncpg.InternalClientError,
+    OSError,
+)
 """What a database that cannot be reached raises, in its several shapes (db/errors.py)."""
 
 

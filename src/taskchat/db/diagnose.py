@@ -8,21 +8,13 @@ chain of causes and names the setting, the host and port, and the next step.
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 
 import asyncpg
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-
-def _chain(error: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
+from taskchat.db.errors import causes
 
 
 def where(url: str) -> tuple[str, str, str]:
@@ -42,7 +34,7 @@ def explain(error: BaseException, url: str, source: str = "DATABASE_URL") -> str
     """One or two lines about a failure to reach or use the database at `url`, or None
     when `error` is not one of the failures this knows (then the traceback is the news)."""
     address, user, database = where(url)
-    for cause in _chain(error):
+    for cause in causes(error):
         if isinstance(cause, asyncpg.InvalidPasswordError):
             return (
                 f"PostgreSQL at {address} refused the password of user {user!r} ({source}).\n"

@@ -33,7 +33,8 @@ _UNREACHABLE: tuple[type[BaseException], ...] = (
 )
 
 
-def _chain(error: BaseException) -> Iterator[BaseException]:
+def causes(error: BaseException) -> Iterator[BaseException]:
+    """`error`, then what caused it (`__cause__`, else `__context__`), and so on."""
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
@@ -44,7 +45,7 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
 
 def is_unavailable(error: BaseException) -> bool:
     """Whether `error` (or what caused it) means the database could not be reached."""
-    for cause in _chain(error):
+    for cause in causes(error):
         if isinstance(cause, _UNREACHABLE):
             return True
         if isinstance(cause, DBAPIError) and cause.connection_invalidated:
