@@ -114,15 +114,24 @@ def test_dev_runs_database_backend_and_frontend_and_ctrl_c_stops_all(tmp_path: P
     data_dir = tmp_path / "pg"
     dev = subprocess.Popen(
         [
-            sys.executable, "-m", "taskchat.cli", "dev", "--port", str(port),
-            "--data-dir", str(data_dir), "--no-reload", "--frontend-port", str(web_port),
+            sys.executable,
+            "-m",
+            "taskchat.cli",
+            "dev",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+            "--no-reload",
+            "--frontend-port",
+            str(web_port),
         ],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-    )  # fmt: skip
+    )
     try:
         ready = wait_ready(port, dev)
         assert ready.status_code == 200, ready.text
@@ -198,15 +207,21 @@ def _start_dev(checkout: Path, port: int) -> subprocess.Popen[str]:
     """`taskchat dev` in `checkout` (its database in checkout/.local/postgres), no frontend."""
     return subprocess.Popen(
         [
-            sys.executable, "-m", "taskchat.cli", "dev", "--port", str(port),
-            "--no-reload", "--no-frontend",
+            sys.executable,
+            "-m",
+            "taskchat.cli",
+            "dev",
+            "--port",
+            str(port),
+            "--no-reload",
+            "--no-frontend",
         ],
         env=_dev_env(),
         cwd=checkout,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-    )  # fmt: skip
+    )
 
 
 def _stop(process: subprocess.Popen[str]) -> str:
@@ -333,9 +348,12 @@ def test_serve_on_an_unmigrated_database_says_what_to_run(database_url: str) -> 
 
     async def create_database() -> None:
         conn = await asyncpg.connect(
-            user=url.username, password=url.password, host=url.host, port=url.port,
+            user=url.username,
+            password=url.password,
+            host=url.host,
+            port=url.port,
             database=url.database,
-        )  # fmt: skip
+        )
         try:
             await conn.execute(f"CREATE DATABASE {name}")
         finally:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -48,7 +47,6 @@ setInterval(() => {}, 1000);
 """
 
 
-@pytest.mark.skipif(shutil.which("npm") is None, reason="needs npm")
 def test_stopping_the_dev_server_prints_no_cursor_code(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:

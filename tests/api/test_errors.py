@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 import httpx
 from fastapi.routing import APIRoute
 
@@ -111,8 +112,6 @@ async def test_an_answer_never_echoes_a_large_input(
 
 
 async def test_a_connection_left_mid_operation_is_a_503_not_a_500(settings: Settings) -> None:
-    import asyncpg
-
     app = create_app(settings)
 
     async def busy() -> None:
