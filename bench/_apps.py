@@ -30,7 +30,7 @@ from fastapi.responses import StreamingResponse
 from openai import AsyncOpenAI
 
 from taskchat._sdk.chatkit_server import serve_non_streaming, sse_frame, stream_events
-from taskchat.api.chatkit import CHATKIT_REQUEST
+from taskchat.api.chatkit import chatkit_request
 from taskchat.app import create_app
 from taskchat.tools.tasks import TOOLS
 
@@ -162,7 +162,7 @@ def baseline_app() -> FastAPI:
     async def chatkit(request: Request) -> Response:
         # The same cached request parser Taskchat uses, so the comparison measures what
         # Taskchat adds (auth, PostgreSQL, history, tools), not the SDK's parser rebuild.
-        parsed = CHATKIT_REQUEST.validate_json(await request.body())
+        parsed = chatkit_request().validate_json(await request.body())
         if not is_streaming_req(parsed):
             answer = await serve_non_streaming(server, parsed, {})
             return Response(content=answer, media_type="application/json")

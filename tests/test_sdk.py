@@ -20,7 +20,7 @@ from taskchat._sdk import WRITTEN_AGAINST
 from taskchat._sdk.agents_mcp import InProcessMCPServer
 from taskchat._sdk.chatkit_server import serve_non_streaming, sse_frame, stream_events
 from taskchat._sdk.mcp_server import without_tracing
-from taskchat.api.chatkit import CHATKIT_REQUEST
+from taskchat.api.chatkit import chatkit_request
 from taskchat.chat.store import PostgresStore
 from taskchat.context import RequestContext
 from tests.support.protocol import create_thread
@@ -55,13 +55,13 @@ async def test_the_seam_answers_like_process(store: PostgresStore) -> None:
     server = _Silent(store)
     context = RequestContext(user_id="sdk-seam")
     body = b'{"type": "threads.list", "params": {"limit": 5}}'
-    parsed = CHATKIT_REQUEST.validate_json(body)
+    parsed = chatkit_request().validate_json(body)
     assert isinstance(parsed, ThreadsListReq)
     theirs = await server.process(body, context)
     assert isinstance(theirs, NonStreamingResult)
     assert await serve_non_streaming(server, parsed, context) == theirs.json
 
-    request = CHATKIT_REQUEST.validate_python(create_thread("hello"))
+    request = chatkit_request().validate_python(create_thread("hello"))
     assert isinstance(request, ThreadsCreateReq)
     ours = [sse_frame(server, event) async for event in stream_events(server, request, context)]
     streamed = await server.process(json.dumps(create_thread("hello")).encode(), context)
@@ -117,6 +117,17 @@ def test_the_standalone_mcp_server_loads_neither_chatkit_nor_the_agents_sdk() ->
         "import sys, taskchat.tools.http; "
         "print(sorted(m for m in ('chatkit', 'agents') if m in sys.modules))"
     )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_the_app_starts_without_the_heavy_sdks() -> None:
+    # Their imports cost seconds of start-up (bench/startup.py): the app imports them in
+    # the background once it runs (api/services.py), alembic only to migrate.
+    heavy = ("agents", "chatkit.agents", "chatkit.server", "openai", "mcp.server", "alembic")
+    probe = f"import sys, taskchat.asgi; print(sorted(m for m in {heavy!r} if m in sys.modules))"
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )

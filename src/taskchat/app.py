@@ -32,7 +32,8 @@ class McpEndpoint:
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await services_of(HTTPConnection(scope)).mcp_app(scope, receive, send)
+        parts = await services_of(HTTPConnection(scope)).chat_parts()
+        await parts.mcp_app(scope, receive, send)
 
 
 MCP_PATHS = ("/mcp", "/.well-known/{metadata:path}")

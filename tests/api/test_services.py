@@ -8,11 +8,14 @@ import httpx
 import pytest
 from starlette.requests import HTTPConnection
 
+from taskchat.api import services as services_module
 from taskchat.api.deps import services_of
 from taskchat.api.services import running_services
 from taskchat.app import create_app
 from taskchat.config import Settings
 from taskchat.metrics import Metrics
+from tests.support.apps import app_client
+from tests.support.tokens import TokenFor
 
 
 async def test_services_exist_only_while_the_app_runs(settings: Settings) -> None:
@@ -23,7 +26,7 @@ async def test_services_exist_only_while_the_app_runs(settings: Settings) -> Non
     async with app.router.lifespan_context(app):
         services = services_of(connection)
         assert services.settings is settings
-        assert services.chat_server.store.engine is services.engine
+        assert (await services.chat_parts()).chat_server.store.engine is services.engine
     with pytest.raises(RuntimeError, match="lifespan"):
         services_of(connection)
 
@@ -68,3 +71,22 @@ async def test_a_start_up_cut_short_closes_what_it_had_opened(settings: Settings
     assert not started.is_set()
     # The pool collector it had registered is gone again.
     assert metrics.registry.get_sample_value("taskchat_db_pool_size") is None
+
+
+async def test_a_chat_machinery_that_fails_to_load_is_a_503_not_a_ready_backend(
+    settings: Settings, token_for: TokenFor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken() -> None:
+        raise ImportError("a broken SDK install")
+
+    monkeypatch.setattr(services_module, "_import_chat_modules", broken)
+    async with app_client(settings) as http:
+        headers = {"Authorization": f"Bearer {token_for('load-fails')}"}
+        listing = {"type": "threads.list", "params": {"limit": 1}}
+        chat = await http.post("/chatkit", json=listing, headers=headers)
+        assert chat.status_code == 503
+        assert chat.json()["error"] == "chat_unavailable"
+        ready = await http.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["detail"] == "the chat service failed to start"
+        assert (await http.get("/healthz")).status_code == 200

@@ -16,7 +16,7 @@ from chatkit.server import StreamingResult
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskchat.agent.llm import NOT_CONFIGURED_MESSAGE
-from taskchat.api.chatkit import CHATKIT_REQUEST
+from taskchat.api.chatkit import chatkit_request
 from taskchat.chat.server import TaskchatServer
 from taskchat.chat.store import PostgresStore
 from taskchat.chat.turn import SHUTDOWN_NOTICE
@@ -60,7 +60,7 @@ async def server_for(settings: Settings, engine: AsyncEngine) -> ServerFor:
 async def turn(
     server: TaskchatServer, context: RequestContext, body: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    result = await server.process_parsed(CHATKIT_REQUEST.validate_python(body), context)
+    result = await server.process_parsed(chatkit_request().validate_python(body), context)
     assert isinstance(result, StreamingResult)
     return await collected_events(result)
 

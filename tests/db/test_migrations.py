@@ -9,11 +9,18 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from taskchat.db.migrate import current_revision, downgrade, head_revision, upgrade
+from taskchat.db.migrate import (
+    alembic_config,
+    current_revision,
+    downgrade,
+    head_revision,
+    upgrade,
+)
 from taskchat.db.tables import USER_OWNED_TABLES, metadata
 
 
@@ -82,3 +89,10 @@ async def test_tables_and_migrations_agree(database_url: str) -> None:
     finally:
         await engine.dispose()
     assert differences == []
+
+
+def test_the_head_revision_is_the_one_alembic_finds() -> None:
+    # head_revision() reads the revision files itself (alembic costs start-up time).
+    script = ScriptDirectory.from_config(alembic_config(""))
+    assert head_revision() == script.get_current_head()
+    assert head_revision() is not None

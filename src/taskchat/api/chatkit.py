@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterable, AsyncIterator
+from functools import cache
 from typing import Any
 
-from chatkit.server import StreamingResult
 from chatkit.store import NotFoundError
 from chatkit.types import ChatKitReq
 from fastapi import APIRouter, Request, Response
@@ -29,8 +29,12 @@ router = APIRouter()
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
-CHATKIT_REQUEST = TypeAdapter[ChatKitReq](ChatKitReq)
-"""Built once: building it costs about 18 ms of CPU, which the SDK pays per request."""
+
+@cache
+def chatkit_request() -> TypeAdapter[ChatKitReq]:
+    """The request parser, built once: building it costs about 18 ms of CPU, which the SDK
+    pays per request. Built on first use rather than at import, off the start-up path."""
+    return TypeAdapter[ChatKitReq](ChatKitReq)
 
 
 def parse_request(body: bytes) -> ChatKitReq:
@@ -44,7 +48,7 @@ def parse_request(body: bytes) -> ChatKitReq:
             "The request must be a JSON object with a 'type'.", code="invalid_request"
         )
     try:
-        return CHATKIT_REQUEST.validate_python(raw)
+        return chatkit_request().validate_python(raw)
     except ValidationError as error:
         kinds = {problem["type"] for problem in error.errors()}
         if "union_tag_invalid" in kinds:
@@ -76,7 +80,7 @@ async def chatkit_endpoint(request: Request, identity: CurrentIdentity) -> Respo
     # The accessor rather than ServicesDep: this is the hottest route, and each dependency
     # FastAPI resolves adds about 75 Python calls to every request (counted with cProfile).
     services = services_of(request)
-    settings, server = services.settings, services.chat_server
+    settings, server = services.settings, (await services.chat_parts()).chat_server
     # Its size is already limited (MAX_BODY_BYTES, api/body_limit.py).
     body = await request.body()
     parsed = parse_request(body)
@@ -97,6 +101,10 @@ async def chatkit_endpoint(request: Request, identity: CurrentIdentity) -> Respo
         raise UnsupportedError(
             f"The {parsed.type} request is not supported by this server."
         ) from None
+    # Imported here: chatkit.server brings the Agents SDK, loaded after start-up (see
+    # api/services.py); by now it is loaded, and this is a dictionary lookup.
+    from chatkit.server import StreamingResult
+
     if isinstance(result, StreamingResult):
         # Admitted last, when nothing else can refuse the request (the stream has not
         # started: it runs as the response is sent), so every slot taken is given back.

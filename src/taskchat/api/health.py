@@ -45,7 +45,12 @@ async def healthz() -> Liveness:
     responses={503: {"model": Readiness, "description": "Not ready; `detail` says why."}},
 )
 async def readyz(response: Response, services: ServicesDep) -> Readiness:
-    """The database answers and its schema is at the code's migration head."""
+    """The database answers, its schema is at the code's migration head, and the chat
+    machinery has not failed to load.
+
+    Ready does not wait for that load (api/services.py) to finish: /chatkit and /mcp wait
+    for it themselves, once, and it costs seconds of start-up that nothing else needs.
+    """
     head = head_revision()
     try:
         current = await current_revision(services.engine)
@@ -59,4 +64,8 @@ async def readyz(response: Response, services: ServicesDep) -> Readiness:
             status="unavailable",
             detail=f"database at migration {current}, code expects {head}; run `taskchat migrate`",
         )
+    if services.chat_failure() is not None:
+        # /chatkit and /mcp answer 503 until a restart: take this backend out of rotation.
+        response.status_code = 503
+        return Readiness(status="unavailable", detail="the chat service failed to start")
     return Readiness(status="ready", migration=current)

@@ -4,35 +4,45 @@
 what needs opening (the database pool, the /mcp session manager, the signal hooks of the
 drain), and closes all of it again, in reverse, when the app shuts down. Routes reach it
 through `api/deps.py`, never through untyped app state.
+
+The chat machinery (`ChatParts`: the ChatKit server, the model client, the tasks MCP app)
+is loaded in the background once the lifespan has started, not before it: its SDKs
+(chatkit.server pulls in openai-agents and openai, the MCP server mcp's server side) cost
+about 3 s of CPU to import here, more than the rest of the app together. The server answers
+meanwhile; /chatkit and /mcp wait for the load (`Services.chat_parts()`), and /readyz says
+unavailable if it failed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+import anyio
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp
 
 from taskchat.accounts.limits import AttemptLimiter
 from taskchat.accounts.passwords import Passwords
-from taskchat.agent.llm import build_client, build_model
 from taskchat.auth import TokenVerifier
 from taskchat.chat.limits import TurnLimiter
-from taskchat.chat.server import TaskchatServer
-from taskchat.chat.store import PostgresStore
 from taskchat.config import Settings
 from taskchat.db.diagnose import explain, schema_problem
 from taskchat.db.engine import create_engine, warm_pool
 from taskchat.drain import Drain, install_signal_hooks
+from taskchat.errors import ProblemError
+from taskchat.logs import log_failure
 from taskchat.metrics import Metrics
-from taskchat.tools.http import build_mcp_http
-from taskchat.tools.servers import TurnTools
-from taskchat.tools.tasks import list_tool_definitions
+
+if TYPE_CHECKING:
+    # Imported for real in `_load_chat`, in the background (see the module's docstring).
+    from taskchat.chat.server import TaskchatServer
 
 logger = logging.getLogger("taskchat")
 
@@ -49,9 +59,6 @@ class Services:
 
     engine: AsyncEngine
     """The database engine and its connection pool."""
-
-    chat_server: TaskchatServer
-    """Serves /chatkit: the ChatKit server over the user-scoped store."""
 
     verifier: TokenVerifier
     """Verifies bearer tokens (and remembers verified ones)."""
@@ -70,6 +77,39 @@ class Services:
 
     drain: Drain
     """Shutdown state: the agent runs to let finish, or cut, on SIGTERM."""
+
+    chat_loaded: asyncio.Future[ChatParts]
+    """The chat machinery, once loaded in the background; see `chat_parts()`."""
+
+    async def chat_parts(self) -> ChatParts:
+        """The chat machinery; waits for it while it loads (only just after start-up).
+
+        A 503 if the load failed (the log says why).
+        """
+        if not self.chat_loaded.done():
+            # Shielded: a request that gives up waiting must not cancel the load for all.
+            await asyncio.wait([asyncio.shield(self.chat_loaded)])
+        if self.chat_failure() is not None:
+            raise ProblemError(
+                "The chat service could not start; see the server's log.",
+                code="chat_unavailable",
+                status=503,
+            )
+        return self.chat_loaded.result()
+
+    def chat_failure(self) -> BaseException | None:
+        """Why the chat machinery could not be loaded, if it could not."""
+        if not self.chat_loaded.done() or self.chat_loaded.cancelled():
+            return None
+        return self.chat_loaded.exception()
+
+
+@dataclass(frozen=True, slots=True)
+class ChatParts:
+    """What /chatkit and /mcp are served with, loaded after start-up."""
+
+    chat_server: TaskchatServer
+    """Serves /chatkit: the ChatKit server over the user-scoped store."""
 
     mcp_app: ASGIApp
     """The tasks MCP server over streamable HTTP (/mcp and its metadata)."""
@@ -102,26 +142,37 @@ async def running_services(settings: Settings, metrics: Metrics) -> AsyncIterato
         )
         opened.push_async_callback(engine.dispose)
         opened.callback(metrics.watch_pool(engine))
-        client = build_client(settings)
-        if client is not None:
-            opened.push_async_callback(client.close)
         verifier = TokenVerifier(settings)
         drain = Drain()
-        chat_server = TaskchatServer(
-            PostgresStore(engine),
-            settings=settings,
-            model=build_model(settings, client) if client is not None else None,
-            metrics=metrics,
-            drain=drain,
-            tools=TurnTools(settings, engine, await list_tool_definitions()),
+        chat_loaded: asyncio.Future[ChatParts] = asyncio.get_running_loop().create_future()
+        # Nobody may ever await it (no chat request before shutdown): a failure is logged
+        # by the load itself, not as "exception never retrieved".
+        chat_loaded.add_done_callback(lambda done: done.cancelled() or done.exception())
+        opened.callback(chat_loaded.cancel)
+        # Its dummy argon2 hash (about 0.2 s, in a worker thread) overlaps the pool's
+        # warm-up rather than coming before it.
+        passwords = asyncio.ensure_future(
+            Passwords.create(queue_seconds=settings.auth_queue_timeout_seconds)
         )
-        mcp_server, mcp_app = build_mcp_http(settings, engine, verifier)
+        opened.callback(passwords.cancel)
+        try:
+            await warm_pool(engine, min(WARM_CONNECTIONS, settings.database_pool_size))
+            # /readyz says it too, but only to whoever asks: say it where it starts.
+            if problem := await schema_problem(engine, settings.database_url):
+                logger.warning("database not ready: %s", problem)
+        except (OSError, SQLAlchemyError) as error:
+            # Start anyway: /readyz reports the database, and the pool retries per request.
+            # Said in words that name DATABASE_URL and the server; the traceback at DEBUG.
+            logger.warning(
+                "database not usable at start-up: %s",
+                explain(error, settings.database_url) or type(error).__name__,
+                exc_info=logger.isEnabledFor(logging.DEBUG),
+            )
         services = Services(
             settings=settings,
             engine=engine,
-            chat_server=chat_server,
             verifier=verifier,
-            passwords=await Passwords.create(queue_seconds=settings.auth_queue_timeout_seconds),
+            passwords=await passwords,
             turn_limiter=TurnLimiter(
                 engine,
                 per_minute=settings.chat_turns_per_minute,
@@ -136,25 +187,61 @@ async def running_services(settings: Settings, metrics: Metrics) -> AsyncIterato
             ),
             metrics=metrics,
             drain=drain,
-            mcp_app=mcp_app,
+            chat_loaded=chat_loaded,
         )
-        try:
-            await warm_pool(engine, min(WARM_CONNECTIONS, settings.database_pool_size))
-            # /readyz says it too, but only to whoever asks: say it where it starts.
-            if problem := await schema_problem(engine, settings.database_url):
-                logger.warning("database not ready: %s", problem)
-        except (OSError, SQLAlchemyError) as error:
-            # Start anyway: /readyz reports the database, and the pool retries per request.
-            # Said in words that name DATABASE_URL and the server; the traceback at DEBUG.
-            logger.warning(
-                "database not usable at start-up: %s",
-                explain(error, settings.database_url) or type(error).__name__,
-                exc_info=logger.isEnabledFor(logging.DEBUG),
-            )
-        if client is None:
-            logger.warning("no model configured: chat turns will answer with a setup message")
-        freeze_startup_heap()
+        # The load runs in this task group for as long as the app does (it holds the MCP
+        # session manager open); shutdown cancels it, before anything else is closed.
+        background = await opened.enter_async_context(anyio.create_task_group())
+        opened.callback(background.cancel_scope.cancel)
+        background.start_soon(_load_chat, services)
         opened.callback(install_signal_hooks(drain, settings.shutdown_grace_seconds))
-        # A mounted app's own lifespan does not run: run the MCP session manager here.
-        await opened.enter_async_context(mcp_server.session_manager.run())
         yield services
+
+
+def _import_chat_modules() -> None:
+    """The chat machinery's modules, with the SDKs under them (run in a worker thread, so
+    the event loop keeps answering while they load)."""
+    import taskchat.agent.llm
+    import taskchat.chat.server
+    import taskchat.tools.http
+    import taskchat.tools.servers
+    import taskchat.tools.tasks  # noqa: F401
+
+
+async def _load_chat(services: Services) -> None:
+    """Load the chat machinery, hand it to `services`, and keep the /mcp session manager
+    running until cancelled (shutdown)."""
+    settings, engine = services.settings, services.engine
+    try:
+        async with AsyncExitStack() as opened:
+            await asyncio.to_thread(_import_chat_modules)
+            from taskchat.agent.llm import build_client, build_model
+            from taskchat.chat.server import TaskchatServer
+            from taskchat.chat.store import PostgresStore
+            from taskchat.tools.http import build_mcp_http
+            from taskchat.tools.servers import TurnTools
+            from taskchat.tools.tasks import list_tool_definitions
+
+            client = build_client(settings)
+            if client is not None:
+                opened.push_async_callback(client.close)
+            else:
+                logger.warning("no model configured: chat turns will answer with a setup message")
+            chat_server = TaskchatServer(
+                PostgresStore(engine),
+                settings=settings,
+                model=build_model(settings, client) if client is not None else None,
+                metrics=services.metrics,
+                drain=services.drain,
+                tools=TurnTools(settings, engine, await list_tool_definitions()),
+            )
+            mcp_server, mcp_app = build_mcp_http(settings, engine, services.verifier)
+            # A mounted app's own lifespan does not run: run the MCP session manager here.
+            await opened.enter_async_context(mcp_server.session_manager.run())
+            freeze_startup_heap()
+            services.chat_loaded.set_result(ChatParts(chat_server=chat_server, mcp_app=mcp_app))
+            await asyncio.Event().wait()  # until shutdown cancels it
+    except Exception as error:
+        log_failure(logger, "could not load the chat machinery", error=error)
+        if not services.chat_loaded.done():
+            services.chat_loaded.set_exception(error)
