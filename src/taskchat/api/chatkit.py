@@ -6,10 +6,8 @@ import json
 import logging
 from collections.abc import AsyncIterable, AsyncIterator
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chatkit.store import NotFoundError
-from chatkit.types import ChatKitReq
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import TypeAdapter, ValidationError
@@ -17,11 +15,13 @@ from pydantic import TypeAdapter, ValidationError
 from taskchat import text
 from taskchat.api.deps import CurrentIdentity, services_of
 from taskchat.api.errors import problem_responses
-from taskchat.api.prechecks import check_sizes, check_targets
 from taskchat.chat.limits import TurnLease
 from taskchat.context import RequestContext
 from taskchat.errors import ProblemError, ResourceNotFoundError, UnsupportedError
 from taskchat.logs import log_failure, request_id_var
+
+if TYPE_CHECKING:
+    from chatkit.types import ChatKitReq
 
 logger = logging.getLogger("taskchat.api")
 
@@ -34,6 +34,8 @@ SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 def chatkit_request() -> TypeAdapter[ChatKitReq]:
     """The request parser, built once: building it costs about 18 ms of CPU, which the SDK
     pays per request. Built on first use rather than at import, off the start-up path."""
+    from chatkit.types import ChatKitReq
+
     return TypeAdapter[ChatKitReq](ChatKitReq)
 
 
@@ -81,6 +83,13 @@ async def chatkit_endpoint(request: Request, identity: CurrentIdentity) -> Respo
     # FastAPI resolves adds about 75 Python calls to every request (counted with cProfile).
     services = services_of(request)
     settings, server = services.settings, (await services.chat_parts()).chat_server
+    # Imported here, not at the top: the ChatKit SDK (chatkit.server brings the Agents
+    # SDK) loads after start-up (api/services.py); once loaded, each is a dict lookup.
+    from chatkit.server import StreamingResult
+    from chatkit.store import NotFoundError
+
+    from taskchat.api.prechecks import check_sizes, check_targets
+
     # Its size is already limited (MAX_BODY_BYTES, api/body_limit.py).
     body = await request.body()
     parsed = parse_request(body)
@@ -101,10 +110,6 @@ async def chatkit_endpoint(request: Request, identity: CurrentIdentity) -> Respo
         raise UnsupportedError(
             f"The {parsed.type} request is not supported by this server."
         ) from None
-    # Imported here: chatkit.server brings the Agents SDK, loaded after start-up (see
-    # api/services.py); by now it is loaded, and this is a dictionary lookup.
-    from chatkit.server import StreamingResult
-
     if isinstance(result, StreamingResult):
         # Admitted last, when nothing else can refuse the request (the stream has not
         # started: it runs as the response is sent), so every slot taken is given back.

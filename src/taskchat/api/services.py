@@ -202,10 +202,14 @@ def _import_chat_modules() -> None:
     """The chat machinery's modules, with the SDKs under them (run in a worker thread, so
     the event loop keeps answering while they load)."""
     import taskchat.agent.llm
+    import taskchat.api.prechecks
     import taskchat.chat.server
     import taskchat.tools.http
     import taskchat.tools.servers
     import taskchat.tools.tasks  # noqa: F401
+    from taskchat.api.chatkit import chatkit_request
+
+    chatkit_request()  # built here rather than in the first /chatkit request
 
 
 async def _load_chat(services: Services) -> None:
