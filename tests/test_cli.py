@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -203,8 +205,12 @@ def _dev_env() -> dict[str, str]:
     return env
 
 
-def _start_dev(checkout: Path, port: int) -> subprocess.Popen[str]:
-    """`taskchat dev` in `checkout` (its database in checkout/.local/postgres), no frontend."""
+def _start_dev(
+    checkout: Path, port: int, frontend_port: int | None = None
+) -> subprocess.Popen[str]:
+    """`taskchat dev` in `checkout` (its database in checkout/.local/postgres), with the
+    frontend on `frontend_port` if given (it is always this project's frontend/)."""
+    frontend = ["--frontend-port", str(frontend_port)] if frontend_port else ["--no-frontend"]
     return subprocess.Popen(
         [
             sys.executable,
@@ -214,7 +220,7 @@ def _start_dev(checkout: Path, port: int) -> subprocess.Popen[str]:
             "--port",
             str(port),
             "--no-reload",
-            "--no-frontend",
+            *frontend,
         ],
         env=_dev_env(),
         cwd=checkout,
@@ -272,6 +278,78 @@ def test_a_second_dev_run_reuses_the_database_and_never_stops_the_first(tmp_path
     assert "local PostgreSQL stopped" in first_output, first_output
     assert "Traceback" not in first_output, first_output
     assert not database.running()
+
+
+def test_a_second_dev_run_leaves_the_frontend_to_the_first_and_says_so(tmp_path: Path) -> None:
+    # Next.js 16 runs one `next dev` per folder, and every run uses this project's frontend/.
+    port, web_port = free_port(), free_port()
+    first = _start_dev(tmp_path, port, frontend_port=web_port)
+    database = LocalPostgres(root=tmp_path / ".local" / "postgres")
+    first_health = f"http://127.0.0.1:{web_port}/api/health"
+    try:
+        assert wait_ready(port, first).status_code == 200
+        deadline = time.monotonic() + 120
+        while not _answers(first_health):
+            assert time.monotonic() < deadline, "the first frontend did not answer"
+            time.sleep(1)
+
+        other, other_web = free_port(), free_port()
+        second = _start_dev(tmp_path, other, frontend_port=other_web)
+        try:
+            assert wait_ready(other, second).status_code == 200
+        finally:
+            second_output = _stop(second)
+        # One line naming the running app and the way to ask for the backend alone; no
+        # claim of a frontend on the other port, nor of stopping one.
+        told = [line for line in second_output.splitlines() if "next dev" in line]
+        assert len(told) == 1, second_output
+        assert told[0].startswith("frontend not started: ")
+        assert f"http://127.0.0.1:{web_port}" in told[0] and "--no-frontend" in told[0]
+        assert f":{other_web}" not in second_output, second_output
+        assert "stopped" not in second_output and "Traceback" not in second_output
+        # The first run's app still serves, with its own backend.
+        health = httpx.get(first_health, timeout=30)
+        assert health.status_code == 200 and health.json()["backend"]["status"] == "ready"
+    finally:
+        first_output = _stop(first)
+    assert "frontend stopped" in first_output and "local PostgreSQL stopped" in first_output
+    assert not database.running()
+
+
+def test_a_frontend_that_dies_is_told_once_and_the_backend_keeps_serving(tmp_path: Path) -> None:
+    from taskchat.frontend_dev import FRONTEND_DIR
+
+    port, web_port = free_port(), free_port()
+    dev = _start_dev(tmp_path, port, frontend_port=web_port)
+    lines: list[str] = []
+    assert dev.stdout is not None
+    reader = threading.Thread(target=lambda: lines.extend(dev.stdout or ()), daemon=True)
+    reader.start()
+    try:
+        assert wait_ready(port, dev).status_code == 200
+        deadline = time.monotonic() + 120
+        while not _answers(f"http://127.0.0.1:{web_port}/api/health"):
+            assert time.monotonic() < deadline, "the frontend did not answer"
+            time.sleep(1)
+        # Killed, as a crash would end it: the Next.js server, named in its lock file.
+        server = json.loads((FRONTEND_DIR / ".next" / "dev" / "lock").read_text())
+        os.kill(server["pid"], signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while not any("the frontend (next dev) exited" in line for line in lines):
+            assert time.monotonic() < deadline, "".join(lines)
+            time.sleep(0.2)
+        assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200
+    finally:
+        dev.send_signal(signal.SIGINT)
+        dev.wait(timeout=60)
+        reader.join(10)
+        dev.stdout.close()
+    output = "".join(lines)
+    [told] = [line for line in lines if "the frontend (next dev)" in line]
+    assert f"keeps running on http://127.0.0.1:{port}" in told, output
+    # Nothing was left to stop, and nothing claims it.
+    assert "frontend stopped" not in output and "Traceback" not in output, output
+    assert "local PostgreSQL stopped" in output, output
 
 
 def test_commands_without_settings_use_the_running_dev_database(tmp_path: Path) -> None:

@@ -118,21 +118,31 @@ def dev(
     frontend_port: Annotated[int, typer.Option(help="Port of the Next.js app.")] = 3000,
 ) -> None:
     """Run the app for development: a local PostgreSQL (unless DATABASE_URL is set),
-    migrations, the backend, and the frontend. Ctrl-C stops what this run started; a dev
+    migrations, the backend, and the frontend (unless another run's `next dev` serves this
+    checkout: Next.js runs one per folder). Ctrl-C stops what this run started; a dev
     database another run started keeps running."""
     import subprocess
 
     from taskchat import serving
     from taskchat.db.local import LocalPostgres, LocalPostgresError
     from taskchat.db.migrate import upgrade
-    from taskchat.frontend_dev import FrontendUnavailableError, start_frontend, stop_frontend
+    from taskchat.frontend_dev import (
+        FrontendUnavailableError,
+        exit_status,
+        running_dev_server,
+        start_frontend,
+        stop_frontend,
+    )
 
     settings = load_settings()
     global _debug
     _debug = _debug or settings.log_level == "DEBUG"
     # Before anything starts: a taken port would only show once the database is up.
     _port_taken(host, port, "--port")
-    if frontend:
+    # Next.js 16 runs one `next dev` per folder, whatever its port: a second one would
+    # print why and exit. This run then serves the backend alone (its port is free).
+    other_frontend = running_dev_server() if frontend else None
+    if frontend and other_frontend is None:
         _port_taken("127.0.0.1", frontend_port, "--frontend-port")
     local: LocalPostgres | None = None
     url = settings.database_url
@@ -160,17 +170,32 @@ def dev(
     web: subprocess.Popen[bytes] | None = None
     try:
         _with_database(url, lambda: asyncio.run(upgrade(url)))
-        typer.echo(f"database migrated; backend on http://{host}:{port}")
-        if frontend:
+        backend_url = f"http://{host}:{port}"
+        typer.echo(f"database migrated; backend on {backend_url}")
+
+        def frontend_ended(code: int) -> None:
+            # Started, then gone on its own: said once, the backend serving on.
+            other = running_dev_server()
+            reason = f": {other}" if other is not None else ""
+            typer.echo(
+                f"the frontend (next dev) {exit_status(code)}{reason}; the backend keeps "
+                f"running on {backend_url} (Ctrl-C stops it; --no-frontend runs it alone)"
+            )
+
+        if other_frontend is not None:
+            typer.echo(
+                f"frontend not started: {other_frontend}; this run serves only its backend, "
+                "as --no-frontend would"
+            )
+        elif frontend:
             try:
-                web = start_frontend(frontend_port, f"http://{host}:{port}")
+                web = start_frontend(frontend_port, backend_url, on_exit=frontend_ended)
                 typer.echo(f"frontend on http://127.0.0.1:{frontend_port}")
             except FrontendUnavailableError as reason:
                 typer.echo(f"frontend not started: {reason}")
         serving.run("taskchat.asgi:app", settings, host=host, port=port, reload=reload)
     finally:
-        if web is not None:
-            stop_frontend(web)
+        if web is not None and stop_frontend(web):
             typer.echo("frontend stopped")
         if local is not None and local.started:
             try:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -26,9 +30,79 @@ _LONGEST_PREFIX = max(len(code) for code in CURSOR_CODES) - 1
 RELAY_JOIN_SECONDS = 5
 """How long stopping waits for the dev server's last words to be passed on."""
 
+DEV_LOCK = Path(".next") / "dev" / "lock"
+"""The file a running `next dev` holds locked, relative to its folder (Next.js 16.4).
+
+Next.js 16 runs one `next dev` per folder: the server takes an exclusive `flock` on it
+(`Lockfile.tryAcquire` in next/dist/build/lockfile.js, `File::try_lock` in its native
+bindings), writes `{"pid", "port", "hostname", "appUrl", "startedAt"}` into it, and removes
+it on a clean exit. A second one retries for a second, prints "Another next dev server is
+already running" and exits with code 1. After a crash the file stays, unlocked: the lock,
+not the file, says whether one runs."""
+
 
 class FrontendUnavailableError(TaskchatError):
     """The frontend cannot be started here; the message says why."""
+
+
+@dataclass(frozen=True)
+class RunningDevServer:
+    """A `next dev` already running in the folder, as its lock file describes it."""
+
+    folder: Path
+    """The Next.js app's folder."""
+    url: str | None
+    """Where it serves (`appUrl`), if the lock file said."""
+    pid: int | None
+    """Its Next.js server's process id, if the lock file said."""
+
+    def __str__(self) -> str:
+        where = f" at {self.url}" if self.url else ""
+        pid = f"pid {self.pid}; " if self.pid is not None else ""
+        return (
+            f"another `next dev` already serves {self.folder.name}/{where} ({pid}Next.js runs "
+            "one per checkout), talking to the backend of the run that started it"
+        )
+
+
+def running_dev_server(folder: Path = FRONTEND_DIR) -> RunningDevServer | None:
+    """The `next dev` running in `folder`, if one holds its lock (see `DEV_LOCK`).
+
+    The lock is only tested, with a shared lock let go at once: a `next dev` starting at
+    that very moment retries for a second, longer than this holds it.
+    """
+    try:
+        fd = os.open(folder / DEV_LOCK, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    with os.fdopen(fd, "rb") as lock:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            content = lock.read()
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return None
+    try:
+        info = json.loads(content)
+    except ValueError:
+        info = None
+    if not isinstance(info, dict):
+        return RunningDevServer(folder, None, None)
+    url, pid = info.get("appUrl"), info.get("pid")
+    return RunningDevServer(
+        folder, url if isinstance(url, str) else None, pid if isinstance(pid, int) else None
+    )
+
+
+def exit_status(code: int) -> str:
+    """How a process ended with return code `code`, in words: "exited with code 1"."""
+    if code < 0:
+        try:
+            return f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with code {code}"
 
 
 class CursorCodeFilter:
@@ -86,9 +160,21 @@ def _write(sink: BinaryIO, data: bytes) -> bool:
 
 
 class FrontendProcess(subprocess.Popen[bytes]):
-    """The dev server, with the thread passing its output on."""
+    """The dev server, with the threads passing its output on and watching for its end."""
 
     relay_thread: threading.Thread | None = None
+    watch_thread: threading.Thread | None = None
+    stopping: bool = False
+    """Set by `stop_frontend` before it stops the server: its end is then no news."""
+
+
+def _watch(process: FrontendProcess, on_exit: Callable[[int], None]) -> None:
+    code = process.wait()
+    if process.relay_thread is not None:
+        # What it said before it ended (its reason), then ours.
+        process.relay_thread.join(RELAY_JOIN_SECONDS)
+    if not process.stopping:
+        on_exit(code)
 
 
 def start_frontend(
@@ -96,11 +182,14 @@ def start_frontend(
     backend_url: str,
     folder: Path = FRONTEND_DIR,
     output: BinaryIO | None = None,
+    on_exit: Callable[[int], None] | None = None,
 ) -> FrontendProcess:
     """`next dev` on 127.0.0.1:`port`, talking to `backend_url`; installs packages once.
 
     Its standard output goes to `output` (our standard output unless given), through a
-    pipe that drops its cursor codes; its standard error is ours, untouched.
+    pipe that drops its cursor codes; its standard error is ours, untouched. Should it end
+    without `stop_frontend` (it refused to start, or crashed), `on_exit` gets its return
+    code, from another thread, once its output is passed on.
     """
     npm = shutil.which("npm")
     if npm is None:
@@ -129,20 +218,38 @@ def start_frontend(
         target=relay, args=(process.stdout, sink), name="next-dev-output", daemon=True
     )
     process.relay_thread.start()
+    if on_exit is not None:
+        process.watch_thread = threading.Thread(
+            target=_watch, args=(process, on_exit), name="next-dev-watch", daemon=True
+        )
+        process.watch_thread.start()
     return process
 
 
-def stop_frontend(process: subprocess.Popen[bytes], timeout: float = 15) -> None:
-    """Stop the dev server and everything it started, and pass on its last output."""
-    if process.poll() is None:
-        group = os.getpgid(process.pid)
-        os.killpg(group, signal.SIGTERM)
+def stop_frontend(process: subprocess.Popen[bytes], timeout: float = 15) -> bool:
+    """Stop the dev server and everything it started, and pass on its last output.
+
+    Returns whether it was still running, that is whether this stopped it.
+    """
+    if isinstance(process, FrontendProcess):
+        process.stopping = True
+    # While the watching thread waits for it, `poll` knows nothing and says None.
+    running = process.poll() is None
+    if running:
         try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(group, signal.SIGKILL)
-            process.wait(timeout=timeout)
+            group = os.getpgid(process.pid)
+            os.killpg(group, signal.SIGTERM)
+        except ProcessLookupError:
+            # It ended on its own just now, and the watching thread collected it.
+            running = False
+        else:
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(group, signal.SIGKILL)
+                process.wait(timeout=timeout)
     relay_thread = getattr(process, "relay_thread", None)
     if isinstance(relay_thread, threading.Thread):
         # Its last lines before ours ("frontend stopped"), not after them.
         relay_thread.join(RELAY_JOIN_SECONDS)
+    return running
