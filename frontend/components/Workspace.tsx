@@ -2,15 +2,19 @@
 
 import { useCallback, useRef, useState } from "react";
 
+import type { ChatUi } from "@/lib/shared/chatUi";
+
 import { AskAboutSelection } from "./AskAboutSelection";
 import { ChatPanel, type ChatHandle } from "./ChatPanel";
 import { TasksPanel } from "./TasksPanel";
 
 type Props = {
+  chatUi: ChatUi;
   userId: string;
   domainKey: string;
   scriptUrl: string;
   loadTimeoutMs: number;
+  maxMessageChars: number;
 };
 
 /** The signed-in page: the chat, the tasks it changes, and "Ask about this". */

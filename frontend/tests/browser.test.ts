@@ -19,7 +19,7 @@ import {
   type Cdn,
 } from "./support/browser";
 import { COOKIE, expiredToken, register } from "./support/session";
-import { eventually, startStack, type Stack } from "./support/stack";
+import { eventually, startFrontend, startStack, type Stack } from "./support/stack";
 
 let stack: Stack;
 let browser: Browser;
@@ -116,22 +116,45 @@ describe("in the browser", () => {
     await context.close();
   });
 
-  test("with the CDN unreachable the page says the chat could not load, and retry recovers", async () => {
+  test("CHAT_UI=auto: with the CDN unreachable, the built-in UI with a note; the stub loads the web component", async () => {
     const context = await newContext("blocked");
     const page = await context.newPage();
-    await registerInPage(page, "Offline Person");
-    const failure = page.getByRole("alert").filter({ hasText: "The chat could not load" });
-    await failure.waitFor();
-    await page.getByRole("button", { name: "Try again" }).waitFor();
-    // The rest of the page still works: the tasks panel loaded.
+    await registerInPage(page, "Fallback Person");
+    const note = page.getByRole("status").filter({ hasText: "This is Taskchat's own chat window" });
+    await note.waitFor();
+    assert.match(await note.innerText(), /cdn\.platform\.openai\.com/);
+    // The built-in UI works: its composer and start screen, and the tasks panel.
+    await page.getByRole("textbox", { name: "Message" }).waitFor();
+    await page.getByText("What's on your plate today?").waitFor();
     await page.getByText("No tasks yet").waitFor();
-    await page.screenshot({ path: path.join(SCREENSHOTS, "load-failure.png") });
-
-    await context.unrouteAll();
-    await routeCdn(context, "stub");
-    await page.getByRole("button", { name: "Try again" }).click();
-    await widget(page).locator("[data-stub-composer]").waitFor();
-    await eventually("the failure state to go", async () => (await failure.count()) === 0);
+    assert.equal(await widget(page).count(), 0);
+    await page.getByRole("button", { name: "Dismiss this note" }).click();
+    assert.equal(await note.count(), 0);
     await context.close();
+    // (With the stub's script served, the first test above gets the web component.)
+  });
+
+  test("CHAT_UI=chatkit: with the CDN unreachable the page says the chat could not load, and retry recovers", async () => {
+    const frontend = await startFrontend(stack.backendUrl, { CHAT_UI: "chatkit" });
+    try {
+      const context = await newBrowserContext(browser, frontend.appUrl, "blocked");
+      const page = await context.newPage();
+      await registerInPage(page, "Offline Person");
+      const failure = page.getByRole("alert").filter({ hasText: "The chat could not load" });
+      await failure.waitFor();
+      await page.getByRole("button", { name: "Try again" }).waitFor();
+      // The rest of the page still works: the tasks panel loaded.
+      await page.getByText("No tasks yet").waitFor();
+      await page.screenshot({ path: path.join(SCREENSHOTS, "load-failure.png") });
+
+      await context.unrouteAll();
+      await routeCdn(context, "stub");
+      await page.getByRole("button", { name: "Try again" }).click();
+      await widget(page).locator("[data-stub-composer]").waitFor();
+      await eventually("the failure state to go", async () => (await failure.count()) === 0);
+      await context.close();
+    } finally {
+      await frontend.stop();
+    }
   });
 });
