@@ -231,9 +231,17 @@ describe("the built-in chat UI", () => {
     await composer(page).waitFor();
     assert.equal(await threads(page).isVisible(), false);
     const toggle = chat(page).getByRole("button", { name: "Conversations" });
-    await toggle.click();
-    await threads(page).getByRole("button", { name: "+ New conversation" }).waitFor();
+    // By keyboard: the toggle opens the drawer with focus inside it; Escape closes it again.
+    await toggle.focus();
+    await page.keyboard.press("Enter");
+    const newThread = threads(page).getByRole("button", { name: "+ New conversation" });
+    await newThread.waitFor();
     assert.equal(await toggle.getAttribute("aria-expanded"), "true");
+    await eventually("focus to move into the drawer", () => newThread.evaluate((button) => button === document.activeElement));
+    await page.keyboard.press("Escape");
+    assert.equal(await threads(page).isVisible(), false);
+    assert.equal(await toggle.evaluate((button) => button === document.activeElement), true);
+    await toggle.click();
     await page.screenshot({ path: path.join(SCREENSHOTS, "builtin-narrow-light.png") });
     await threads(page).getByRole("button", { name: "+ New conversation" }).click();
     assert.equal(await threads(page).isVisible(), false);

@@ -36,6 +36,8 @@ export function BuiltinChat({ userId, maxMessageChars, onResponseEnd, onHandle, 
   const [draft, setDraft] = useState("");
   const [drawerOpen, setDrawerOpen] = useState(false);
   const input = useRef<HTMLTextAreaElement | null>(null);
+  const drawerToggle = useRef<HTMLButtonElement | null>(null);
+  const drawer = useRef<HTMLDivElement | null>(null);
   // Read once per mount: later changes are recorded as they happen.
   const initialThread = useMemo(() => rememberedThread(userId), [userId]);
   const [currentId, setCurrentId] = useState<string | null>(initialThread);
@@ -71,7 +73,14 @@ export function BuiltinChat({ userId, maxMessageChars, onResponseEnd, onHandle, 
   const openThread = (threadId: string | null) => {
     open(threadId);
     setDrawerOpen(false);
-    if (threadId === null) input.current?.focus();
+    // Whatever was chosen, the next thing a person does is write.
+    input.current?.focus();
+  };
+  const toggleDrawer = () => {
+    const opening = !drawerOpen;
+    setDrawerOpen(opening);
+    // Into the drawer when it opens (its first button); back to the toggle when it closes.
+    if (opening) requestAnimationFrame(() => drawer.current?.querySelector("button")?.focus());
   };
   const empty =
     conversation.items.length === 0 && !chat.loading && !streaming && !conversation.failure && !conversation.notice;
@@ -79,7 +88,17 @@ export function BuiltinChat({ userId, maxMessageChars, onResponseEnd, onHandle, 
 
   return (
     <div className={styles.chat}>
-      <div className={drawerOpen ? styles.drawerOpen : styles.drawer} id="builtin-threads">
+      <div
+        ref={drawer}
+        className={drawerOpen ? styles.drawerOpen : styles.drawer}
+        id="builtin-threads"
+        onKeyDown={(event) => {
+          if (event.key === "Escape" && drawerOpen) {
+            setDrawerOpen(false);
+            drawerToggle.current?.focus();
+          }
+        }}
+      >
         <ThreadList
           list={list}
           currentId={currentId}
@@ -91,11 +110,12 @@ export function BuiltinChat({ userId, maxMessageChars, onResponseEnd, onHandle, 
       <section className={styles.main} aria-label="Conversation">
         <header className={styles.mainHeader}>
           <button
+            ref={drawerToggle}
             type="button"
             className={styles.drawerToggle}
             aria-expanded={drawerOpen}
             aria-controls="builtin-threads"
-            onClick={() => setDrawerOpen((shown) => !shown)}
+            onClick={toggleDrawer}
           >
             ☰ <span className={styles.visuallyHidden}>Conversations</span>
           </button>
