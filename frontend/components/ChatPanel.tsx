@@ -24,6 +24,8 @@ type Props = {
   loadTimeoutMs: number;
   maxMessageChars: number;
   onResponseEnd: () => void;
+  /** A `client_effect` the server sent in a stream. */
+  onEffect: (name: string, data: Record<string, unknown>) => void;
   onHandle: (handle: ChatHandle | null) => void;
 };
 
@@ -72,6 +74,7 @@ function WebComponentChat({
         userId={widget.userId}
         maxMessageChars={maxMessageChars}
         onResponseEnd={widget.onResponseEnd}
+        onEffect={widget.onEffect}
         onHandle={widget.onHandle}
         note={<FallbackNote reason={state.reason} host={new URL(scriptUrl).host} />}
       />
@@ -135,7 +138,7 @@ function usePrefersDark(): boolean {
 
 type WidgetProps = Omit<Props, "chatUi" | "scriptUrl" | "loadTimeoutMs" | "maxMessageChars">;
 
-function ChatWidget({ userId, domainKey, onResponseEnd, onHandle }: WidgetProps) {
+function ChatWidget({ userId, domainKey, onResponseEnd, onEffect, onHandle }: WidgetProps) {
   const dark = usePrefersDark();
   // Read once per mount: later thread changes are ChatKit's to make, we only record them.
   const initialThread = useMemo(() => rememberedThread(userId), [userId]);
@@ -164,6 +167,7 @@ function ChatWidget({ userId, domainKey, onResponseEnd, onHandle }: WidgetProps)
     history: { enabled: true, showDelete: true, showRename: true },
     onThreadChange,
     onResponseEnd,
+    onEffect: ({ name, data }: { name: string; data?: Record<string, unknown> }) => onEffect(name, data ?? {}),
   });
 
   // useChatKit's methods keep their identity for the hook's lifetime (memoized once in

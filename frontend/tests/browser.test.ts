@@ -101,6 +101,29 @@ describe("in the browser", () => {
     await context.close();
   });
 
+  test("the web component's effects reach the page: tasks.changed refreshes the panel mid-answer", async () => {
+    const context = await newContext("stub");
+    const page = await context.newPage();
+    await registerInPage(page, "Effect Person");
+    await page.locator("openai-chatkit[data-stub-ready]").waitFor();
+    await stack.model.reset();
+    await stack.model.script(
+      { tool_calls: [{ name: "add_task", arguments: { title: "Renew passport" }, call_id: "call_add" }] },
+      { text: ["Added.", " Anything else?"], hold_after: 1 },
+    );
+    await sendInWidget(page, "Remind me to renew my passport");
+    await widget(page).locator('[data-role="assistant"]', { hasText: "Added." }).waitFor();
+    // The answer is held open: only the effect (onEffect) can have refreshed the panel.
+    await page.locator(".tasks-panel .task-title", { hasText: "Renew passport" }).waitFor();
+    assert.equal(
+      await widget(page).locator('[data-role="assistant"]', { hasText: "Anything else?" }).count(),
+      0,
+    );
+    await stack.model.release();
+    await widget(page).locator('[data-role="assistant"]', { hasText: "Anything else?" }).waitFor();
+    await context.close();
+  });
+
   test("a session that ends mid-chat leads back to sign-in", async () => {
     const context = await newContext("stub");
     const session = await register(stack.appUrl, "Grace Hopper");

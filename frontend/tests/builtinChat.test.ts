@@ -225,6 +225,49 @@ describe("the built-in chat UI", () => {
     await context.close();
   });
 
+  test("a task list widget: Done updates the widget and the panel at once, no reload", async () => {
+    const { context, page } = await visit();
+    await registerInPage(page, "Widget Person");
+    await stack.model.reset();
+    await stack.model.script(
+      { tool_calls: [{ name: "add_task", arguments: { title: "Water the plants" }, call_id: "call_add" }] },
+      // Held after its first chunk: the panel must show the task before the answer ends.
+      { text: ["Added it.", " Anything else?"], hold_after: 1 },
+    );
+    await send(page, "Remind me to water the plants");
+    // The change's card, and the panel updated by the tasks.changed effect mid-answer.
+    const card = messages(page).locator('[data-role="widget"]', { hasText: "Task added" });
+    await card.waitFor();
+    await page.locator(".tasks-panel .task-title", { hasText: "Water the plants" }).waitFor();
+    assert.ok(await chat(page).getByRole("button", { name: "Stop" }).isVisible(), "the answer had ended");
+    await stack.model.release();
+    await settled(page);
+
+    await stack.model.script(
+      { tool_calls: [{ name: "list_tasks", arguments: {}, call_id: "call_list" }] },
+      { text: ["Here is your list."] },
+    );
+    await send(page, "What's on my list?");
+    const list = messages(page).locator('[data-role="widget"]').filter({ hasText: "1 task" });
+    await list.waitFor();
+    await assistant(page).filter({ hasText: "Here is your list." }).waitFor();
+    await settled(page);
+    const calls = (await stack.model.state()).requests.length;
+    await list.getByRole("button", { name: "Done" }).click();
+    // The widget turns the row into an Undo, and the panel moves the task to done.
+    await list.getByRole("button", { name: "Undo" }).waitFor();
+    // (Done tasks sit in the panel's folded "done" section: present, not visible.)
+    await page
+      .locator(".tasks-panel .task.done .task-title", { hasText: "Water the plants" })
+      .waitFor({ state: "attached" });
+    assert.equal((await stack.model.state()).requests.length, calls, "a button press ran a model turn");
+    await page.screenshot({ path: path.join(SCREENSHOTS, "builtin-task-widget.png") });
+    // Stored: after a reload the list still shows the task done.
+    await page.reload();
+    await messages(page).locator('[data-role="widget"]').filter({ hasText: "1 task" }).getByRole("button", { name: "Undo" }).waitFor();
+    await context.close();
+  });
+
   test("narrow screens: the conversations are a drawer; dark scheme screenshots", async () => {
     const { context, page } = await visit({ width: 390, height: 760 });
     await registerInPage(page, "Narrow Person");

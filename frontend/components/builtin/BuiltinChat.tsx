@@ -19,6 +19,7 @@ type Props = {
   userId: string;
   maxMessageChars: number;
   onResponseEnd: () => void;
+  onEffect: (name: string, data: Record<string, unknown>) => void;
   onHandle: (handle: ChatHandle | null) => void;
   /** Shown above the chat (why this UI is used instead of the web component). */
   note?: ReactNode;
@@ -31,7 +32,7 @@ const PROMPTS = [
   { label: "What's due soon?", text: "Which of my tasks are due this week?", send: true },
 ];
 
-export function BuiltinChat({ userId, maxMessageChars, onResponseEnd, onHandle, note }: Props) {
+export function BuiltinChat({ userId, maxMessageChars, onResponseEnd, onEffect, onHandle, note }: Props) {
   const list = useThreadList();
   const [draft, setDraft] = useState("");
   const [drawerOpen, setDrawerOpen] = useState(false);
@@ -53,6 +54,7 @@ export function BuiltinChat({ userId, maxMessageChars, onResponseEnd, onHandle, 
     ),
     onThreadsChanged: refresh,
     onResponseEnd,
+    onEffect,
   });
   const { conversation, streaming, send, open, renamed } = chat;
 
