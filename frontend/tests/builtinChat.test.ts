@@ -16,7 +16,8 @@ let browser: Browser;
 
 before(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  stack = await startStack({ CHAT_UI: "builtin", MAX_MESSAGE_CHARS: "200" });
+  // Many turns per person here (threads for paging): the per-minute limit is raised.
+  stack = await startStack({ CHAT_UI: "builtin", MAX_MESSAGE_CHARS: "200" }, { chat_turns_per_minute: "200" });
   browser = await launchBrowser();
 });
 
@@ -97,6 +98,16 @@ describe("the built-in chat UI", () => {
     assert.equal(await text(userMessages(page).first()), "Remind me to buy oat milk");
     // The tasks panel shows what the agent did.
     await page.locator(".tasks-panel .task-title", { hasText: "Buy oat milk" }).waitFor();
+    // The page's context went to the model as request metadata, as with the web component.
+    const { requests } = await stack.model.state();
+    const system = JSON.stringify(requests[0]?.messages?.[0]?.content ?? "");
+    assert.ok(system.includes(`${stack.appUrl}/chat`), `no page URL in ${system}`);
+    // "Ask about this": the quote lands in the composer, which has the focus.
+    await page.locator(".tasks-panel .task-title", { hasText: "Buy oat milk" }).selectText();
+    await page.getByRole("button", { name: "Ask about this" }).click();
+    assert.equal(await composer(page).inputValue(), 'About "Buy oat milk": ');
+    assert.ok(await composer(page).evaluate((element) => element === document.activeElement));
+    await composer(page).fill("");
     // The new thread is in the list and remembered across a reload.
     await threads(page).getByRole("button", { name: "New conversation", exact: true }).waitFor();
     await page.reload();
@@ -194,6 +205,36 @@ describe("the built-in chat UI", () => {
     await page.reload();
     await threads(page).getByRole("listitem").first().waitFor();
     assert.equal(await threads(page).getByRole("button", { name: "Groceries", exact: true }).count(), 0);
+    await context.close();
+  });
+
+  test("the thread list pages: older conversations load on request", async () => {
+    const { context, page } = await visit();
+    await registerInPage(page, "Many Threads");
+    await stack.model.reset();
+    const count = 22; // more than one page of the list (20)
+    await stack.model.script(...Array.from({ length: count }, (_, n) => ({ text: [`Reply ${n}.`] })));
+    // Made through the same proxy the page uses, with its cookie.
+    await page.evaluate(async (total) => {
+      for (let n = 0; n < total; n += 1) {
+        const body = {
+          type: "threads.create",
+          params: { input: { content: [{ type: "input_text", text: `Thread ${n}` }], attachments: [], inference_options: {} } },
+        };
+        const response = await fetch("/api/chatkit", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
+        await response.text();
+      }
+    }, count);
+    await page.reload();
+    const rows = threads(page).getByRole("listitem");
+    await eventually("the first page of threads", async () => (await rows.count()) === 20);
+    await threads(page).getByRole("button", { name: "Older conversations" }).click();
+    await eventually("the second page of threads", async () => (await rows.count()) === count);
+    assert.equal(await threads(page).getByRole("button", { name: "Older conversations" }).count(), 0);
     await context.close();
   });
 
