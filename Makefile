@@ -1,5 +1,5 @@
 # The developer's verbs. `make test` is what CI runs.
-.PHONY: install dev frontend test test-backend test-frontend lint format typecheck check migrate psql bench
+.PHONY: install dev frontend test test-backend test-frontend lint format typecheck check migrate psql protocol bench
 
 UV ?= uv
 
@@ -46,6 +46,12 @@ migrate: install
 # The dev database asks for passwords (scram-sha-256); its files hold the port and them.
 psql:  ## psql on this checkout's running dev database, as the superuser (postgres)
 	PGPASSWORD="$$(cat .local/postgres/superuser-password)" psql -h 127.0.0.1 -p "$$(cat .local/postgres/port)" -U postgres taskchat
+
+# Tests fail when either generated file is stale (tests/test_protocol_schema.py and
+# frontend/tests/protocolTypes.test.ts), so `make check` holds them to the pinned SDK.
+protocol: install  ## Regenerate the built-in chat UI's protocol types from the ChatKit SDK
+	$(UV) run python scripts/protocol_schema.py
+	cd frontend && node scripts/protocol-types.mjs
 
 bench: install  ## Benchmarks (not tests): print ratios against a baseline measured in the same run
 	-$(UV) run python bench/store_pagination.py

@@ -78,10 +78,13 @@ def test_serve_runs_the_backend_and_migrate_is_idempotent(database_url: str) -> 
         ready = wait_ready(port, server)
         assert ready.status_code == 200 and ready.json()["status"] == "ready"
         token = mint_token(make_settings(database_url), sub="served")
+        # The first /chatkit waits for the chat machinery, which loads after readiness
+        # (api/services.py): seconds on a busy machine, more than httpx's default 5.
         listed = httpx.post(
             f"http://127.0.0.1:{port}/chatkit",
             json={"type": "threads.list", "params": {}},
             headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
         )
         assert listed.status_code == 200 and listed.json()["data"] == []
 

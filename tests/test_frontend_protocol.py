@@ -23,3 +23,10 @@ def test_the_frontends_streaming_request_types_are_the_sdks() -> None:
         for member in typing.get_args(StreamingReq)
     }
     assert ours == sdk
+
+
+def test_the_frontends_tasks_changed_effect_is_the_servers() -> None:
+    from taskchat.chat.task_actions import TASKS_CHANGED
+
+    source = (CHAT_REFUSAL.parents[0] / "tasks.ts").read_text()
+    assert f'export const TASKS_CHANGED = "{TASKS_CHANGED}";' in source

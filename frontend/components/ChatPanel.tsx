@@ -6,6 +6,9 @@ import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 
 import { chatFetch } from "@/lib/client/chatFetch";
 import { loadChatKitScript } from "@/lib/client/chatkitScript";
 import { rememberThread, rememberedThread } from "@/lib/client/threadMemory";
+import type { ChatUi } from "@/lib/shared/chatUi";
+
+import { BuiltinChat } from "./builtin/BuiltinChat";
 
 /** What the rest of the page may do with the chat once it is up. */
 export type ChatHandle = {
@@ -14,18 +17,37 @@ export type ChatHandle = {
 };
 
 type Props = {
+  chatUi: ChatUi;
   userId: string;
   domainKey: string;
   scriptUrl: string;
   loadTimeoutMs: number;
+  maxMessageChars: number;
   onResponseEnd: () => void;
+  /** A `client_effect` the server sent in a stream. */
+  onEffect: (name: string, data: Record<string, unknown>) => void;
   onHandle: (handle: ChatHandle | null) => void;
 };
 
 type LoadState = { kind: "loading" } | { kind: "ready" } | { kind: "failed"; reason: string };
 
-/** The chat column: the ChatKit widget once its script is in, or a clear failure state. */
-export function ChatPanel({ scriptUrl, loadTimeoutMs, ...widget }: Props) {
+/** The chat column: the UI CHAT_UI names (lib/shared/chatUi.ts). */
+export function ChatPanel({ chatUi, ...props }: Props) {
+  if (chatUi === "builtin") return <BuiltinChat {...props} />;
+  return <WebComponentChat {...props} fallBack={chatUi === "auto"} />;
+}
+
+/**
+ * The ChatKit web component once its script is in. If it cannot load: the built-in UI with
+ * a note saying why (`fallBack`, CHAT_UI=auto), or a clear failure state with a retry.
+ */
+function WebComponentChat({
+  scriptUrl,
+  loadTimeoutMs,
+  maxMessageChars,
+  fallBack,
+  ...widget
+}: Omit<Props, "chatUi"> & { fallBack: boolean }) {
   const [attempt, setAttempt] = useState(0);
   // The outcome of a load, with the load it belongs to: a retry (or another script) is
   // loading until its own outcome arrives, with no reset to make in the effect.
@@ -46,6 +68,18 @@ export function ChatPanel({ scriptUrl, loadTimeoutMs, ...widget }: Props) {
   }, [scriptUrl, loadTimeoutMs, load]);
 
   if (state.kind === "ready") return <ChatWidget {...widget} />;
+  if (state.kind === "failed" && fallBack) {
+    return (
+      <BuiltinChat
+        userId={widget.userId}
+        maxMessageChars={maxMessageChars}
+        onResponseEnd={widget.onResponseEnd}
+        onEffect={widget.onEffect}
+        onHandle={widget.onHandle}
+        note={<FallbackNote reason={state.reason} host={new URL(scriptUrl).host} />}
+      />
+    );
+  }
   if (state.kind === "loading") {
     return (
       <div className="chat-state" role="status">
@@ -69,6 +103,23 @@ export function ChatPanel({ scriptUrl, loadTimeoutMs, ...widget }: Props) {
   );
 }
 
+/** Why the built-in UI shows instead of the web component; it can be dismissed. */
+function FallbackNote({ reason, host }: { reason: string; host: string }) {
+  const [shown, setShown] = useState(true);
+  if (!shown) return null;
+  return (
+    <p className="fallback-note" role="status">
+      <span>
+        This is Taskchat&apos;s own chat window: OpenAI&apos;s ChatKit script from <code>{host}</code>{" "}
+        {reason}.
+      </span>
+      <button type="button" className="link-button" onClick={() => setShown(false)} aria-label="Dismiss this note">
+        ✕
+      </button>
+    </p>
+  );
+}
+
 const DARK_QUERY = "(prefers-color-scheme: dark)";
 
 function subscribeToScheme(onChange: () => void): () => void {
@@ -85,9 +136,9 @@ function usePrefersDark(): boolean {
   );
 }
 
-type WidgetProps = Omit<Props, "scriptUrl" | "loadTimeoutMs">;
+type WidgetProps = Omit<Props, "chatUi" | "scriptUrl" | "loadTimeoutMs" | "maxMessageChars">;
 
-function ChatWidget({ userId, domainKey, onResponseEnd, onHandle }: WidgetProps) {
+function ChatWidget({ userId, domainKey, onResponseEnd, onEffect, onHandle }: WidgetProps) {
   const dark = usePrefersDark();
   // Read once per mount: later thread changes are ChatKit's to make, we only record them.
   const initialThread = useMemo(() => rememberedThread(userId), [userId]);
@@ -116,6 +167,7 @@ function ChatWidget({ userId, domainKey, onResponseEnd, onHandle }: WidgetProps)
     history: { enabled: true, showDelete: true, showRename: true },
     onThreadChange,
     onResponseEnd,
+    onEffect: ({ name, data }: { name: string; data?: Record<string, unknown> }) => onEffect(name, data ?? {}),
   });
 
   // useChatKit's methods keep their identity for the hook's lifetime (memoized once in

@@ -19,7 +19,7 @@ import {
   type Cdn,
 } from "./support/browser";
 import { COOKIE, expiredToken, register } from "./support/session";
-import { eventually, startStack, type Stack } from "./support/stack";
+import { eventually, startFrontend, startStack, type Stack } from "./support/stack";
 
 let stack: Stack;
 let browser: Browser;
@@ -101,6 +101,29 @@ describe("in the browser", () => {
     await context.close();
   });
 
+  test("the web component's effects reach the page: tasks.changed refreshes the panel mid-answer", async () => {
+    const context = await newContext("stub");
+    const page = await context.newPage();
+    await registerInPage(page, "Effect Person");
+    await page.locator("openai-chatkit[data-stub-ready]").waitFor();
+    await stack.model.reset();
+    await stack.model.script(
+      { tool_calls: [{ name: "add_task", arguments: { title: "Renew passport" }, call_id: "call_add" }] },
+      { text: ["Added.", " Anything else?"], hold_after: 1 },
+    );
+    await sendInWidget(page, "Remind me to renew my passport");
+    await widget(page).locator('[data-role="assistant"]', { hasText: "Added." }).waitFor();
+    // The answer is held open: only the effect (onEffect) can have refreshed the panel.
+    await page.locator(".tasks-panel .task-title", { hasText: "Renew passport" }).waitFor();
+    assert.equal(
+      await widget(page).locator('[data-role="assistant"]', { hasText: "Anything else?" }).count(),
+      0,
+    );
+    await stack.model.release();
+    await widget(page).locator('[data-role="assistant"]', { hasText: "Anything else?" }).waitFor();
+    await context.close();
+  });
+
   test("a session that ends mid-chat leads back to sign-in", async () => {
     const context = await newContext("stub");
     const session = await register(stack.appUrl, "Grace Hopper");
@@ -116,22 +139,45 @@ describe("in the browser", () => {
     await context.close();
   });
 
-  test("with the CDN unreachable the page says the chat could not load, and retry recovers", async () => {
+  test("CHAT_UI=auto: with the CDN unreachable, the built-in UI with a note; the stub loads the web component", async () => {
     const context = await newContext("blocked");
     const page = await context.newPage();
-    await registerInPage(page, "Offline Person");
-    const failure = page.getByRole("alert").filter({ hasText: "The chat could not load" });
-    await failure.waitFor();
-    await page.getByRole("button", { name: "Try again" }).waitFor();
-    // The rest of the page still works: the tasks panel loaded.
+    await registerInPage(page, "Fallback Person");
+    const note = page.getByRole("status").filter({ hasText: "This is Taskchat's own chat window" });
+    await note.waitFor();
+    assert.match(await note.innerText(), /cdn\.platform\.openai\.com/);
+    // The built-in UI works: its composer and start screen, and the tasks panel.
+    await page.getByRole("textbox", { name: "Message" }).waitFor();
+    await page.getByText("What's on your plate today?").waitFor();
     await page.getByText("No tasks yet").waitFor();
-    await page.screenshot({ path: path.join(SCREENSHOTS, "load-failure.png") });
-
-    await context.unrouteAll();
-    await routeCdn(context, "stub");
-    await page.getByRole("button", { name: "Try again" }).click();
-    await widget(page).locator("[data-stub-composer]").waitFor();
-    await eventually("the failure state to go", async () => (await failure.count()) === 0);
+    assert.equal(await widget(page).count(), 0);
+    await page.getByRole("button", { name: "Dismiss this note" }).click();
+    assert.equal(await note.count(), 0);
     await context.close();
+    // (With the stub's script served, the first test above gets the web component.)
+  });
+
+  test("CHAT_UI=chatkit: with the CDN unreachable the page says the chat could not load, and retry recovers", async () => {
+    const frontend = await startFrontend(stack.backendUrl, { CHAT_UI: "chatkit" });
+    try {
+      const context = await newBrowserContext(browser, frontend.appUrl, "blocked");
+      const page = await context.newPage();
+      await registerInPage(page, "Offline Person");
+      const failure = page.getByRole("alert").filter({ hasText: "The chat could not load" });
+      await failure.waitFor();
+      await page.getByRole("button", { name: "Try again" }).waitFor();
+      // The rest of the page still works: the tasks panel loaded.
+      await page.getByText("No tasks yet").waitFor();
+      await page.screenshot({ path: path.join(SCREENSHOTS, "load-failure.png") });
+
+      await context.unrouteAll();
+      await routeCdn(context, "stub");
+      await page.getByRole("button", { name: "Try again" }).click();
+      await widget(page).locator("[data-stub-composer]").waitFor();
+      await eventually("the failure state to go", async () => (await failure.count()) === 0);
+      await context.close();
+    } finally {
+      await frontend.stop();
+    }
   });
 });

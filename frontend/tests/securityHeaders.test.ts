@@ -114,6 +114,19 @@ test("CHATKIT_SCRIPT_URL decides the CDN origin in the policy", () => {
   assert.ok(!policy.get("script-src")?.includes(CDN));
 });
 
+test("CHAT_UI=builtin: no page's policy names OpenAI's CDN; auto and chatkit do", () => {
+  const policyFor = (chatUi: string) => {
+    process.env.CHAT_UI = chatUi;
+    return securityHeaders(sentTo("localhost:3000")).get("content-security-policy")!;
+  };
+  assert.ok(!policyFor("builtin").includes("openai.com"));
+  assert.deepEqual(directives(policyFor("builtin")).get("frame-src"), ["'none'"]);
+  assert.ok(directives(policyFor("auto")).get("script-src")!.includes(CDN));
+  assert.ok(directives(policyFor("chatkit")).get("script-src")!.includes(CDN));
+  process.env.CHAT_UI = "sometimes";
+  assert.throws(() => securityHeaders(sentTo("localhost:3000")), /CHAT_UI must be auto, chatkit or builtin/);
+});
+
 test("`next dev` (NODE_ENV=development) gets 'unsafe-eval'; a production server does not", () => {
   const env = process.env as Record<string, string | undefined>;
   env.NODE_ENV = "development";

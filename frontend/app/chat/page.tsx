@@ -1,7 +1,13 @@
 import type { Metadata } from "next";
 
 import { Workspace } from "@/components/Workspace";
-import { chatkitDomainKey, chatkitLoadTimeoutMs, chatkitScriptUrl } from "@/lib/server/config";
+import {
+  chatUi,
+  chatkitDomainKey,
+  chatkitLoadTimeoutMs,
+  chatkitScriptUrl,
+  maxMessageChars,
+} from "@/lib/server/config";
 import { requireSession } from "@/lib/server/currentSession";
 
 export const metadata: Metadata = { title: "Chat · Taskchat" };
@@ -23,10 +29,12 @@ export default async function ChatPage() {
         </form>
       </header>
       <Workspace
+        chatUi={chatUi()}
         userId={session.sub}
         domainKey={chatkitDomainKey()}
         scriptUrl={chatkitScriptUrl()}
         loadTimeoutMs={chatkitLoadTimeoutMs()}
+        maxMessageChars={maxMessageChars()}
       />
     </div>
   );

@@ -4,6 +4,7 @@
 // reach the browser except through props a page passes.
 import "server-only";
 
+import { isChatUi, type ChatUi } from "../shared/chatUi";
 import { parseTrustedProxies, type TrustedProxies } from "./clientAddress";
 
 export const DEFAULT_CHATKIT_SCRIPT_URL =
@@ -50,6 +51,23 @@ export function backendUrl(): string {
 /** How long a non-streaming call to the backend may take (BACKEND_TIMEOUT_MS). */
 export function backendTimeoutMs(): number {
   return positiveInteger("BACKEND_TIMEOUT_MS", 15_000);
+}
+
+/** Which chat UI the page shows (CHAT_UI): `auto` (the default), `chatkit` or `builtin`. */
+export function chatUi(): ChatUi {
+  const value = (read("CHAT_UI") ?? "auto").toLowerCase();
+  if (!isChatUi(value)) {
+    throw new ConfigError(`CHAT_UI must be auto, chatkit or builtin, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/**
+ * The longest message the backend accepts, in characters (MAX_MESSAGE_CHARS, the backend's
+ * setting of the same name): the built-in composer shows the count before it is reached.
+ */
+export function maxMessageChars(): number {
+  return positiveInteger("MAX_MESSAGE_CHARS", 20_000);
 }
 
 /** The ChatKit web component's script (CHATKIT_SCRIPT_URL): OpenAI's CDN unless mirrored. */

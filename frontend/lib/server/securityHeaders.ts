@@ -3,7 +3,7 @@
 // Referrer-Policy, X-Frame-Options).
 import "server-only";
 
-import { chatkitScriptUrl } from "./config";
+import { chatUi, chatkitScriptUrl } from "./config";
 import { servedOverHttps } from "./session";
 
 export type PolicyInputs = {
@@ -99,8 +99,9 @@ export function securityHeaders(request: Request): Headers {
   const headers = new Headers({
     "Content-Security-Policy": contentSecurityPolicy({
       nonce: newNonce(),
-      // The ChatKit widget is the only chat UI, so every page may load its script.
-      chatkitScriptUrl: chatkitScriptUrl(),
+      // Every page may load the ChatKit script unless the built-in UI is the only one: then
+      // no page names OpenAI's CDN at all.
+      chatkitScriptUrl: chatUi() === "builtin" ? null : chatkitScriptUrl(),
       development: process.env.NODE_ENV === "development",
     }),
     "Permissions-Policy": PERMISSIONS_POLICY,

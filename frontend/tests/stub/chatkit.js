@@ -165,6 +165,8 @@
       if (event.type === "error") {
         this.querySelector("[data-stub-error]").textContent = event.message ?? "error";
       }
+      // The element's event for a stream's client_effect (ChatKit's 'chatkit.effect').
+      if (event.type === "client_effect") this.emit("chatkit.effect", { name: event.name, data: event.data });
     }
 
     async setComposerValue({ text }) {

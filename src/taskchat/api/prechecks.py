@@ -135,7 +135,12 @@ async def check_targets(parsed: ChatKitReq, store: PostgresStore, context: Reque
                     f"An action must come from a widget; item {item.id} is not one.",
                     code="invalid_request",
                 )
-        raise UnsupportedError(f"The {parsed.type} request is not supported by this server.")
+        if isinstance(parsed, ThreadsSyncCustomActionReq):
+            # Every action of ours streams (chat/task_actions.py): none is answered in sync.
+            raise UnsupportedError(
+                "The threads.sync_custom_action request is not supported by this server; "
+                "its widgets' actions are sent as threads.custom_action."
+            )
 
 
 def _json_size(value: object) -> int:

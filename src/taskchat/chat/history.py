@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from agents import TResponseInputItem
 from chatkit.agents import ThreadItemConverter
-from chatkit.types import AssistantMessageItem, UserMessageTagContent
+from chatkit.types import AssistantMessageItem, UserMessageTagContent, WidgetItem
 from openai.types.responses import EasyInputMessageParam, ResponseInputContentParam
 from openai.types.responses.response_input_text_param import ResponseInputTextParam
 
@@ -24,6 +24,16 @@ class HistoryConverter(ThreadItemConverter):
         if not text.strip():
             return None
         return EasyInputMessageParam(type="message", role="assistant", content=text)
+
+    async def widget_to_input(
+        self, item: WidgetItem
+    ) -> TResponseInputItem | list[TResponseInputItem] | None:
+        # The SDK's default sends the widget's whole JSON; its copy text (one line per task
+        # for ours, chat/task_widgets.py) says the same in a tenth of the tokens.
+        if not item.copy_text:
+            return await super().widget_to_input(item)
+        text = f"Shown to the user as a widget (id: {item.id}):\n{item.copy_text}"
+        return EasyInputMessageParam(type="message", role="user", content=text)
 
     async def tag_to_message_content(self, tag: UserMessageTagContent) -> ResponseInputContentParam:
         # The SDK raises NotImplementedError here, which would break every later turn of a

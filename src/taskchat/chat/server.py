@@ -6,9 +6,11 @@ import logging
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from functools import partial
+from typing import Any
 
 import anyio
 from agents import Model, RunConfig, Runner, RunResultStreaming, TResponseInputItem
+from chatkit.actions import Action
 from chatkit.agents import AgentContext, stream_agent_response
 from chatkit.errors import CustomStreamError
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
@@ -21,6 +23,7 @@ from chatkit.types import (
     ThreadMetadata,
     ThreadStreamEvent,
     UserMessageItem,
+    WidgetItem,
     is_streaming_req,
 )
 
@@ -31,14 +34,16 @@ from taskchat.chat.events import AssistantIds, PartialAnswers, has_text, marked_
 from taskchat.chat.guard import guarded
 from taskchat.chat.history import HistoryConverter
 from taskchat.chat.preloaded import PreloadedHistoryStore
-from taskchat.chat.progress import ToolProgress
 from taskchat.chat.store import PostgresAttachmentStore, PostgresStore, chat_id
+from taskchat.chat.task_actions import handle_action
+from taskchat.chat.tool_results import TurnHooks
 from taskchat.chat.turn import SHUTDOWN_NOTICE, RunDeadline, TurnRecord, failure_of, stop_run
 from taskchat.config import Settings
 from taskchat.context import RequestContext
 from taskchat.drain import Drain
 from taskchat.logs import log_failure
 from taskchat.metrics import Metrics
+from taskchat.tools.activity import TaskActivity
 from taskchat.tools.servers import TurnTools
 
 logger = logging.getLogger("taskchat.chat")
@@ -68,7 +73,6 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         self.drain = drain
         self.tools = tools
         self.converter = HistoryConverter()
-        self.progress = ToolProgress(metrics)
 
     async def process_parsed(
         self, request: ChatKitReq, context: RequestContext
@@ -97,14 +101,15 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         record = TurnRecord(self.metrics)
         try:
             agent_context, history = await self._prepare(thread, context)
-            async with self.tools.open(context.user_id) as tools:
+            activity = TaskActivity()
+            async with self.tools.open(context.user_id, activity) as tools:
                 for notice in tools.notices:
                     yield NoticeEvent(level="warning", message=notice)
                 run = Runner.run_streamed(
                     build_agent(context, model, tools.servers),
                     history,
                     context=agent_context,
-                    hooks=self.progress,
+                    hooks=TurnHooks(self.metrics, activity),
                     run_config=RunConfig(tracing_disabled=True),
                 )
                 # aclosing: if this stream is closed early, the run stops here, before
@@ -235,6 +240,24 @@ class TaskchatServer(ChatKitServer[RequestContext]):
                 for item in pending_items
             ]
             await super().handle_stream_cancelled(thread, pending_items, context)
+
+    async def action(
+        self,
+        thread: ThreadMetadata,
+        action: Action[str, Any],
+        sender: WidgetItem | None,
+        context: RequestContext,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        """A widget button pressed (chat/task_actions.py); no model turn."""
+        async for event in handle_action(
+            thread=thread,
+            action=action,
+            sender=sender,
+            context=context,
+            engine=self.store.engine,
+            store=self.store,
+        ):
+            yield event
 
     async def add_feedback(
         self,

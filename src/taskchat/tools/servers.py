@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskchat._sdk.agents_mcp import InProcessMCPServer
 from taskchat.config import ExternalMCPServer, Settings
+from taskchat.tools.activity import TaskActivity
 from taskchat.tools.tasks import SERVER_NAME, tasks_server_for_user
 
 logger = logging.getLogger("taskchat.tools")
@@ -121,19 +122,23 @@ class TurnTools:
     tasks_tools: tuple[MCPTool, ...]
     """The tasks server's `tools/list` (`list_tool_definitions`), computed once."""
 
-    def open(self, user_id: str) -> AbstractAsyncContextManager[ToolServers]:
+    def open(
+        self, user_id: str, activity: TaskActivity | None = None
+    ) -> AbstractAsyncContextManager[ToolServers]:
         """Connect the servers of one turn for `user_id`, the verified caller; they all
-        close when the turn ends."""
-        return _tool_servers(self, user_id)
+        close when the turn ends. The tasks tools record what they do in `activity`."""
+        return _tool_servers(self, user_id, activity)
 
 
 @asynccontextmanager
-async def _tool_servers(source: TurnTools, user_id: str) -> AsyncIterator[ToolServers]:
+async def _tool_servers(
+    source: TurnTools, user_id: str, activity: TaskActivity | None
+) -> AsyncIterator[ToolServers]:
     settings, engine = source.settings, source.engine
     candidates: list[tuple[MCPServer, float]] = [
         (
             InProcessMCPServer(
-                partial(tasks_server_for_user, engine, user_id),
+                partial(tasks_server_for_user, engine, user_id, activity),
                 name=SERVER_NAME,
                 tools=source.tasks_tools,
                 call_timeout_seconds=settings.mcp_call_timeout_seconds,

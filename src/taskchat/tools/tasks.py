@@ -24,6 +24,7 @@ from taskchat._sdk.mcp_server import without_tracing
 from taskchat.errors import TaskchatError
 from taskchat.tasks import service
 from taskchat.tasks.schemas import Priority, Status
+from taskchat.tools.activity import TaskActivity
 from taskchat.validation import describe
 
 SERVER_NAME = "tasks"
@@ -40,6 +41,8 @@ class BoundUser:
 
     user_id: str
     engine: AsyncEngine
+    activity: TaskActivity | None = None
+    """Where the turn learns what the tools did (widgets, the panel's refresh)."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,12 @@ def _scope(ctx: Context[Any, Any]) -> tuple[AsyncEngine, str]:
             return lifespan.engine, token.subject
     # Unreachable through our transports; refuse rather than guess.
     raise ToolError("Not signed in.")
+
+
+def _activity(ctx: Context[Any, Any]) -> TaskActivity | None:
+    """The chat turn's record of tool results; None over HTTP (no chat to show them in)."""
+    lifespan = ctx.request_context.lifespan_context
+    return lifespan.activity if isinstance(lifespan, BoundUser) else None
 
 
 def _fail(error: TaskchatError) -> ToolError:
@@ -89,6 +98,8 @@ async def add_task(
         task = await service.add_task(engine=engine, user_id=user_id, data=data)
     except TaskchatError as error:
         raise _fail(error) from None
+    if activity := _activity(ctx):
+        activity.changed("added", task)
     return f"Added: {task.summary()}"
 
 
@@ -109,6 +120,8 @@ async def list_tasks(
     tasks = await service.list_tasks(
         engine=engine, user_id=user_id, status=status, query=query, limit=limit
     )
+    if activity := _activity(ctx):
+        activity.listed(tasks)
     if not tasks:
         if query:
             return "No tasks match."
@@ -152,6 +165,8 @@ async def update_task(
         )
     except TaskchatError as error:
         raise _fail(error) from None
+    if activity := _activity(ctx):
+        activity.changed("updated", task)
     return f"Updated: {task.summary()}"
 
 
@@ -167,6 +182,8 @@ async def complete_task(task_id: str, ctx: Context[Any, Any], done: bool = True)
         task = await service.set_done(engine=engine, user_id=user_id, task_id=task_id, done=done)
     except TaskchatError as error:
         raise _fail(error) from None
+    if activity := _activity(ctx):
+        activity.changed("completed" if done else "reopened", task)
     return f"{'Completed' if done else 'Reopened'}: {task.summary()}"
 
 
@@ -181,6 +198,8 @@ async def delete_task(task_id: str, ctx: Context[Any, Any]) -> str:
         task = await service.delete_task(engine=engine, user_id=user_id, task_id=task_id)
     except TaskchatError as error:
         raise _fail(error) from None
+    if activity := _activity(ctx):
+        activity.changed("deleted", task)
     return f"Deleted: {task.title} (id={task.id})"
 
 
@@ -237,13 +256,16 @@ def _lifespan(value: BoundUser | SharedEngine) -> Lifespan:
     return lifespan
 
 
-def tasks_server_for_user(engine: AsyncEngine, user_id: str) -> MCPServer[Any]:
-    """A tasks server that can only ever act for `user_id` (one per turn, in-process)."""
+def tasks_server_for_user(
+    engine: AsyncEngine, user_id: str, activity: TaskActivity | None = None
+) -> MCPServer[Any]:
+    """A tasks server that can only ever act for `user_id` (one per turn, in-process);
+    what its tools do is recorded in `activity`, when given."""
     server: MCPServer[Any] = MCPServer(
         name=SERVER_NAME,
         instructions=INSTRUCTIONS,
         tools=list(TOOLS),
-        lifespan=_lifespan(BoundUser(user_id=user_id, engine=engine)),
+        lifespan=_lifespan(BoundUser(user_id=user_id, engine=engine, activity=activity)),
         log_level="WARNING",
     )
     # In-process calls are part of the agent run already: no per-message spans.

@@ -1,0 +1,117 @@
+"use client";
+
+// The open thread's items, oldest first, with "Load earlier" above them and the running
+// answer's progress, notice or error below. The list is a live log: screen readers hear
+// what is added to it, streamed text included.
+import type { Widgets } from "@openai/chatkit";
+
+import { userText, type Conversation } from "@/lib/builtin/conversation";
+import type { ThreadItem } from "@/lib/protocol";
+
+import styles from "./builtin.module.css";
+import { MessageMarkdown } from "./MessageMarkdown";
+import { WidgetView, type WidgetAction } from "./widgets/WidgetView";
+
+type Props = {
+  conversation: Conversation;
+  streaming: boolean;
+  loading: boolean;
+  onLoadEarlier: () => void;
+  onRetry: () => void;
+  onAction: (action: WidgetAction, itemId: string) => void;
+};
+
+function Item({ item, streaming, onAction }: { item: ThreadItem; streaming: boolean; onAction: Props["onAction"] }) {
+  switch (item.type) {
+    case "user_message":
+      return (
+        <li className={styles.user} data-role="user" dir="auto">
+          {item.quoted_text ? <blockquote className={styles.quote}>{item.quoted_text}</blockquote> : null}
+          <p className={styles.userText}>{userText(item)}</p>
+        </li>
+      );
+    case "assistant_message":
+      return (
+        <li className={styles.assistant} data-role="assistant" dir="auto">
+          {item.content.map((part, index) => (
+            <MessageMarkdown key={index} text={part.text} />
+          ))}
+        </li>
+      );
+    case "widget":
+      return (
+        <li className={styles.widget} data-role="widget">
+          {/* The server's widget JSON, typed by the SDK's Python models; the renderer
+              checks each node itself, so the web component's types are enough here. */}
+          <WidgetView
+            widget={item.widget as unknown as Widgets.WidgetRoot}
+            busy={streaming}
+            onAction={(action) => onAction(action, item.id)}
+          />
+        </li>
+      );
+    case "workflow":
+      return (
+        <li className={styles.workflow} data-role="workflow">
+          {item.workflow.tasks.map((task, index) => (
+            <p key={index} className={styles.muted}>
+              {"title" in task && task.title ? task.title : "Working…"}
+            </p>
+          ))}
+        </li>
+      );
+    case "task":
+      return (
+        <li className={styles.workflow} data-role="task">
+          <p className={styles.muted}>{"title" in item.task && item.task.title ? item.task.title : "Working…"}</p>
+        </li>
+      );
+    default:
+      // Client tool calls, generated images, structured input: not used by Taskchat yet.
+      return null;
+  }
+}
+
+export function Transcript({ conversation, streaming, loading, onLoadEarlier, onRetry, onAction }: Props) {
+  const { items, earlier, progress, notice, failure } = conversation;
+  return (
+    <div className={styles.transcript}>
+      {earlier !== null ? (
+        <button type="button" className={styles.linkButton} onClick={onLoadEarlier} disabled={loading}>
+          {loading ? "Loading…" : "Load earlier messages"}
+        </button>
+      ) : null}
+      <ol className={styles.items} role="log" aria-live="polite" aria-label="Messages">
+        {items.map((item) => (
+          <Item key={item.id} item={item} streaming={streaming} onAction={onAction} />
+        ))}
+      </ol>
+      {progress && streaming ? (
+        <p className={styles.progress} role="status">
+          {progress}
+        </p>
+      ) : null}
+      {streaming && !progress ? (
+        <p className={styles.progress} role="status" aria-label="Answering">
+          <span className={styles.dots} aria-hidden="true" />
+        </p>
+      ) : null}
+      {notice ? (
+        <div className={styles[`notice_${notice.level}`]} role="status">
+          {notice.title ? <strong>{notice.title} </strong> : null}
+          {notice.message}
+        </div>
+      ) : null}
+      {failure ? (
+        <div className={styles.failure} role="alert">
+          <p>{failure.message}</p>
+          {failure.allowRetry ? (
+            <button type="button" onClick={onRetry} disabled={streaming}>
+              Retry
+            </button>
+          ) : null}
+        </div>
+      ) : null}
+    </div>
+  );
+}
