@@ -132,3 +132,41 @@ def test_the_app_starts_without_the_heavy_sdks() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+async def test_a_restored_run_resumes_with_its_earlier_answers_as_plain_text() -> None:
+    # What taskchat._sdk.agents_run_state relies on: RunState's JSON turns an assistant
+    # message given as text into an output message without an id, which the
+    # chat-completions converter refuses; the restored state has the text form again.
+    from agents import Agent, RunConfig, RunContextWrapper, Runner, function_tool
+    from agents.models.chatcmpl_converter import Converter
+    from agents.testing import ScriptedModel, function_call
+
+    from taskchat._sdk.agents_run_state import restored_run_state
+
+    @function_tool(needs_approval=True)
+    def erase(name: str) -> str:
+        """Erase something."""
+        return f"erased {name}"
+
+    model = ScriptedModel([[function_call("erase", {"name": "x"}, call_id="c1")]])
+    agent: Agent[Any] = Agent(name="seam", model=model, tools=[erase])
+    history: list[Any] = [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": "Hello."},
+        {"role": "user", "content": "erase x"},
+    ]
+    run = Runner.run_streamed(
+        agent, history, context={}, run_config=RunConfig(tracing_disabled=True)
+    )
+    async for _ in run.stream_events():
+        pass
+    assert run.interruptions
+    serialized = run.to_state().to_string()
+    kept = json.loads(serialized)["original_input"][1]
+    assert kept["role"] == "assistant" and isinstance(kept["content"], list) and "id" not in kept
+    with pytest.raises(Exception, match="Unhandled item type"):
+        Converter.items_to_messages([kept])
+    state = await restored_run_state(agent, serialized, RunContextWrapper({}))
+    assert state._original_input[1] == {"role": "assistant", "content": "Hello."}
+    Converter.items_to_messages(state._original_input)  # accepted now

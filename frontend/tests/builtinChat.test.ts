@@ -309,6 +309,56 @@ describe("the built-in chat UI", () => {
     await context.close();
   });
 
+  test("a delete waits for the person: Keep leaves the task, Delete removes it", async () => {
+    const { context, page } = await visit();
+    await registerInPage(page, "Careful Person");
+    await stack.model.reset();
+    await stack.model.script(
+      { tool_calls: [{ name: "add_task", arguments: { title: "Dentist appointment" }, call_id: "call_add" }] },
+      { text: ["Added."] },
+    );
+    await send(page, "Add a dentist appointment");
+    const panelTask = page.locator(".tasks-panel .task-title", { hasText: "Dentist appointment" });
+    await panelTask.waitFor();
+    await settled(page);
+    const taskId = await page.locator(".tasks-panel .task").first().getAttribute("data-task-id");
+    assert.match(taskId ?? "", /^task_/);
+
+    const askToDelete = async () => {
+      await stack.model.script(
+        { tool_calls: [{ name: "delete_task", arguments: { task_id: taskId }, call_id: "call_delete" }] },
+        { text: ["Done as you said."] },
+      );
+      await send(page, "Delete the dentist appointment");
+      const card = messages(page)
+        .locator('[data-role="widget"]')
+        .filter({ hasText: "Delete 'Dentist appointment'?" })
+        .last();
+      await card.getByRole("button", { name: "Delete" }).waitFor();
+      await settled(page);
+      return card;
+    };
+
+    // Keep: the task stays, and the card says so, without its buttons.
+    const first = await askToDelete();
+    assert.equal(await panelTask.count(), 1);
+    await first.getByRole("button", { name: "Keep" }).click();
+    await first.getByText("Kept: nothing was done").waitFor();
+    assert.equal(await first.getByRole("button").count(), 0);
+    await assistant(page).filter({ hasText: "Done as you said." }).waitFor();
+    await settled(page);
+    assert.equal(await panelTask.count(), 1);
+
+    // Delete: the task goes, from the panel too, and the agent answers.
+    const second = await askToDelete();
+    await page.screenshot({ path: path.join(SCREENSHOTS, "builtin-confirm-delete.png") });
+    await second.getByRole("button", { name: "Delete" }).click();
+    await second.getByText("Confirmed").waitFor();
+    await eventually("the task to leave the panel", async () => (await panelTask.count()) === 0);
+    await assistant(page).filter({ hasText: "Done as you said." }).nth(1).waitFor();
+    await context.close();
+  });
+
   test("narrow screens: the conversations are a drawer; dark scheme screenshots", async () => {
     const { context, page } = await visit({ width: 390, height: 760 });
     await registerInPage(page, "Narrow Person");

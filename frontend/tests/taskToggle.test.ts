@@ -7,9 +7,10 @@ import { after, before, describe, test } from "node:test";
 
 import type { Browser, Page } from "playwright-core";
 
-import { launchBrowser, newContext, registerInPage, routeCdn, sendInWidget, widget } from "./support/browser";
+import { launchBrowser, newContext, registerInPage, routeCdn, sendInWidget } from "./support/browser";
+import { allEvents, createThread, threadIdOf, type ChatEvent } from "./support/chatkit";
 import { COOKIE } from "./support/session";
-import { eventually, startStack, type Stack } from "./support/stack";
+import { eventually, startFrontend, startStack, type Stack } from "./support/stack";
 
 let stack: Stack;
 let browser: Browser;
@@ -90,19 +91,36 @@ describe("the tasks panel", () => {
     const taskId = await page.locator(".task[data-task-id]").getAttribute("data-task-id");
     assert.ok(taskId);
 
-    // The task is deleted in another tab, by the assistant there; this tab's panel still
-    // shows it, so ticking it here is a change the backend refuses (404).
-    const other = await context.newPage();
-    await other.goto("/chat");
-    await other.locator("openai-chatkit[data-stub-ready]").waitFor();
+    // The task is deleted elsewhere, by the assistant, confirmed with the card's Delete
+    // (sent here through the same proxy, as another tab's chat would); this tab's panel
+    // still shows it, so ticking it here is a change the backend refuses (404).
     await stack.model.reset();
     await stack.model.script(
       { tool_calls: [{ name: "delete_task", arguments: { task_id: taskId } }] },
       { text: ["Deleted."] },
     );
-    await sendInWidget(other, "Forget the dog");
-    await widget(other).locator('[data-role="assistant"]', { hasText: "Deleted." }).waitFor();
-    assert.equal(await doneInBackend(page, "Walk the dog"), undefined);
+    const cookie = (await context.cookies()).find((each) => each.name === COOKIE);
+    assert.ok(cookie, "no session cookie");
+    const chat = async (body: unknown): Promise<ChatEvent[]> => {
+      const response = await fetch(`${stack.appUrl}/api/chatkit`, {
+        method: "POST",
+        headers: { "content-type": "application/json", cookie: `${COOKIE}=${cookie.value}`, origin: stack.appUrl },
+        body: JSON.stringify(body),
+      });
+      return allEvents(response);
+    };
+    const events = await chat(createThread("Forget the dog"));
+    const threadId = threadIdOf(events);
+    const card = events
+      .filter((event) => event.type === "thread.item.done")
+      .map((event) => event.item as { id: string; widget?: { confirm?: { action: unknown } } })
+      .find((item) => item.widget?.confirm);
+    assert.ok(card?.widget?.confirm, `no confirmation card in ${JSON.stringify(events)}`);
+    await chat({
+      type: "threads.custom_action",
+      params: { thread_id: threadId, item_id: card.id, action: card.widget.confirm.action },
+    });
+    await eventually("the task to be gone", async () => (await doneInBackend(page, "Walk the dog")) === undefined);
 
     await markDone.click();
     await page.getByRole("alert").filter({ hasText: "That task no longer exists; refresh the list." }).waitFor();
@@ -113,10 +131,18 @@ describe("the tasks panel", () => {
   });
 });
 
-describe("the chat's failure text", () => {
+describe("the chat's failure text (CHAT_UI=chatkit: no built-in UI to fall back on)", () => {
+  let frontend: { appUrl: string; stop: () => Promise<void> };
+  before(async () => {
+    frontend = await startFrontend(stack.backendUrl, { CHAT_UI: "chatkit" });
+  });
+  after(async () => {
+    await frontend?.stop();
+  });
+
   for (const [layout, width] of [["beside the chat", 1280], ["below the chat", 600]] as const) {
     test(`says where the tasks are when the panel is ${layout}`, async () => {
-      const context = await browser.newContext({ baseURL: stack.appUrl, viewport: { width, height: 900 } });
+      const context = await browser.newContext({ baseURL: frontend.appUrl, viewport: { width, height: 900 } });
       await routeCdn(context, "blocked");
       const page = await context.newPage();
       await registerInPage(page, "Narrow Reader");

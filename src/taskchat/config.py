@@ -61,6 +61,10 @@ class ExternalMCPServer(BaseModel):
     call_timeout_seconds: float | None = Field(default=None, gt=0)
     """Overrides MCP_CALL_TIMEOUT_SECONDS for this server."""
 
+    confirm_tools: list[str] = Field(default_factory=list)
+    """This server's tools that never run straight from the model: the person confirms each
+    call first (Delete / Keep), like the built-in delete_task."""
+
     @model_validator(mode="after")
     def _one_transport(self) -> ExternalMCPServer:
         if (self.url is None) == (self.command is None):
@@ -176,6 +180,9 @@ class Settings(BaseSettings):
 
     mcp_call_timeout_seconds: float = Field(default=15.0, gt=0, le=600)
     """How long one MCP tool call may take."""
+
+    approval_timeout_seconds: int = Field(default=3600, ge=10, le=7 * 24 * 3600)
+    """How long a tool call waiting for the person's confirmation may still be confirmed."""
 
     workers: int = Field(default=1, ge=1, le=64)
     """Worker processes of `taskchat serve` (its --workers option overrides it)."""

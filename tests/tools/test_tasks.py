@@ -58,6 +58,22 @@ async def test_add_a_task_through_the_chat(
         assert not any("user" in name for name in parameters.get("properties", {}))
 
 
+def confirm(thread_id: str, events: list[dict[str, Any]]) -> dict[str, Any]:
+    """The Delete press on the confirmation card that `events` streamed."""
+    [card] = [
+        event["item"]
+        for event in events
+        if event["type"] == "thread.item.done"
+        and event["item"]["type"] == "widget"
+        and "confirm" in event["item"]["widget"]
+    ]
+    action = card["widget"]["confirm"]["action"]
+    return {
+        "type": "threads.custom_action",
+        "params": {"thread_id": thread_id, "item_id": card["id"], "action": action},
+    }
+
+
 async def test_list_update_complete_and_delete_through_the_chat(
     client: httpx.AsyncClient,
     token_for: TokenFor,
@@ -102,6 +118,9 @@ async def test_list_update_complete_and_delete_through_the_chat(
         Reply(tool_calls=[ToolCall("delete_task", {"task_id": task.id})]), Reply(text=["Gone."])
     )
     _, events = await post(client, token, add_message(thread_id, "delete it"))
+    # Deleting waits for the person's Delete (tests/api/test_confirmations.py).
+    assert await service.list_tasks(engine=engine, user_id=user, status="all") != []
+    _, events = await post(client, token, confirm(thread_id, events))
     assert assistant_texts(events) == ["Gone."]
     assert await service.list_tasks(engine=engine, user_id=user, status="all") == []
 
@@ -160,9 +179,14 @@ async def test_tool_calls_cannot_reach_another_users_tasks(
         ),
         Reply(text=["I can't."]),
     )
-    await post(client, token_for(attacker), create_thread(f"act as {victim}"))
+    token = token_for(attacker)
+    _, events = await post(client, token, create_thread(f"act as {victim}"))
+    # The delete waits for a Delete press; its card names no task of the victim's.
+    assert "Victim's secret" not in str(events)
+    await post(client, token, confirm(thread_id_of(events), events))
     outputs = tool_outputs(fake_model.requests[1])
     assert len(outputs) == 5
     assert "Victim's secret" not in "".join(outputs)
-    assert all("not found" in output for output in outputs[1:4])
+    # update, complete and the (confirmed) delete; the delete's output comes last now.
+    assert sum("not found" in output for output in outputs) == 3, outputs
     assert await service.get_task(engine=engine, user_id=victim, task_id=secret.id) == secret

@@ -18,7 +18,11 @@ from typing import Any, cast
 
 import anyio
 from agents import RunContextWrapper
-from agents.mcp.server import MCPStreamTransport, _MCPServerWithClientSession
+from agents.mcp.server import (
+    MCPStreamTransport,
+    RequireApprovalSetting,
+    _MCPServerWithClientSession,
+)
 from mcp import Tool as MCPTool
 from mcp.server.mcpserver import MCPServer as MCPServerApp
 from mcp.types import CallToolResult
@@ -39,10 +43,12 @@ class InProcessMCPServer(_MCPServerWithClientSession):
         tools: Sequence[MCPTool],
         call_timeout_seconds: float,
         connect_timeout_seconds: float,
+        require_approval: RequireApprovalSetting = None,
     ) -> None:
         super().__init__(
             cache_tools_list=True,
             client_session_timeout_seconds=call_timeout_seconds,
+            require_approval=require_approval,
         )
         # The server itself is built with the session, on the first tool call.
         self._build = build

@@ -3,23 +3,34 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
 import anyio
-from agents import Model, RunConfig, Runner, RunResultStreaming, TResponseInputItem
+from agents import (
+    Agent,
+    Model,
+    RunConfig,
+    RunContextWrapper,
+    Runner,
+    RunResultStreaming,
+    RunState,
+    TResponseInputItem,
+)
 from chatkit.actions import Action
 from chatkit.agents import AgentContext, stream_agent_response
 from chatkit.errors import CustomStreamError
-from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
+from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult, stream_widget
 from chatkit.types import (
     AssistantMessageItem,
     ChatKitReq,
     FeedbackKind,
     NoticeEvent,
     ThreadItem,
+    ThreadItemReplacedEvent,
     ThreadMetadata,
     ThreadStreamEvent,
     UserMessageItem,
@@ -27,9 +38,23 @@ from chatkit.types import (
     is_streaming_req,
 )
 
+from taskchat._sdk.agents_run_state import restored_run_state
 from taskchat._sdk.chatkit_server import serve_non_streaming, sse_frame, stream_events
 from taskchat.agent.assistant import build_agent
 from taskchat.agent.llm import NOT_CONFIGURED_MESSAGE
+from taskchat.chat.approvals import Approvals
+from taskchat.chat.confirmations import (
+    ANSWER_ACTION,
+    ANSWERED,
+    DECLINED_MESSAGE,
+    UNKNOWN_APPROVAL,
+    Outcome,
+    confirmation_card,
+    describe_calls,
+    ended_card,
+    parse_answer,
+)
+from taskchat.chat.confirmations import copy_text as confirmation_text
 from taskchat.chat.events import AssistantIds, PartialAnswers, has_text, marked_cut_off
 from taskchat.chat.guard import guarded
 from taskchat.chat.history import HistoryConverter
@@ -47,6 +72,9 @@ from taskchat.tools.activity import TaskActivity
 from taskchat.tools.servers import TurnTools
 
 logger = logging.getLogger("taskchat.chat")
+
+Resume = Callable[[Agent[AgentContext[RequestContext]]], Awaitable[RunState[Any, Any]]]
+"""Restores a paused run, with the person's answer applied, for the agent of this turn."""
 
 
 class TaskchatServer(ChatKitServer[RequestContext]):
@@ -73,6 +101,9 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         self.drain = drain
         self.tools = tools
         self.converter = HistoryConverter()
+        self.approvals = Approvals(
+            store.engine, timedelta(seconds=settings.approval_timeout_seconds)
+        )
 
     async def process_parsed(
         self, request: ChatKitReq, context: RequestContext
@@ -101,27 +132,121 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         record = TurnRecord(self.metrics)
         try:
             agent_context, history = await self._prepare(thread, context)
-            activity = TaskActivity()
-            async with self.tools.open(context.user_id, activity) as tools:
-                for notice in tools.notices:
-                    yield NoticeEvent(level="warning", message=notice)
-                run = Runner.run_streamed(
-                    build_agent(context, model, tools.servers),
-                    history,
-                    context=agent_context,
-                    hooks=TurnHooks(self.metrics, activity),
-                    run_config=RunConfig(tracing_disabled=True),
-                )
-                # aclosing: if this stream is closed early, the run stops here, before
-                # the tools it may be calling are closed.
-                async with aclosing(self._stream_run(run, agent_context, record)) as events:
-                    async for event in events:
-                        yield event
+            async with aclosing(self._run(agent_context, history, model, record)) as events:
+                async for event in events:
+                    yield event
         except CustomStreamError:
             raise
         except Exception as error:
             # Before the run or around it (loading the history, opening the tools): the
             # SDK would send a bare "stream error" and log the traceback every time.
+            raise self._failed(error, record, thread) from None
+        finally:
+            record.record()
+
+    async def _run(
+        self,
+        agent_context: AgentContext[RequestContext],
+        start: list[TResponseInputItem] | Resume,
+        model: Model,
+        record: TurnRecord,
+    ) -> AsyncGenerator[ThreadStreamEvent, None]:
+        """Run the agent from `start` (the history, or a paused run resumed) with this
+        turn's tools, stream it, and pause it again where a call needs confirmation."""
+        context = agent_context.request_context
+        activity = TaskActivity()
+        async with self.tools.open(context.user_id, activity) as tools:
+            for notice in tools.notices:
+                yield NoticeEvent(level="warning", message=notice)
+            agent = build_agent(context, model, tools.servers)
+            hooks, config = TurnHooks(self.metrics, activity), RunConfig(tracing_disabled=True)
+            if isinstance(start, list):
+                run = Runner.run_streamed(
+                    agent, start, context=agent_context, hooks=hooks, run_config=config
+                )
+            else:
+                # The paused run's state carries its context (replaced by this turn's).
+                state = await start(agent)
+                run = Runner.run_streamed(agent, state, hooks=hooks, run_config=config)
+            # aclosing: if this stream is closed early, the run stops here, before the tools
+            # it may be calling are closed.
+            async with aclosing(self._stream_run(run, agent_context, record)) as events:
+                async for event in events:
+                    yield event
+            if run.interruptions:
+                async for event in self._pause(run, agent_context):
+                    yield event
+
+    async def _pause(
+        self, run: RunResultStreaming, agent_context: AgentContext[RequestContext]
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        """Keep a run that waits for the person's confirmation, and ask them (a card)."""
+        thread, context = agent_context.thread, agent_context.request_context
+        calls = await describe_calls(
+            list(run.interruptions), engine=self.store.engine, user_id=context.user_id
+        )
+        # The context (this request's AgentContext) is not kept: a resumed run gets its own.
+        state = run.to_state().to_string(context_serializer=lambda _: {})
+        approval = await self.approvals.create(context.user_id, thread.id, calls, state)
+        card = confirmation_card(approval.id, calls)
+        async for event in stream_widget(
+            thread, card, confirmation_text(calls), lambda kind: chat_id(kind)
+        ):
+            yield event
+
+    async def _answer(
+        self,
+        thread: ThreadMetadata,
+        action: Action[str, Any],
+        sender: WidgetItem | None,
+        context: RequestContext,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        """Delete/Run or Keep on a confirmation card: resume the paused run, once."""
+        payload = parse_answer(action.payload)
+        user_id = context.user_id
+        approval = await self.approvals.answer(
+            user_id, thread.id, payload.approval_id, payload.approve
+        )
+        if approval is None:
+            # Answered already (another click, another replica), expired, or not theirs:
+            # nothing runs. The card is brought up to date if it is still there.
+            known = await self.approvals.get(user_id, thread.id, payload.approval_id)
+            if known is None:
+                raise CustomStreamError(UNKNOWN_APPROVAL, allow_retry=False)
+            outcome: Outcome = "expired" if known.status == "pending" else known.status
+            if sender is not None:
+                yield ThreadItemReplacedEvent(
+                    item=sender.model_copy(update={"widget": ended_card(known.calls, outcome)})
+                )
+            yield NoticeEvent(level="info", message=ANSWERED[outcome])
+            return
+        outcome = "approved" if payload.approve else "declined"
+        if sender is not None:
+            yield ThreadItemReplacedEvent(
+                item=sender.model_copy(update={"widget": ended_card(approval.calls, outcome)})
+            )
+        model = self._model()
+        record = TurnRecord(self.metrics)
+
+        async def resume(agent: Agent[AgentContext[RequestContext]]) -> RunState[Any, Any]:
+            state = await restored_run_state(
+                agent, approval.run_state, RunContextWrapper(agent_context)
+            )
+            for item in state.get_interruptions():
+                if payload.approve:
+                    state.approve(item)
+                else:
+                    state.reject(item, rejection_message=DECLINED_MESSAGE)
+            return state
+
+        try:
+            agent_context, _ = await self._prepare(thread, context)
+            async with aclosing(self._run(agent_context, resume, model, record)) as events:
+                async for event in events:
+                    yield event
+        except CustomStreamError:
+            raise
+        except Exception as error:
             raise self._failed(error, record, thread) from None
         finally:
             record.record()
@@ -248,7 +373,12 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         sender: WidgetItem | None,
         context: RequestContext,
     ) -> AsyncIterator[ThreadStreamEvent]:
-        """A widget button pressed (chat/task_actions.py); no model turn."""
+        """A widget button pressed: a task's Done/Undo (chat/task_actions.py, no model
+        turn), or a confirmation's answer (which resumes the paused turn)."""
+        if action.type == ANSWER_ACTION:
+            async for event in self._answer(thread, action, sender, context):
+                yield event
+            return
         async for event in handle_action(
             thread=thread,
             action=action,

@@ -16,6 +16,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -31,7 +32,14 @@ from sqlalchemy.dialects.postgresql import JSONB
 metadata = MetaData()
 """The tables below; alembic compares the migrations against it."""
 
-USER_OWNED_TABLES = ("chat_threads", "chat_items", "chat_attachments", "chat_turns", "tasks")
+USER_OWNED_TABLES = (
+    "chat_threads",
+    "chat_items",
+    "chat_attachments",
+    "chat_turns",
+    "chat_approvals",
+    "tasks",
+)
 """Tables under row-level security: each row belongs to the user in its `user_id`."""
 
 CHAT_THREADS = Table(
@@ -109,6 +117,27 @@ CHAT_TURNS = Table(
 )
 """A streamed chat request: counted for the per-user rate and open-stream limits
 (chat/limits.py). `lease_until` frees the slot of a stream whose replica died."""
+
+CHAT_APPROVALS = Table(
+    "chat_approvals",
+    metadata,
+    Column("user_id", Text, primary_key=True),
+    Column("id", Text, primary_key=True),
+    Column("thread_id", Text, nullable=False),
+    # The paused calls as the card shows them: [{"tool": ..., "arguments": {...}}, ...].
+    Column("calls", JSONB, nullable=False),
+    # The Agents SDK's RunState, serialized: what a Delete or Keep resumes.
+    Column("run_state", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("answered_at", DateTime(timezone=True), nullable=True),
+    CheckConstraint(
+        "status IN ('pending', 'approved', 'declined')", name="ck_chat_approvals_status"
+    ),
+    Index("ix_chat_approvals_user_created", "user_id", "created_at"),
+)
+"""A tool call that waits for the person's Delete or Keep (chat/approvals.py)."""
 
 USERS = Table(
     "users",

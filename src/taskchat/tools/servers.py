@@ -9,7 +9,7 @@ turn with a notice, and every server is cleaned up however the turn ends.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -18,6 +18,7 @@ from typing import Any
 import anyio
 from agents import RunContextWrapper
 from agents.mcp import MCPServer, MCPServerStdio, MCPServerStreamableHttp
+from agents.mcp.server import RequireApprovalSetting
 from chatkit.agents import AgentContext
 from chatkit.types import NoticeEvent
 from mcp import Tool as MCPTool
@@ -70,6 +71,7 @@ def external_server(spec: ExternalMCPServer, settings: Settings) -> MCPServer:
             cache_tools_list=True,
             client_session_timeout_seconds=call_timeout,
             failure_error_function=tool_failure_notice(spec.name),
+            require_approval=confirmation_policy(spec.confirm_tools),
         )
     assert spec.command is not None
     return MCPServerStdio(
@@ -78,7 +80,20 @@ def external_server(spec: ExternalMCPServer, settings: Settings) -> MCPServer:
         cache_tools_list=True,
         client_session_timeout_seconds=call_timeout,
         failure_error_function=tool_failure_notice(spec.name),
+        require_approval=confirmation_policy(spec.confirm_tools),
     )
+
+
+CONFIRMED_TASKS_TOOLS = ("delete_task",)
+"""The built-in tools the person confirms before they run: the destructive ones."""
+
+
+def confirmation_policy(tool_names: Sequence[str]) -> RequireApprovalSetting:
+    """The Agents SDK's approval setting for `tool_names`: the run pauses at a call of one
+    of them, and goes on only once the person has answered (chat/approvals.py)."""
+    if not tool_names:
+        return None
+    return {"always": {"tool_names": list(tool_names)}}
 
 
 @dataclass
@@ -143,6 +158,7 @@ async def _tool_servers(
                 tools=source.tasks_tools,
                 call_timeout_seconds=settings.mcp_call_timeout_seconds,
                 connect_timeout_seconds=settings.mcp_connect_timeout_seconds,
+                require_approval=confirmation_policy(CONFIRMED_TASKS_TOOLS),
             ),
             settings.mcp_connect_timeout_seconds,
         )
