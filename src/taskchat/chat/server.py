@@ -52,9 +52,13 @@ from taskchat.chat.tool_results import TurnHooks
 from taskchat.chat.turn import SHUTDOWN_NOTICE, RunDeadline, TurnRecord, failure_of, stop_run
 from taskchat.config import Settings
 from taskchat.context import RequestContext
+from taskchat.db.errors import is_unavailable
 from taskchat.drain import Drain
 from taskchat.logs import log_failure
 from taskchat.metrics import Metrics
+from taskchat.tasks import service
+from taskchat.tasks.schemas import TaskPublic
+from taskchat.tasks.service import TaskNotFoundError
 from taskchat.tools.activity import TaskActivity
 from taskchat.tools.servers import TurnTools
 
@@ -88,7 +92,6 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         self.metrics = metrics
         self.drain = drain
         self.tools = tools
-        self.converter = HistoryConverter()
         self.paused = PausedTurns(
             Approvals(store.engine, timedelta(seconds=settings.approval_timeout_seconds)),
             store.engine,
@@ -204,9 +207,12 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         recent = await self.store.load_thread_items(
             thread.id, None, self.settings.history_items, "desc", context
         )
+        converter = HistoryConverter(partial(self._task, context.user_id))
         try:
-            history = await self.converter.to_agent_input(list(reversed(recent.data)))
-        except Exception:
+            history = await converter.to_agent_input(list(reversed(recent.data)))
+        except Exception as error:
+            if is_unavailable(error):
+                raise  # an outage, told as one (chat/turn.py), not as a broken history
             logger.exception("could not convert the history of thread %s", thread.id)
             raise CustomStreamError(
                 "This conversation's history could not be read; start a new thread.",
@@ -218,6 +224,14 @@ class TaskchatServer(ChatKitServer[RequestContext]):
             request_context=context,
         )
         return agent_context, history
+
+    async def _task(self, user_id: str, task_id: str) -> TaskPublic | None:
+        try:
+            return await service.get_task(
+                engine=self.store.engine, user_id=user_id, task_id=task_id
+            )
+        except TaskNotFoundError:
+            return None
 
     async def _stream_run(
         self,
