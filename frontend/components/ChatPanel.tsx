@@ -5,6 +5,8 @@ import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 
 
 import { chatFetch } from "@/lib/client/chatFetch";
 import { loadChatKitScript } from "@/lib/client/chatkitScript";
+import { showTask } from "@/lib/client/showTask";
+import { searchTasks } from "@/lib/client/tasksApi";
 import { rememberThread, rememberedThread } from "@/lib/client/threadMemory";
 import type { ChatUi } from "@/lib/shared/chatUi";
 
@@ -165,6 +167,18 @@ function ChatWidget({ userId, domainKey, onResponseEnd, onEffect, onHandle }: Wi
     },
     composer: { placeholder: "Ask about your tasks, or add one…" },
     history: { enabled: true, showDelete: true, showRename: true },
+    // "@" in the composer offers the person's tasks; the server looks a tagged task up
+    // again by its id (chat/history.py), so nothing here is trusted.
+    entities: {
+      onTagSearch: async (query: string) =>
+        (await searchTasks(query)).map((task) => ({
+          id: task.id,
+          title: task.title,
+          group: "Tasks",
+          interactive: true,
+        })),
+      onClick: (entity: { id: string }) => void showTask(entity.id),
+    },
     onThreadChange,
     onResponseEnd,
     onEffect: ({ name, data }: { name: string; data?: Record<string, unknown> }) => onEffect(name, data ?? {}),

@@ -4,26 +4,13 @@ import { useCallback, useEffect, useState } from "react";
 
 import { errorDetail } from "@/lib/client/errorDetail";
 import { goToSignIn } from "@/lib/client/goToSignIn";
-import { isTask, isTaskList, type Task } from "@/lib/shared/tasks";
+import { fetchTasks } from "@/lib/client/tasksApi";
+import { isTask, type Task } from "@/lib/shared/tasks";
 
 type PanelState =
   | { kind: "loading" }
   | { kind: "ready"; tasks: Task[] }
   | { kind: "failed"; message: string; tasks: Task[] | null };
-
-async function fetchTasks(signal: AbortSignal): Promise<Task[]> {
-  const response = await fetch("/api/tasks?status=all&limit=100", { signal, cache: "no-store" });
-  if (response.status === 401) {
-    goToSignIn();
-    throw new Error("Your session ended.");
-  }
-  if (!response.ok) {
-    throw new Error(await errorDetail(response, `The list could not load (${response.status}).`));
-  }
-  const body: unknown = await response.json().catch(() => null);
-  if (!isTaskList(body)) throw new Error("The list could not load (an unreadable answer).");
-  return body.data;
-}
 
 /** Mark a task done (or open again) through /api/tasks/<id>; the task as it now is. */
 async function markTask(task: Task, done: boolean): Promise<Task> {
@@ -94,7 +81,7 @@ export function TasksPanel({ version }: { version: number }) {
 
   useEffect(() => {
     const abort = new AbortController();
-    fetchTasks(abort.signal).then(
+    fetchTasks({ status: "all", limit: 100 }, abort.signal).then(
       (tasks) => setState({ kind: "ready", tasks }),
       (error: Error) => {
         if (abort.signal.aborted) return;

@@ -124,6 +124,39 @@ describe("in the browser", () => {
     await context.close();
   });
 
+  test("the web component's entities: @ searches the person's tasks, a tag click shows one in the panel", async () => {
+    const context = await newContext("stub");
+    const page = await context.newPage();
+    await registerInPage(page, "Entity Person");
+    await page.locator("openai-chatkit[data-stub-ready]").waitFor();
+    await stack.model.reset();
+    await stack.model.script(
+      { tool_calls: [{ name: "add_task", arguments: { title: "Dentist appointment" }, call_id: "a1" }] },
+      { tool_calls: [{ name: "add_task", arguments: { title: "Buy bread" }, call_id: "a2" }] },
+      { text: ["Added."] },
+    );
+    await sendInWidget(page, "Add the dentist and bread");
+    await page.locator(".tasks-panel .task-title", { hasText: "Buy bread" }).waitFor();
+    // What the element would call as the person types "@den" (the stub keeps the options).
+    const found = await page.evaluate(async () => {
+      type Options = { entities: { onTagSearch: (query: string) => Promise<{ id: string; title: string }[]> } };
+      const element = document.querySelector("openai-chatkit") as unknown as { options: Options };
+      return element.options.entities.onTagSearch("den");
+    });
+    assert.deepEqual(
+      found.map((entity) => entity.title),
+      ["Dentist appointment"],
+    );
+    assert.match(found[0]!.id, /^task_/);
+    await page.evaluate(async (entity) => {
+      type Options = { entities: { onClick: (entity: { id: string; title: string }) => void } };
+      const element = document.querySelector("openai-chatkit") as unknown as { options: Options };
+      element.options.entities.onClick(entity);
+    }, found[0]!);
+    await page.locator(".tasks-panel .task.task-flash .task-title", { hasText: "Dentist appointment" }).waitFor();
+    await context.close();
+  });
+
   test("a session that ends mid-chat leads back to sign-in", async () => {
     const context = await newContext("stub");
     const session = await register(stack.appUrl, "Grace Hopper");
@@ -147,7 +180,7 @@ describe("in the browser", () => {
     await note.waitFor();
     assert.match(await note.innerText(), /cdn\.platform\.openai\.com/);
     // The built-in UI works: its composer and start screen, and the tasks panel.
-    await page.getByRole("textbox", { name: "Message" }).waitFor();
+    await page.getByRole("combobox", { name: "Message" }).waitFor();
     await page.getByText("What's on your plate today?").waitFor();
     await page.getByText("No tasks yet").waitFor();
     assert.equal(await widget(page).count(), 0);

@@ -48,7 +48,7 @@ const chat = (page: Page) => page.getByRole("region", { name: "Conversation" });
 const messages = (page: Page) => page.getByRole("log", { name: "Messages" });
 const assistant = (page: Page) => messages(page).locator('[data-role="assistant"]');
 const userMessages = (page: Page) => messages(page).locator('[data-role="user"]');
-const composer = (page: Page) => page.getByRole("textbox", { name: "Message" });
+const composer = (page: Page) => page.getByRole("combobox", { name: "Message" });
 const threads = (page: Page) => page.getByRole("navigation", { name: "Conversations" });
 
 async function send(page: Page, text: string): Promise<void> {
@@ -356,6 +356,42 @@ describe("the built-in chat UI", () => {
     await second.getByText("Confirmed").waitFor();
     await eventually("the task to leave the panel", async () => (await panelTask.count()) === 0);
     await assistant(page).filter({ hasText: "Done as you said." }).nth(1).waitFor();
+    await context.close();
+  });
+
+  test("@ offers matching tasks; the tag reaches the model as the task, and a click shows it in the panel", async () => {
+    const { context, page } = await visit();
+    await registerInPage(page, "Mention Person");
+    await stack.model.reset();
+    await stack.model.script(
+      { tool_calls: [{ name: "add_task", arguments: { title: "Dentist appointment", priority: "high" }, call_id: "a1" }] },
+      { tool_calls: [{ name: "add_task", arguments: { title: "Buy bread" }, call_id: "a2" }] },
+      { text: ["Added both."] },
+    );
+    await send(page, "Add the dentist and bread");
+    await assistant(page).filter({ hasText: "Added both." }).waitFor();
+    await settled(page);
+
+    await composer(page).fill("Move ");
+    await composer(page).pressSequentially("@den");
+    const menu = page.getByRole("listbox", { name: "Your tasks" });
+    await menu.getByRole("option", { name: "Dentist appointment" }).waitFor();
+    assert.equal(await menu.getByRole("option").count(), 1, "only the matching task is offered");
+    await composer(page).press("Enter");
+    assert.equal(await composer(page).inputValue(), "Move @Dentist appointment ");
+    assert.equal(await menu.count(), 0);
+    await composer(page).pressSequentially("to Friday");
+    await stack.model.script({ text: ["Moved."] });
+    await composer(page).press("Enter");
+    await assistant(page).filter({ hasText: "Moved." }).waitFor();
+    // The model got the task as the server looked it up: its id and priority.
+    const { requests } = await stack.model.state();
+    const sent = JSON.stringify(requests.at(-1)?.messages ?? []);
+    assert.match(sent, /refers to this task of the user's, as it is now: \[ \] Dentist appointment \(high priority\) id=task_/);
+    // The tag in the message shows the task in the panel.
+    const tag = userMessages(page).last().getByRole("button", { name: "@Dentist appointment" });
+    await tag.click();
+    await page.locator(".tasks-panel .task.task-flash .task-title", { hasText: "Dentist appointment" }).waitFor();
     await context.close();
   });
 

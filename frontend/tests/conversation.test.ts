@@ -137,3 +137,20 @@ test("a thread opens on its newest page, and earlier pages go before it, without
   );
   assert.equal(full.earlier, null);
 });
+
+test("@-mentions: the query being typed, and tags where the picked titles are", async () => {
+  const { mentionAt, messageContent, withMention } = await import("../lib/builtin/mentions");
+  assert.deepEqual(mentionAt("Move @den", 9), { start: 5, query: "den" });
+  assert.equal(mentionAt("mail a@b", 8), null, "an address is not a mention");
+  const picked = withMention("Move @den to Friday", 5, 9, "Dentist at 3");
+  assert.deepEqual(picked, { text: "Move @Dentist at 3  to Friday", caret: 19 });
+  const content = messageContent("Move @Dentist at 3 to Friday, not @Den", [
+    { id: "task_1", title: "Dentist at 3" },
+    { id: "task_2", title: "Dentist" },
+  ]);
+  assert.deepEqual(content, [
+    { type: "input_text", text: "Move " },
+    { type: "input_tag", id: "task_1", text: "Dentist at 3", data: {}, interactive: true },
+    { type: "input_text", text: " to Friday, not @Den" },
+  ]);
+});

@@ -85,11 +85,16 @@ async def test_a_list_turn_shows_exactly_the_callers_tasks_with_buttons(
         listed = rows(item["widget"])
         assert set(listed) == {task.id for task in mine}
         assert "Stranger" not in str(item["widget"])
-        [done] = buttons(listed[mine[0].id])
+        [done, delete] = buttons(listed[mine[0].id])
         assert done["label"] == "Done"
         assert done["onClickAction"] == {
             "type": "tasks.complete",
             "payload": {"task_id": mine[0].id, "done": True},
+        }
+        assert delete["label"] == "Delete"
+        assert delete["onClickAction"] == {
+            "type": "tasks.delete",
+            "payload": {"task_id": mine[0].id},
         }
         # A list changes nothing: no effect asks the page to reload.
         assert not [event for event in events if event["type"] == "client_effect"]
@@ -138,14 +143,14 @@ async def test_done_marks_the_task_replaces_the_widget_and_a_second_press_change
             token = token_for(me)
             _, events = await post(http, token, create_thread("list"))
             thread_id, [item] = thread_id_of(events), widget_items(events)
-            [done] = buttons(item["widget"])
+            [done, _] = buttons(item["widget"])
             calls = len(fake_model.requests)
 
             action = done["onClickAction"]
             _, pressed = await post(http, token, press(thread_id, item["id"], action))
             [replaced] = [e["item"] for e in pressed if e["type"] == "thread.item.replaced"]
             assert replaced["id"] == item["id"]
-            [undo] = buttons(replaced["widget"])
+            [undo, _] = buttons(replaced["widget"])
             assert undo["label"] == "Undo"
             assert undo["onClickAction"]["payload"] == {"task_id": task.id, "done": False}
             assert [e["name"] for e in pressed if e["type"] == "client_effect"] == ["tasks.changed"]
@@ -166,7 +171,35 @@ async def test_done_marks_the_task_replaces_the_widget_and_a_second_press_change
             fake_model.script(Reply(text=["Nice."]))
             await post(http, token, add_message(thread_id, "done with that"))
             heard = str(fake_model.requests[-1]["messages"])
-            assert heard.count("as done by hand") == 1
+            assert heard.count("as done. (by hand") == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_a_rows_delete_deletes_the_task_and_leaves_the_row_without_buttons(
+    database_url: str, fake_model: FakeOpenAI, token_for: TokenFor, new_user: Callable[[], str]
+) -> None:
+    engine = await with_engine(database_url)
+    me = new_user()
+    try:
+        task = await add(engine, me, "Old chore")
+        kept = await add(engine, me, "Keep this one")
+        fake_model.script(Reply(tool_calls=[ToolCall("list_tasks", {})]), Reply(text=["Two."]))
+        async with app_client(scripted_settings(database_url, fake_model)) as http:
+            token = token_for(me)
+            _, events = await post(http, token, create_thread("list"))
+            thread_id, [item] = thread_id_of(events), widget_items(events)
+            [_, delete] = buttons(rows(item["widget"])[task.id])
+            _, pressed = await post(
+                http, token, press(thread_id, item["id"], delete["onClickAction"])
+            )
+            [replaced] = [e["item"] for e in pressed if e["type"] == "thread.item.replaced"]
+            after = rows(replaced["widget"])
+            assert buttons(after[task.id]) == [] and "Deleted" in str(after[task.id])
+            assert len(buttons(after[kept.id])) == 2
+            assert [e["name"] for e in pressed if e["type"] == "client_effect"] == ["tasks.changed"]
+            remaining = await service.list_tasks(engine=engine, user_id=me, status="all")
+            assert [each.id for each in remaining] == [kept.id]
     finally:
         await engine.dispose()
 
@@ -184,15 +217,19 @@ async def test_a_press_aimed_at_another_users_task_is_refused_and_changes_nothin
             token = token_for(me)
             _, events = await post(http, token, create_thread("list"))
             thread_id, [item] = thread_id_of(events), widget_items(events)
-            answers = []
+            answers = set()
             for task_id in (theirs.id, "task_doesnotexist"):
-                action = {"type": "tasks.complete", "payload": {"task_id": task_id, "done": True}}
-                _, refused = await post(http, token, press(thread_id, item["id"], action))
-                [error] = [e for e in refused if e["type"] == "error"]
-                assert not [e for e in refused if e["type"] == "thread.item.replaced"]
-                answers.append(error["message"])
-            # A foreign task and a missing one get the same answer.
-            assert answers[0] == answers[1] and "no longer exists" in answers[0]
+                for action in (
+                    {"type": "tasks.complete", "payload": {"task_id": task_id, "done": True}},
+                    {"type": "tasks.delete", "payload": {"task_id": task_id}},
+                ):
+                    _, refused = await post(http, token, press(thread_id, item["id"], action))
+                    [error] = [e for e in refused if e["type"] == "error"]
+                    assert not [e for e in refused if e["type"] == "thread.item.replaced"]
+                    answers.add(error["message"])
+            # A foreign task and a missing one get the same answer, for either button.
+            [answer] = answers
+            assert "no longer exists" in answer
             untouched = await service.get_task(engine=engine, user_id=stranger, task_id=theirs.id)
             assert not untouched.done
             assert not (await service.get_task(engine=engine, user_id=me, task_id=mine.id)).done

@@ -4,6 +4,8 @@
 // script from OpenAI. Used when CHAT_UI=builtin, or when the web component cannot load.
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 
+import { messageContent, type Mention } from "@/lib/builtin/mentions";
+import { showTask } from "@/lib/client/showTask";
 import { rememberThread, rememberedThread } from "@/lib/client/threadMemory";
 import type { ThreadSummary } from "@/lib/protocol";
 
@@ -35,6 +37,8 @@ const PROMPTS = [
 export function BuiltinChat({ userId, maxMessageChars, onResponseEnd, onEffect, onHandle, note }: Props) {
   const list = useThreadList();
   const [draft, setDraft] = useState("");
+  // Tasks picked from the "@" menu for the message being written.
+  const [mentions, setMentions] = useState<Mention[]>([]);
   const [drawerOpen, setDrawerOpen] = useState(false);
   const input = useRef<HTMLTextAreaElement | null>(null);
   const drawerToggle = useRef<HTMLButtonElement | null>(null);
@@ -69,8 +73,9 @@ export function BuiltinChat({ userId, maxMessageChars, onResponseEnd, onEffect, 
   }, [onHandle]);
 
   const submit = (text: string) => {
-    send(text.trim());
+    send(messageContent(text.trim(), mentions));
     setDraft("");
+    setMentions([]);
   };
   const openThread = (threadId: string | null) => {
     open(threadId);
@@ -161,12 +166,14 @@ export function BuiltinChat({ userId, maxMessageChars, onResponseEnd, onEffect, 
             onLoadEarlier={chat.loadEarlier}
             onRetry={chat.retry}
             onAction={chat.act}
+            onTagClick={showTask}
           />
         )}
         <Composer
           value={draft}
           onChange={setDraft}
           onSend={submit}
+          onMention={(task) => setMentions((known) => [...known, { id: task.id, title: task.title }])}
           onStop={chat.stop}
           streaming={streaming}
           canStop={conversation.allowCancel}

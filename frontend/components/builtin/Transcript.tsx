@@ -5,7 +5,7 @@
 // what is added to it, streamed text included.
 import type { Widgets } from "@openai/chatkit";
 
-import { userText, type Conversation } from "@/lib/builtin/conversation";
+import type { Conversation } from "@/lib/builtin/conversation";
 import type { ThreadItem } from "@/lib/protocol";
 
 import styles from "./builtin.module.css";
@@ -19,15 +19,29 @@ type Props = {
   onLoadEarlier: () => void;
   onRetry: () => void;
   onAction: (action: WidgetAction, itemId: string) => void;
+  /** An @-mentioned task's tag was clicked. */
+  onTagClick: (taskId: string) => void;
 };
 
-function Item({ item, streaming, onAction }: { item: ThreadItem; streaming: boolean; onAction: Props["onAction"] }) {
+type ItemProps = Pick<Props, "streaming" | "onAction" | "onTagClick"> & { item: ThreadItem };
+
+function Item({ item, streaming, onAction, onTagClick }: ItemProps) {
   switch (item.type) {
     case "user_message":
       return (
         <li className={styles.user} data-role="user" dir="auto">
           {item.quoted_text ? <blockquote className={styles.quote}>{item.quoted_text}</blockquote> : null}
-          <p className={styles.userText}>{userText(item)}</p>
+          <p className={styles.userText}>
+            {item.content.map((part, index) =>
+              part.type === "input_tag" ? (
+                <button key={index} type="button" className={styles.tag} onClick={() => onTagClick(part.id)}>
+                  @{part.text}
+                </button>
+              ) : (
+                <span key={index}>{part.text}</span>
+              ),
+            )}
+          </p>
         </li>
       );
     case "assistant_message":
@@ -72,7 +86,15 @@ function Item({ item, streaming, onAction }: { item: ThreadItem; streaming: bool
   }
 }
 
-export function Transcript({ conversation, streaming, loading, onLoadEarlier, onRetry, onAction }: Props) {
+export function Transcript({
+  conversation,
+  streaming,
+  loading,
+  onLoadEarlier,
+  onRetry,
+  onAction,
+  onTagClick,
+}: Props) {
   const { items, earlier, progress, notice, failure } = conversation;
   return (
     <div className={styles.transcript}>
@@ -83,7 +105,7 @@ export function Transcript({ conversation, streaming, loading, onLoadEarlier, on
       ) : null}
       <ol className={styles.items} role="log" aria-live="polite" aria-label="Messages">
         {items.map((item) => (
-          <Item key={item.id} item={item} streaming={streaming} onAction={onAction} />
+          <Item key={item.id} item={item} streaming={streaming} onAction={onAction} onTagClick={onTagClick} />
         ))}
       </ol>
       {progress && streaming ? (

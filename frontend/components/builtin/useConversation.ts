@@ -4,6 +4,7 @@
 // retrying and widget actions, over /api/chatkit. The components only draw what it holds.
 import { useCallback, useEffect, useRef, useState } from "react";
 
+import type { MessageContent } from "@/lib/builtin/mentions";
 import {
   GENERIC_FAILURE,
   NEW_CONVERSATION,
@@ -39,7 +40,7 @@ export type ConversationControl = {
   loading: boolean;
   /** Why opening the thread failed, if it did. */
   loadError: string | null;
-  send: (text: string, quotedText?: string | null) => void;
+  send: (content: MessageContent, quotedText?: string | null) => void;
   stop: () => void;
   retry: () => void;
   loadEarlier: () => void;
@@ -57,9 +58,9 @@ function isAbort(error: unknown): boolean {
   return error instanceof DOMException && error.name === "AbortError";
 }
 
-function userInput(text: string, quotedText: string | null | undefined) {
+function userInput(content: MessageContent, quotedText: string | null | undefined) {
   return {
-    content: [{ type: "input_text" as const, text }],
+    content,
     attachments: [],
     inference_options: {},
     ...(quotedText ? { quoted_text: quotedText } : {}),
@@ -172,9 +173,9 @@ export function useConversation(initialThread: string | null, listeners: Listene
   }, []);
 
   const send = useCallback(
-    (text: string, quotedText?: string | null) => {
+    (content: MessageContent, quotedText?: string | null) => {
       const id = threadId.current;
-      const input = userInput(text, quotedText);
+      const input = userInput(content, quotedText);
       void run(
         id === null
           ? { type: "threads.create", params: { input } }

@@ -209,11 +209,6 @@ function replaced<T>(tree: T, id: string, change: (component: Node) => unknown):
   return visit(tree) as T;
 }
 
-/** The text of a user message: its typed text, with tags shown by their text. */
-export function userText(item: Extract<ThreadItem, { type: "user_message" }>): string {
-  return item.content.map((part) => part.text).join("");
-}
-
 /** The newest user message, which a retry re-answers. */
 export function lastUserMessage(state: Conversation): ThreadItem | undefined {
   return state.items.findLast((item) => item.type === "user_message");

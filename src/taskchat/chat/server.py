@@ -14,7 +14,6 @@ from agents import (
     Agent,
     Model,
     RunConfig,
-    RunContextWrapper,
     Runner,
     RunResultStreaming,
     RunState,
@@ -23,14 +22,13 @@ from agents import (
 from chatkit.actions import Action
 from chatkit.agents import AgentContext, stream_agent_response
 from chatkit.errors import CustomStreamError
-from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult, stream_widget
+from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
 from chatkit.types import (
     AssistantMessageItem,
     ChatKitReq,
     FeedbackKind,
     NoticeEvent,
     ThreadItem,
-    ThreadItemReplacedEvent,
     ThreadMetadata,
     ThreadStreamEvent,
     UserMessageItem,
@@ -38,26 +36,15 @@ from chatkit.types import (
     is_streaming_req,
 )
 
-from taskchat._sdk.agents_run_state import restored_run_state
 from taskchat._sdk.chatkit_server import serve_non_streaming, sse_frame, stream_events
 from taskchat.agent.assistant import build_agent
 from taskchat.agent.llm import NOT_CONFIGURED_MESSAGE
 from taskchat.chat.approvals import Approvals
-from taskchat.chat.confirmations import (
-    ANSWER_ACTION,
-    ANSWERED,
-    DECLINED_MESSAGE,
-    UNKNOWN_APPROVAL,
-    Outcome,
-    confirmation_card,
-    describe_calls,
-    ended_card,
-    parse_answer,
-)
-from taskchat.chat.confirmations import copy_text as confirmation_text
+from taskchat.chat.confirmations import ANSWER_ACTION
 from taskchat.chat.events import AssistantIds, PartialAnswers, has_text, marked_cut_off
 from taskchat.chat.guard import guarded
 from taskchat.chat.history import HistoryConverter
+from taskchat.chat.paused import PausedTurns, Resume
 from taskchat.chat.preloaded import PreloadedHistoryStore
 from taskchat.chat.store import PostgresAttachmentStore, PostgresStore, chat_id
 from taskchat.chat.task_actions import handle_action
@@ -65,16 +52,21 @@ from taskchat.chat.tool_results import TurnHooks
 from taskchat.chat.turn import SHUTDOWN_NOTICE, RunDeadline, TurnRecord, failure_of, stop_run
 from taskchat.config import Settings
 from taskchat.context import RequestContext
+from taskchat.db.errors import is_unavailable
 from taskchat.drain import Drain
 from taskchat.logs import log_failure
 from taskchat.metrics import Metrics
+from taskchat.tasks import service
+from taskchat.tasks.schemas import TaskPublic
+from taskchat.tasks.service import TaskNotFoundError
 from taskchat.tools.activity import TaskActivity
 from taskchat.tools.servers import TurnTools
 
 logger = logging.getLogger("taskchat.chat")
 
-Resume = Callable[[Agent[AgentContext[RequestContext]]], Awaitable[RunState[Any, Any]]]
-"""Restores a paused run, with the person's answer applied, for the agent of this turn."""
+
+Start = Callable[[Agent[AgentContext[RequestContext]]], Awaitable[RunState[Any, Any]]]
+"""A paused run restored for this turn's agent (a `Resume` with its context given)."""
 
 
 class TaskchatServer(ChatKitServer[RequestContext]):
@@ -100,9 +92,9 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         self.metrics = metrics
         self.drain = drain
         self.tools = tools
-        self.converter = HistoryConverter()
-        self.approvals = Approvals(
-            store.engine, timedelta(seconds=settings.approval_timeout_seconds)
+        self.paused = PausedTurns(
+            Approvals(store.engine, timedelta(seconds=settings.approval_timeout_seconds)),
+            store.engine,
         )
 
     async def process_parsed(
@@ -128,11 +120,21 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         context: RequestContext,
     ) -> AsyncIterator[ThreadStreamEvent]:
         """Build the turn, stream the agent's answer, and record how the turn ended."""
+        async with aclosing(self._turn(thread, context)) as events:
+            async for event in events:
+                yield event
+
+    async def _turn(
+        self, thread: ThreadMetadata, context: RequestContext, resume: Resume | None = None
+    ) -> AsyncGenerator[ThreadStreamEvent, None]:
+        """One model turn, from the thread's history or resuming a paused run; a failure
+        is told (an error event) and counted once."""
         model = self._model()
         record = TurnRecord(self.metrics)
         try:
             agent_context, history = await self._prepare(thread, context)
-            async with aclosing(self._run(agent_context, history, model, record)) as events:
+            start = history if resume is None else partial(resume, context=agent_context)
+            async with aclosing(self._run(agent_context, start, model, record)) as events:
                 async for event in events:
                     yield event
         except CustomStreamError:
@@ -147,7 +149,7 @@ class TaskchatServer(ChatKitServer[RequestContext]):
     async def _run(
         self,
         agent_context: AgentContext[RequestContext],
-        start: list[TResponseInputItem] | Resume,
+        start: list[TResponseInputItem] | Start,
         model: Model,
         record: TurnRecord,
     ) -> AsyncGenerator[ThreadStreamEvent, None]:
@@ -174,82 +176,8 @@ class TaskchatServer(ChatKitServer[RequestContext]):
                 async for event in events:
                     yield event
             if run.interruptions:
-                async for event in self._pause(run, agent_context):
+                for event in await self.paused.pause(run, agent_context):
                     yield event
-
-    async def _pause(
-        self, run: RunResultStreaming, agent_context: AgentContext[RequestContext]
-    ) -> AsyncIterator[ThreadStreamEvent]:
-        """Keep a run that waits for the person's confirmation, and ask them (a card)."""
-        thread, context = agent_context.thread, agent_context.request_context
-        calls = await describe_calls(
-            list(run.interruptions), engine=self.store.engine, user_id=context.user_id
-        )
-        # The context (this request's AgentContext) is not kept: a resumed run gets its own.
-        state = run.to_state().to_string(context_serializer=lambda _: {})
-        approval = await self.approvals.create(context.user_id, thread.id, calls, state)
-        card = confirmation_card(approval.id, calls)
-        async for event in stream_widget(
-            thread, card, confirmation_text(calls), lambda kind: chat_id(kind)
-        ):
-            yield event
-
-    async def _answer(
-        self,
-        thread: ThreadMetadata,
-        action: Action[str, Any],
-        sender: WidgetItem | None,
-        context: RequestContext,
-    ) -> AsyncIterator[ThreadStreamEvent]:
-        """Delete/Run or Keep on a confirmation card: resume the paused run, once."""
-        payload = parse_answer(action.payload)
-        user_id = context.user_id
-        approval = await self.approvals.answer(
-            user_id, thread.id, payload.approval_id, payload.approve
-        )
-        if approval is None:
-            # Answered already (another click, another replica), expired, or not theirs:
-            # nothing runs. The card is brought up to date if it is still there.
-            known = await self.approvals.get(user_id, thread.id, payload.approval_id)
-            if known is None:
-                raise CustomStreamError(UNKNOWN_APPROVAL, allow_retry=False)
-            outcome: Outcome = "expired" if known.status == "pending" else known.status
-            if sender is not None:
-                yield ThreadItemReplacedEvent(
-                    item=sender.model_copy(update={"widget": ended_card(known.calls, outcome)})
-                )
-            yield NoticeEvent(level="info", message=ANSWERED[outcome])
-            return
-        outcome = "approved" if payload.approve else "declined"
-        if sender is not None:
-            yield ThreadItemReplacedEvent(
-                item=sender.model_copy(update={"widget": ended_card(approval.calls, outcome)})
-            )
-        model = self._model()
-        record = TurnRecord(self.metrics)
-
-        async def resume(agent: Agent[AgentContext[RequestContext]]) -> RunState[Any, Any]:
-            state = await restored_run_state(
-                agent, approval.run_state, RunContextWrapper(agent_context)
-            )
-            for item in state.get_interruptions():
-                if payload.approve:
-                    state.approve(item)
-                else:
-                    state.reject(item, rejection_message=DECLINED_MESSAGE)
-            return state
-
-        try:
-            agent_context, _ = await self._prepare(thread, context)
-            async with aclosing(self._run(agent_context, resume, model, record)) as events:
-                async for event in events:
-                    yield event
-        except CustomStreamError:
-            raise
-        except Exception as error:
-            raise self._failed(error, record, thread) from None
-        finally:
-            record.record()
 
     def _failed(
         self, error: Exception, record: TurnRecord, thread: ThreadMetadata
@@ -279,9 +207,12 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         recent = await self.store.load_thread_items(
             thread.id, None, self.settings.history_items, "desc", context
         )
+        converter = HistoryConverter(partial(self._task, context.user_id))
         try:
-            history = await self.converter.to_agent_input(list(reversed(recent.data)))
-        except Exception:
+            history = await converter.to_agent_input(list(reversed(recent.data)))
+        except Exception as error:
+            if is_unavailable(error):
+                raise  # an outage, told as one (chat/turn.py), not as a broken history
             logger.exception("could not convert the history of thread %s", thread.id)
             raise CustomStreamError(
                 "This conversation's history could not be read; start a new thread.",
@@ -293,6 +224,14 @@ class TaskchatServer(ChatKitServer[RequestContext]):
             request_context=context,
         )
         return agent_context, history
+
+    async def _task(self, user_id: str, task_id: str) -> TaskPublic | None:
+        try:
+            return await service.get_task(
+                engine=self.store.engine, user_id=user_id, task_id=task_id
+            )
+        except TaskNotFoundError:
+            return None
 
     async def _stream_run(
         self,
@@ -376,8 +315,14 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         """A widget button pressed: a task's Done/Undo (chat/task_actions.py, no model
         turn), or a confirmation's answer (which resumes the paused turn)."""
         if action.type == ANSWER_ACTION:
-            async for event in self._answer(thread, action, sender, context):
+            # Delete/Run or Keep on a confirmation card: the paused turn resumes, once.
+            answered = await self.paused.answer(thread, action, sender, context)
+            for event in answered.events:
                 yield event
+            if answered.resume is not None:
+                async with aclosing(self._turn(thread, context, answered.resume)) as events:
+                    async for event in events:
+                        yield event
             return
         async for event in handle_action(
             thread=thread,

@@ -1,4 +1,4 @@
-"""The task widgets' buttons (`threads.custom_action`): done and undo, by hand.
+"""The task widgets' buttons (`threads.custom_action`): done, undo and delete, by hand.
 
 Each press is checked against the caller's own tasks (a foreign task id gets the same
 answer as a missing one), changes the database, replaces the widget in place, tells the
@@ -9,8 +9,9 @@ press that asks for the state the task already has changes nothing and adds no n
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from chatkit.actions import Action
 from chatkit.errors import CustomStreamError
@@ -26,9 +27,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskchat.chat.store import PostgresStore, chat_id
-from taskchat.chat.task_widgets import COMPLETE_ACTION, copy_text_with, with_task
+from taskchat.chat.task_widgets import COMPLETE_ACTION, DELETE_ACTION, copy_text_with, with_task
 from taskchat.context import RequestContext
 from taskchat.tasks import service
+from taskchat.tasks.schemas import TaskPublic
 from taskchat.tasks.service import TaskNotFoundError
 from taskchat.validation import describe
 
@@ -51,6 +53,60 @@ def tasks_changed(*task_ids: str) -> ClientEffectEvent:
     return ClientEffectEvent(name=TASKS_CHANGED, data={"ids": list(task_ids)})
 
 
+class DeletePayload(BaseModel):
+    """What a list row's Delete sends."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    task_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A press, done: the task now (or as it was, if deleted), and what changed."""
+
+    task: TaskPublic
+    deleted: bool = False
+    note: str | None = None
+    """What the model is told the person did; None when nothing changed."""
+
+
+Payload = TypeVar("Payload", bound=BaseModel)
+
+
+def _payload(model: type[Payload], payload: object) -> Payload:
+    try:
+        return model.model_validate(payload)
+    except ValidationError as error:
+        raise CustomStreamError(
+            f"This button sent something unexpected: {describe(error)}", allow_retry=False
+        ) from None
+
+
+async def _complete(engine: AsyncEngine, user_id: str, payload: object) -> Outcome:
+    wanted = _payload(CompletePayload, payload)
+    before = await service.get_task(engine=engine, user_id=user_id, task_id=wanted.task_id)
+    if before.done == wanted.done:
+        return Outcome(before)  # a stale or repeated press: nothing to do
+    task = await service.set_done(
+        engine=engine, user_id=user_id, task_id=wanted.task_id, done=wanted.done
+    )
+    state = "done" if task.done else "not done"
+    return Outcome(task, note=f"The user marked the task {task.title!r} ({task.id}) as {state}.")
+
+
+async def _delete(engine: AsyncEngine, user_id: str, payload: object) -> Outcome:
+    wanted = _payload(DeletePayload, payload)
+    task = await service.delete_task(engine=engine, user_id=user_id, task_id=wanted.task_id)
+    return Outcome(
+        task, deleted=True, note=f"The user deleted the task {task.title!r} ({task.id})."
+    )
+
+
+HANDLERS = {COMPLETE_ACTION: _complete, DELETE_ACTION: _delete}
+"""The task buttons' actions, by type."""
+
+
 async def handle_action(
     *,
     thread: ThreadMetadata,
@@ -61,39 +117,25 @@ async def handle_action(
     store: PostgresStore,
 ) -> AsyncIterator[ThreadStreamEvent]:
     """The events that answer one button press."""
-    if action.type != COMPLETE_ACTION:
+    handler = HANDLERS.get(action.type)
+    if handler is None:
         raise CustomStreamError(
             f"This button does nothing here (unknown action {action.type[:80]!r}).",
             allow_retry=False,
         )
     try:
-        payload = CompletePayload.model_validate(action.payload)
-    except ValidationError as error:
-        raise CustomStreamError(
-            f"This button sent something unexpected: {describe(error)}", allow_retry=False
-        ) from None
-    try:
-        before = await service.get_task(
-            engine=engine, user_id=context.user_id, task_id=payload.task_id
-        )
-        task = (
-            before
-            if before.done == payload.done
-            else await service.set_done(
-                engine=engine, user_id=context.user_id, task_id=payload.task_id, done=payload.done
-            )
-        )
+        outcome = await handler(engine, context.user_id, action.payload)
     except TaskNotFoundError:
         raise CustomStreamError(GONE_MESSAGE, allow_retry=False) from None
+    task = outcome.task
     if sender is not None:
-        widget = with_task(sender.widget, task)
-        text = copy_text_with(sender.copy_text, task)
+        widget = with_task(sender.widget, task, deleted=outcome.deleted)
+        text = copy_text_with(sender.copy_text, task, deleted=outcome.deleted)
         yield ThreadItemReplacedEvent(
             item=sender.model_copy(update={"widget": widget, "copy_text": text})
         )
-    if task.done != before.done:
-        state = "done" if task.done else "not done"
-        note = f"The user marked the task {task.title!r} ({task.id}) as {state} by hand."
+    if outcome.note is not None:
+        note = f"{outcome.note} (by hand, with the widget's button)"
         await store.add_thread_item(
             thread.id,
             HiddenContextItem(
@@ -107,4 +149,4 @@ async def handle_action(
         yield tasks_changed(task.id)
 
 
-__all__ = ["TASKS_CHANGED", "CompletePayload", "handle_action", "tasks_changed"]
+__all__ = ["TASKS_CHANGED", "CompletePayload", "DeletePayload", "handle_action", "tasks_changed"]

@@ -6,7 +6,7 @@ needs no string templating, so a task's title can never break the widget's JSON.
 
 Each open/done button carries a `tasks.complete` action (chat/task_actions.py) naming the
 task and the state it asks for, so a second press of the same button asks for the state
-the task already has and changes nothing.
+the task already has and changes nothing; a list row's Delete carries `tasks.delete`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,10 @@ from taskchat.tools.activity import Change
 
 COMPLETE_ACTION = "tasks.complete"
 """A widget button's action: payload `{"task_id": ..., "done": bool}`."""
+
+DELETE_ACTION = "tasks.delete"
+"""A list row's Delete: payload `{"task_id": ...}`. The person's own click, so it runs at
+once (the model's delete_task is what waits for a confirmation)."""
 
 PRIORITY_COLORS = {"high": "danger", "low": "secondary"}
 
@@ -76,18 +80,27 @@ def _priority(task: TaskPublic) -> list[Component]:
     return [{"type": "Badge", "label": task.priority, "color": PRIORITY_COLORS[task.priority]}]
 
 
-def _row(task: TaskPublic) -> Component:
+def _delete(task: TaskPublic) -> Component:
+    return {
+        "type": "Button",
+        "label": "Delete",
+        "size": "sm",
+        "variant": "ghost",
+        "color": "danger",
+        "onClickAction": {"type": DELETE_ACTION, "payload": {"task_id": task.id}},
+    }
+
+
+def _row(task: TaskPublic, *, deleted: bool = False) -> Component:
+    if deleted:
+        gone: Component = {"type": "Caption", "value": "Deleted"}
+        content = [_details(task, struck=True), gone]
+    else:
+        content = [_details(task), *_priority(task), _toggle(task), _delete(task)]
     return {
         "type": "ListViewItem",
         "key": task.id,
-        "children": [
-            {
-                "type": "Row",
-                "gap": 3,
-                "align": "center",
-                "children": [_details(task), *_priority(task), _toggle(task)],
-            }
-        ],
+        "children": [{"type": "Row", "gap": 3, "align": "center", "children": content}],
     }
 
 
@@ -132,15 +145,17 @@ def task_card(change: Change, task: TaskPublic) -> DynamicWidgetRoot:
     )
 
 
-def with_task(widget: WidgetRoot, task: TaskPublic) -> DynamicWidgetRoot:
-    """`widget` (a list or a card of ours, as stored) showing `task` as it is now."""
+def with_task(widget: WidgetRoot, task: TaskPublic, *, deleted: bool = False) -> DynamicWidgetRoot:
+    """`widget` (a list or a card of ours, as stored) showing `task` as it is now (or as
+    deleted, without its buttons)."""
     data = widget.model_dump(exclude_none=True)
     if data.get("type") == "ListView":
         data["children"] = [
-            _row(task) if row.get("key") == task.id else row for row in data.get("children", [])
+            _row(task, deleted=deleted) if row.get("key") == task.id else row
+            for row in data.get("children", [])
         ]
         return _root(data)
-    change: Change = "completed" if task.done else "reopened"
+    change: Change = "deleted" if deleted else "completed" if task.done else "reopened"
     return task_card(change, task)
 
 
@@ -150,18 +165,18 @@ def copy_text(tasks: list[TaskPublic] | tuple[TaskPublic, ...]) -> str:
     return "\n".join(task.summary() for task in tasks)
 
 
-def copy_text_with(text: str | None, task: TaskPublic) -> str:
+def copy_text_with(text: str | None, task: TaskPublic, *, deleted: bool = False) -> str:
     """`text` (from `copy_text`) with `task`'s line as the task is now."""
+    line = f"(deleted) {task.summary()}" if deleted else task.summary()
     if not text:
-        return task.summary()
+        return line
     marker = f"id={task.id}"
-    return "\n".join(
-        task.summary() if line.endswith(marker) else line for line in text.splitlines()
-    )
+    return "\n".join(line if each.endswith(marker) else each for each in text.splitlines())
 
 
 __all__ = [
     "COMPLETE_ACTION",
+    "DELETE_ACTION",
     "copy_text",
     "copy_text_with",
     "task_card",
