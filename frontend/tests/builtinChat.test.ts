@@ -80,6 +80,7 @@ describe("the built-in chat UI", () => {
     assert.ok(await chat(page).getByRole("button", { name: "Send" }).isDisabled());
 
     await stack.model.reset();
+    await stack.model.titles("Oat milk reminder");
     await stack.model.script(
       { tool_calls: [{ name: "add_task", arguments: { title: "Buy oat milk", priority: "high" } }] },
       { text: ["I added ", "**Buy oat milk**", " to your list."], hold_after: 1 },
@@ -109,7 +110,10 @@ describe("the built-in chat UI", () => {
     assert.ok(await composer(page).evaluate((element) => element === document.activeElement));
     await composer(page).fill("");
     // The new thread is in the list and remembered across a reload.
-    await threads(page).getByRole("button", { name: "New conversation", exact: true }).waitFor();
+    // Named by the title call (which came back while the answer was held): in the list and
+    // the heading.
+    await threads(page).getByRole("button", { name: "Oat milk reminder", exact: true }).waitFor();
+    await chat(page).getByRole("heading", { name: "Oat milk reminder" }).waitFor();
     await page.reload();
     await assistant(page).filter({ hasText: "I added Buy oat milk to your list." }).waitFor();
     await page.screenshot({ path: path.join(SCREENSHOTS, "builtin-desktop-light.png") });
@@ -181,14 +185,15 @@ describe("the built-in chat UI", () => {
     await eventually("two threads in the list", async () => (await threads(page).getByRole("listitem").count()) === 2);
 
     // Rename the current one: the list and the heading follow, and it sticks.
-    await threads(page).getByRole("button", { name: "Rename New conversation" }).first().click();
+    // (No titles scripted here: each thread is named by its first message.)
+    await threads(page).getByRole("button", { name: "Rename A second thread" }).click();
     await threads(page).getByRole("textbox").fill("Groceries");
     await threads(page).getByRole("button", { name: "Save" }).click();
     await threads(page).getByRole("button", { name: "Groceries", exact: true }).waitFor();
     await chat(page).getByRole("heading", { name: "Groceries" }).waitFor();
 
     // Switch to the long thread: its newest page, then the earlier messages on request.
-    await threads(page).getByRole("button", { name: "New conversation", exact: true }).click();
+    await threads(page).getByRole("button", { name: "Question 1", exact: true }).click();
     await assistant(page).filter({ hasText: "Answer 11." }).waitFor();
     assert.equal(await userMessages(page).filter({ hasText: "Question 1" }).filter({ hasText: /^Question 1$/ }).count(), 0);
     await chat(page).getByRole("button", { name: "Load earlier messages" }).click();

@@ -116,6 +116,10 @@ class Settings(BaseSettings):
     model_name: str = "gpt-4.1-mini"
     """Model name sent to the provider."""
 
+    title_model_name: str | None = None
+    """Model that names new threads (a few words after the first message); MODEL_NAME if
+    unset. A small, fast model is enough."""
+
     openai_api_key: str | None = None
     """API key for OpenAI, or for the OpenAI-compatible provider."""
 

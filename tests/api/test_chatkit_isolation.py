@@ -11,7 +11,7 @@ import pytest
 from taskchat.chat.store import PostgresStore, chat_id
 from taskchat.context import RequestContext
 from tests.support.fake_openai import FakeOpenAI, Reply
-from tests.support.protocol import add_message, create_thread, post, thread_id_of
+from tests.support.protocol import add_message, create_thread, post, thread_id_of, titled
 from tests.support.tokens import TokenFor
 
 
@@ -82,6 +82,7 @@ async def victim(
     fake_model.script(Reply(text=["Alice's answer"]))
     _, events = await post(client, token_for(user), create_thread("alice's secret"))
     thread_id = thread_id_of(events)
+    await titled(client, token_for(user), thread_id)  # settled: nothing changes it later
     context = RequestContext(user_id=user)
     items = (await store.load_thread_items(thread_id, None, 10, "asc", context)).data
     attachment = FileAttachment(id=chat_id("attachment"), name="a.txt", mime_type="text/plain")
@@ -105,6 +106,8 @@ async def test_foreign_ids_answer_exactly_like_missing_ids(
     store: PostgresStore,
 ) -> None:
     mallory = token_for(new_user())
+    context = RequestContext(user_id=victim["user"])
+    title = (await store.load_thread(victim["thread_id"], context)).title
     foreign = requests_for(victim["thread_id"], victim["item_id"], victim["attachment_id"])
     missing = requests_for(chat_id("thread"), chat_id("message"), chat_id("attachment"))
     for kind in foreign:
@@ -117,9 +120,8 @@ async def test_foreign_ids_answer_exactly_like_missing_ids(
         assert shape["detail"].split()[0] == got_missing.json()["detail"].split()[0], kind
     assert fake_model.requests == []
 
-    context = RequestContext(user_id=victim["user"])
     thread = await store.load_thread(victim["thread_id"], context)
-    assert thread.title is None
+    assert thread.title == title
     after = (await store.load_thread_items(victim["thread_id"], None, 10, "asc", context)).data
     assert after == victim["items"]
     assert (await store.load_attachment(victim["attachment_id"], context)).id == victim[

@@ -41,11 +41,12 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-async def server_for(settings: Settings, engine: AsyncEngine) -> ServerFor:
+async def server_for(settings: Settings, engine: AsyncEngine) -> AsyncIterator[ServerFor]:
     tools = TurnTools(settings, engine, await list_tool_definitions())
+    built: list[TaskchatServer] = []
 
     def build(model: Model | None) -> TaskchatServer:
-        return TaskchatServer(
+        server = TaskchatServer(
             PostgresStore(engine),
             settings=settings,
             model=model,
@@ -53,8 +54,12 @@ async def server_for(settings: Settings, engine: AsyncEngine) -> ServerFor:
             drain=Drain(),
             tools=tools,
         )
+        built.append(server)
+        return server
 
-    return build
+    yield build
+    for server in built:  # their title writes, before the engine closes
+        await server.aclose()
 
 
 async def turn(

@@ -23,6 +23,10 @@ from starlette.routing import Route
 
 from tests.support.ports import free_port
 
+TITLE_MODEL = "scripted-title"
+"""The model of title calls in tests (settings.make_settings): answered from
+`FakeOpenAI.titles`, never from the turns' replies."""
+
 
 @dataclass
 class ToolCall:
@@ -64,6 +68,12 @@ class FakeOpenAI:
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self.replies: deque[Reply] = deque()
         self.requests: list[dict[str, Any]] = []
+        self.titles: deque[str] = deque()
+        """Answers to title calls (model TITLE_MODEL), apart from the turns' replies; with
+        none scripted, a title call fails (503) and the thread gets its fallback title."""
+        self.title_requests: list[dict[str, Any]] = []
+        self.title_delay = 0.0
+        """Seconds a title call takes, for tests of what happens meanwhile."""
         self.release = threading.Event()
         self.streams_closed = 0
         app = Starlette(routes=self.routes())
@@ -79,6 +89,7 @@ class FakeOpenAI:
             # Over HTTP, for tests in another process (the frontend's): script and inspect.
             Route("/_control/script", self._control_script, methods=["POST"]),
             Route("/_control/release", self._control_release, methods=["POST"]),
+            Route("/_control/titles", self._control_titles, methods=["POST"]),
             Route("/_control/reset", self._control_reset, methods=["POST"]),
             Route("/_control/state", self._control_state, methods=["GET"]),
         ]
@@ -87,6 +98,10 @@ class FakeOpenAI:
         replies = [reply_from_json(item) for item in await request.json()]
         self.script(*replies)
         return JSONResponse({"queued": len(self.replies)})
+
+    async def _control_titles(self, request: Request) -> Response:
+        self.titles.extend(str(title) for title in await request.json())
+        return JSONResponse({"queued": len(self.titles)})
 
     async def _control_release(self, request: Request) -> Response:
         self.release.set()
@@ -121,13 +136,29 @@ class FakeOpenAI:
     def reset(self) -> None:
         self.replies.clear()
         self.requests.clear()
+        self.titles.clear()
+        self.title_requests.clear()
+        self.title_delay = 0.0
         self.release.clear()
 
     def script(self, *replies: Reply) -> None:
         self.replies.extend(replies)
 
+    async def _title(self, body: dict[str, Any]) -> Response:
+        """A title call (chat completions, not streamed), answered from `titles`."""
+        self.title_requests.append(body)
+        await asyncio.sleep(self.title_delay)
+        if not self.titles:
+            return JSONResponse(
+                {"error": {"message": "no title scripted", "type": "server_error"}},
+                status_code=503,
+            )
+        return JSONResponse(_completion(body, Reply(text=[self.titles.popleft()])))
+
     async def _chat(self, request: Request) -> Response:
         body = await request.json()
+        if body.get("model") == TITLE_MODEL:
+            return await self._title(body)
         self.requests.append(body)
         reply = self.replies.popleft() if self.replies else Reply(text=["(no script)"])
         if reply.status != 200:
@@ -193,6 +224,11 @@ class FakeOpenAI:
 
     async def _responses(self, request: Request) -> Response:
         body = await request.json()
+        if body.get("model") == TITLE_MODEL:
+            # Title calls are scripted for chat completions only; here they fail (503),
+            # and the thread gets its fallback title.
+            self.title_requests.append(body)
+            return JSONResponse({"error": {"message": "no titles here"}}, status_code=503)
         self.requests.append(body)
         reply = self.replies.popleft() if self.replies else Reply(text=["(no script)"])
         if reply.status != 200:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from typing import Any
 
@@ -84,3 +85,16 @@ def assistant_texts(events: list[dict[str, Any]]) -> list[str]:
         for event in events
         if event["type"] == "thread.item.done" and event["item"]["type"] == "assistant_message"
     ]
+
+
+async def titled(client: httpx.AsyncClient, token: str, thread_id: str) -> str:
+    """The thread's title, once its first turn has given it one: the title call may come
+    back after the turn's stream has ended (chat/titles.py)."""
+    body = {"type": "threads.get_by_id", "params": {"thread_id": thread_id}}
+    for _ in range(200):
+        response = await client.post("/chatkit", json=body, headers=auth(token))
+        title = response.json().get("title")
+        if isinstance(title, str) and title:
+            return title
+        await asyncio.sleep(0.025)
+    raise AssertionError(f"thread {thread_id} got no title")

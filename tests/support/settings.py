@@ -6,7 +6,7 @@ import secrets
 from typing import Any
 
 from taskchat.config import Settings
-from tests.support.fake_openai import FakeOpenAI
+from tests.support.fake_openai import TITLE_MODEL, FakeOpenAI
 
 TEST_SECRET = secrets.token_hex(32)
 """The JWT secret of every app in this test run (random per run)."""
@@ -14,6 +14,7 @@ TEST_SECRET = secrets.token_hex(32)
 SCRIPTED_MODEL: dict[str, Any] = {
     "model_provider": "openai_compatible",
     "model_name": "scripted-model",
+    "title_model_name": TITLE_MODEL,
     "openai_api_key": "test-key",
     "model_max_retries": 0,
     "model_timeout_seconds": 10,
@@ -30,6 +31,8 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "database_url": database_url,
         "jwt_secret": TEST_SECRET,
         "database_pool_size": 20,
+        # Title calls go to their own script (FakeOpenAI.titles), not to the turns' replies.
+        "title_model_name": TITLE_MODEL,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

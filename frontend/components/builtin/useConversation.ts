@@ -21,6 +21,9 @@ import type { ChatKitRequest, ItemPage, StreamEvent, ThreadSummary } from "@/lib
 /** Items per page, for the newest page of a thread and for each "load earlier". */
 export const PAGE_SIZE = 20;
 
+/** When to look again for a new thread's title that its first answer did not bring. */
+const TITLE_LOOK_AGAIN_MS = 1500;
+
 type Listeners = {
   /** The open thread changed (null: a new conversation). */
   onThreadChange: (threadId: string | null) => void;
@@ -130,6 +133,23 @@ export function useConversation(initialThread: string | null, listeners: Listene
     current.current.listeners.onThreadChange(id);
   }, []);
 
+  // A new thread's title can come after its first answer (the server does not make the
+  // answer wait for it): look once more, a little later.
+  const awaitTitle = useCallback((id: string) => {
+    window.setTimeout(() => {
+      chatRequest<ThreadSummary>({ type: "threads.get_by_id", params: { thread_id: id } }).then(
+        (thread) => {
+          if (!thread.title) return;
+          setConversation((state) =>
+            state.thread?.id === id ? { ...state, thread: { ...state.thread, title: thread.title } } : state,
+          );
+          current.current.listeners.onThreadsChanged();
+        },
+        () => undefined, // The list shows it on its next load anyway.
+      );
+    }, TITLE_LOOK_AGAIN_MS);
+  }, []);
+
   const run = useCallback(async (request: ChatKitRequest) => {
     running.current?.abort();
     const controller = new AbortController();
@@ -138,13 +158,17 @@ export function useConversation(initialThread: string | null, listeners: Listene
     acceptedMessage.current = null;
     setStreaming(true);
     setConversation(beforeRequest);
+    // A thread this request creates, until its title is seen.
+    let untitled: string | null = null;
     const handle = (event: StreamEvent): void => {
       const { listeners } = current.current;
       if (event.type === "thread.created") {
+        untitled = event.thread.title ? null : event.thread.id;
         threadId.current = event.thread.id;
         listeners.onThreadChange(event.thread.id);
         listeners.onThreadsChanged();
       } else if (event.type === "thread.updated") {
+        if (event.thread.title) untitled = null;
         listeners.onThreadsChanged();
       } else if (event.type === "client_effect") {
         listeners.onEffect?.(event.name, event.data);
@@ -168,9 +192,10 @@ export function useConversation(initialThread: string | null, listeners: Listene
         setStreaming(false);
         setConversation((state) => ({ ...state, progress: null }));
         current.current.listeners.onResponseEnd();
+        if (untitled !== null) awaitTitle(untitled);
       }
     }
-  }, []);
+  }, [awaitTitle]);
 
   const send = useCallback(
     (content: MessageContent, quotedText?: string | null) => {

@@ -40,6 +40,11 @@ export class Model {
     await this.call("script", { method: "POST", body: JSON.stringify(replies) });
   }
 
+  /** Answers for the next title calls (a thread's name, after its first message). */
+  async titles(...titles: string[]): Promise<void> {
+    await this.call("titles", { method: "POST", body: JSON.stringify(titles) });
+  }
+
   async release(): Promise<void> {
     await this.call("release", { method: "POST" });
   }

@@ -235,10 +235,17 @@ async def _load_chat(services: Services) -> None:
                 PostgresStore(engine),
                 settings=settings,
                 model=build_model(settings, client) if client is not None else None,
+                title_model=(
+                    build_model(settings, client, settings.title_model_name)
+                    if client is not None
+                    else None
+                ),
                 metrics=services.metrics,
                 drain=services.drain,
                 tools=TurnTools(settings, engine, await list_tool_definitions()),
             )
+            # Closed before the database is: its title calls may still be writing.
+            opened.push_async_callback(chat_server.aclose)
             mcp_server, mcp_app = build_mcp_http(settings, engine, services.verifier)
             # A mounted app's own lifespan does not run: run the MCP session manager here.
             await opened.enter_async_context(mcp_server.session_manager.run())

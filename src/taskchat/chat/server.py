@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
@@ -28,9 +29,12 @@ from chatkit.types import (
     ChatKitReq,
     FeedbackKind,
     NoticeEvent,
+    Page,
+    Thread,
     ThreadItem,
     ThreadMetadata,
     ThreadStreamEvent,
+    ThreadUpdatedEvent,
     UserMessageItem,
     WidgetItem,
     is_streaming_req,
@@ -48,6 +52,7 @@ from taskchat.chat.paused import PausedTurns, Resume
 from taskchat.chat.preloaded import PreloadedHistoryStore
 from taskchat.chat.store import PostgresAttachmentStore, PostgresStore, chat_id
 from taskchat.chat.task_actions import handle_action
+from taskchat.chat.titles import title_for
 from taskchat.chat.tool_results import TurnHooks
 from taskchat.chat.turn import SHUTDOWN_NOTICE, RunDeadline, TurnRecord, failure_of, stop_run
 from taskchat.config import Settings
@@ -63,6 +68,9 @@ from taskchat.tools.activity import TaskActivity
 from taskchat.tools.servers import TurnTools
 
 logger = logging.getLogger("taskchat.chat")
+
+TITLE_GRACE_SECONDS = 5.0
+"""How long shutdown waits for title calls still running (they are cancelled after)."""
 
 
 Start = Callable[[Agent[AgentContext[RequestContext]]], Awaitable[RunState[Any, Any]]]
@@ -82,6 +90,7 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         settings: Settings,
         model: Model | None,
         metrics: Metrics,
+        title_model: Model | None = None,
         drain: Drain,
         tools: TurnTools,
     ) -> None:
@@ -89,6 +98,10 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         self.settings = settings
         self.model = model
         """The language model; None when no provider is configured (each turn says so)."""
+        self.title_model = title_model
+        """The model that names new threads (chat/titles.py); None: a snippet names them."""
+        self._titling: set[asyncio.Task[ThreadMetadata | None]] = set()
+        """Title calls still running after their turn's stream ended."""
         self.metrics = metrics
         self.drain = drain
         self.tools = tools
@@ -120,9 +133,51 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         context: RequestContext,
     ) -> AsyncIterator[ThreadStreamEvent]:
         """Build the turn, stream the agent's answer, and record how the turn ended."""
+        titling = await self._start_title(thread, input_user_message, context)
         async with aclosing(self._turn(thread, context)) as events:
             async for event in events:
                 yield event
+        # Only if the title is back already: the answer's end never waits for it.
+        if titling is not None and titling.done() and (titled := titling.result()):
+            yield ThreadUpdatedEvent(thread=Thread(**titled.model_dump(), items=Page()))
+
+    async def aclose(self) -> None:
+        """Let title calls still running finish (briefly) before the database closes."""
+        if not self._titling:
+            return
+        with anyio.CancelScope(shield=True):
+            _, late = await asyncio.wait(set(self._titling), timeout=TITLE_GRACE_SECONDS)
+        for task in late:
+            task.cancel()
+
+    async def _start_title(
+        self, thread: ThreadMetadata, message: UserMessageItem | None, context: RequestContext
+    ) -> asyncio.Task[ThreadMetadata | None] | None:
+        """Name a new thread, alongside its first answer (chat/titles.py); later turns, and
+        a thread its owner named, get no title call."""
+        if thread.title is not None or message is None:
+            return None
+        try:
+            oldest = await self.store.load_thread_items(thread.id, None, 1, "asc", context)
+        except Exception:
+            return None  # the turn itself will tell the person what is wrong
+        if not oldest.data or oldest.data[0].id != message.id:
+            return None
+        text = "".join(part.text for part in message.content)
+        task = asyncio.create_task(self._title(thread.id, text, context))
+        self._titling.add(task)
+        task.add_done_callback(self._titling.discard)
+        return task
+
+    async def _title(
+        self, thread_id: str, text: str, context: RequestContext
+    ) -> ThreadMetadata | None:
+        try:
+            title = await title_for(self.title_model, text)
+            return await self.store.set_title_if_unset(thread_id, title, context)
+        except Exception as error:
+            log_failure(logger, "could not title thread %s", thread_id, error=error)
+            return None
 
     async def _turn(
         self, thread: ThreadMetadata, context: RequestContext, resume: Resume | None = None

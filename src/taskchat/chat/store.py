@@ -174,6 +174,24 @@ class PostgresStore(Store[RequestContext]):
                     data,
                 )
 
+    async def set_title_if_unset(
+        self, thread_id: str, title: str, context: RequestContext
+    ) -> ThreadMetadata | None:
+        """Give the thread `title` if it has none yet; the thread as now stored, or None
+        when it already had a title (one its owner gave it stays) or is gone."""
+        with _writing():
+            async with user_transaction_raw(self.engine, context.user_id) as conn:
+                data = await conn.fetchval(
+                    "UPDATE chat_threads SET data = jsonb_set(data, '{title}', to_jsonb($3::text)) "
+                    "WHERE user_id = $1 AND id = $2 "
+                    "AND coalesce(jsonb_typeof(data->'title'), 'null') = 'null' "
+                    "RETURNING data",
+                    context.user_id,
+                    thread_id,
+                    title,
+                )
+        return None if data is None else ThreadMetadata.model_validate(data)
+
     async def load_threads(
         self,
         limit: int,
