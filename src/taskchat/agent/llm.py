@@ -100,12 +100,11 @@ def build_client(settings: Settings) -> AsyncOpenAI | None:
     )
 
 
-def build_model(settings: Settings, client: AsyncOpenAI, name: str | None = None) -> Model:
-    """The Agents SDK model every turn talks to (or `name`, another one), over `client`.
+def build_model(settings: Settings, client: AsyncOpenAI) -> Model:
+    """The Agents SDK model every turn talks to, over `client`.
 
     One per app: the models hold only their client and name, so turns share it.
     """
-    name = name or settings.model_name
     if settings.model_provider == "openai_compatible":
-        return OpenAIChatCompletionsModel(model=name, openai_client=client)
-    return OpenAIResponsesModel(model=name, openai_client=client)
+        return OpenAIChatCompletionsModel(model=settings.model_name, openai_client=client)
+    return OpenAIResponsesModel(model=settings.model_name, openai_client=client)

@@ -222,6 +222,7 @@ async def _load_chat(services: Services) -> None:
             from taskchat.agent.llm import build_client, build_model
             from taskchat.chat.server import TaskchatServer
             from taskchat.chat.store import PostgresStore
+            from taskchat.chat.titles import title_call
             from taskchat.tools.http import build_mcp_http
             from taskchat.tools.servers import TurnTools
             from taskchat.tools.tasks import list_tool_definitions
@@ -235,11 +236,7 @@ async def _load_chat(services: Services) -> None:
                 PostgresStore(engine),
                 settings=settings,
                 model=build_model(settings, client) if client is not None else None,
-                title_model=(
-                    build_model(settings, client, settings.title_model_name)
-                    if client is not None
-                    else None
-                ),
+                titler=title_call(settings, client) if client is not None else None,
                 metrics=services.metrics,
                 drain=services.drain,
                 tools=TurnTools(settings, engine, await list_tool_definitions()),

@@ -52,7 +52,7 @@ from taskchat.chat.paused import PausedTurns, Resume
 from taskchat.chat.preloaded import PreloadedHistoryStore
 from taskchat.chat.store import PostgresAttachmentStore, PostgresStore, chat_id
 from taskchat.chat.task_actions import handle_action
-from taskchat.chat.titles import title_for
+from taskchat.chat.titles import Ask, snippet, title_for
 from taskchat.chat.tool_results import TurnHooks
 from taskchat.chat.turn import SHUTDOWN_NOTICE, RunDeadline, TurnRecord, failure_of, stop_run
 from taskchat.config import Settings
@@ -90,7 +90,7 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         settings: Settings,
         model: Model | None,
         metrics: Metrics,
-        title_model: Model | None = None,
+        titler: Ask | None = None,
         drain: Drain,
         tools: TurnTools,
     ) -> None:
@@ -98,8 +98,8 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         self.settings = settings
         self.model = model
         """The language model; None when no provider is configured (each turn says so)."""
-        self.title_model = title_model
-        """The model that names new threads (chat/titles.py); None: a snippet names them."""
+        self.titler = titler
+        """The title call that names new threads (chat/titles.py); None: a snippet does."""
         self._titling: set[asyncio.Task[ThreadMetadata | None]] = set()
         """Title calls still running after their turn's stream ended."""
         self.metrics = metrics
@@ -133,13 +133,9 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         context: RequestContext,
     ) -> AsyncIterator[ThreadStreamEvent]:
         """Build the turn, stream the agent's answer, and record how the turn ended."""
-        titling = await self._start_title(thread, input_user_message, context)
-        async with aclosing(self._turn(thread, context)) as events:
+        async with aclosing(self._turn(thread, context, title_from=input_user_message)) as events:
             async for event in events:
                 yield event
-        # Only if the title is back already: the answer's end never waits for it.
-        if titling is not None and titling.done() and (titled := titling.result()):
-            yield ThreadUpdatedEvent(thread=Thread(**titled.model_dump(), items=Page()))
 
     async def aclose(self) -> None:
         """Let title calls still running finish (briefly) before the database closes."""
@@ -150,18 +146,19 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         for task in late:
             task.cancel()
 
-    async def _start_title(
-        self, thread: ThreadMetadata, message: UserMessageItem | None, context: RequestContext
+    def _start_title(
+        self,
+        thread: ThreadMetadata,
+        message: UserMessageItem | None,
+        recent: Page[ThreadItem],
+        context: RequestContext,
     ) -> asyncio.Task[ThreadMetadata | None] | None:
-        """Name a new thread, alongside its first answer (chat/titles.py); later turns, and
-        a thread its owner named, get no title call."""
-        if thread.title is not None or message is None:
+        """Name a new thread, alongside its first answer (chat/titles.py): when `message`
+        is its oldest item (in `recent`, the history the turn loaded anyway). Later turns,
+        and a thread its owner named, get no title call."""
+        if thread.title is not None or message is None or recent.has_more:
             return None
-        try:
-            oldest = await self.store.load_thread_items(thread.id, None, 1, "asc", context)
-        except Exception:
-            return None  # the turn itself will tell the person what is wrong
-        if not oldest.data or oldest.data[0].id != message.id:
+        if not recent.data or recent.data[-1].id != message.id:
             return None
         text = "".join(part.text for part in message.content)
         task = asyncio.create_task(self._title(thread.id, text, context))
@@ -173,21 +170,33 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         self, thread_id: str, text: str, context: RequestContext
     ) -> ThreadMetadata | None:
         try:
-            title = await title_for(self.title_model, text)
+            title = await title_for(self.titler, text)
             return await self.store.set_title_if_unset(thread_id, title, context)
         except Exception as error:
             log_failure(logger, "could not title thread %s", thread_id, error=error)
             return None
 
     async def _turn(
-        self, thread: ThreadMetadata, context: RequestContext, resume: Resume | None = None
+        self,
+        thread: ThreadMetadata,
+        context: RequestContext,
+        resume: Resume | None = None,
+        title_from: UserMessageItem | None = None,
     ) -> AsyncGenerator[ThreadStreamEvent, None]:
         """One model turn, from the thread's history or resuming a paused run; a failure
-        is told (an error event) and counted once."""
+        is told (an error event) and counted once. A new thread's first turn also names it
+        (`title_from`, its first message)."""
+        if self.model is None and title_from is not None and thread.title is None:
+            # No model to answer: the setup message, and the first words as the title.
+            await self.store.set_title_if_unset(
+                thread.id, snippet("".join(p.text for p in title_from.content)), context
+            )
         model = self._model()
         record = TurnRecord(self.metrics)
+        titling = None
         try:
-            agent_context, history = await self._prepare(thread, context)
+            agent_context, history, recent = await self._prepare(thread, context)
+            titling = self._start_title(thread, title_from, recent, context)
             start = history if resume is None else partial(resume, context=agent_context)
             async with aclosing(self._run(agent_context, start, model, record)) as events:
                 async for event in events:
@@ -200,6 +209,9 @@ class TaskchatServer(ChatKitServer[RequestContext]):
             raise self._failed(error, record, thread) from None
         finally:
             record.record()
+        # Only if the title is back already: the answer's end never waits for it.
+        if titling is not None and titling.done() and (titled := titling.result()):
+            yield ThreadUpdatedEvent(thread=Thread(**titled.model_dump(), items=Page()))
 
     async def _run(
         self,
@@ -257,8 +269,9 @@ class TaskchatServer(ChatKitServer[RequestContext]):
 
     async def _prepare(
         self, thread: ThreadMetadata, context: RequestContext
-    ) -> tuple[AgentContext[RequestContext], list[TResponseInputItem]]:
-        """The agent's context and the model's input: the thread's latest items."""
+    ) -> tuple[AgentContext[RequestContext], list[TResponseInputItem], Page[ThreadItem]]:
+        """The agent's context, the model's input, and the thread's latest items they come
+        from."""
         recent = await self.store.load_thread_items(
             thread.id, None, self.settings.history_items, "desc", context
         )
@@ -278,7 +291,7 @@ class TaskchatServer(ChatKitServer[RequestContext]):
             store=PreloadedHistoryStore(self.store, thread.id, recent),
             request_context=context,
         )
-        return agent_context, history
+        return agent_context, history, recent
 
     async def _task(self, user_id: str, task_id: str) -> TaskPublic | None:
         try:

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 
-from agents import Agent, Model, ModelSettings, RunConfig, Runner
+from openai import AsyncOpenAI
 
+from taskchat.config import Settings
 from taskchat.text import shortened
 
 logger = logging.getLogger("taskchat.chat")
@@ -50,21 +52,40 @@ def cleaned(answer: str) -> str | None:
     return shortened(" ".join(words[:MAX_WORDS]), MAX_CHARS)
 
 
-async def title_for(model: Model | None, message: str) -> str:
-    """A title for a conversation opened by `message`; never fails."""
-    if model is not None and message.strip():
-        try:
-            result = await Runner.run(
-                Agent(
-                    name="Titler",
-                    instructions=INSTRUCTIONS,
-                    model=model,
-                    model_settings=ModelSettings(max_tokens=24, temperature=0.2),
-                ),
-                message[:2000],
-                run_config=RunConfig(tracing_disabled=True),
+Ask = Callable[[str], Awaitable[str]]
+"""One title call: the model's answer for a first message."""
+
+
+def title_call(settings: Settings, client: AsyncOpenAI) -> Ask:
+    """The title call over the app's model client: one plain request, not an agent run
+    (a tenth of the CPU), with the provider's own API."""
+    name = settings.title_model_name or settings.model_name
+
+    async def ask(message: str) -> str:
+        if settings.model_provider == "openai_compatible":
+            completion = await client.chat.completions.create(
+                model=name,
+                messages=[
+                    {"role": "system", "content": INSTRUCTIONS},
+                    {"role": "user", "content": message},
+                ],
+                max_tokens=24,
+                temperature=0.2,
             )
-            title = cleaned(str(result.final_output))
+            return completion.choices[0].message.content or ""
+        response = await client.responses.create(
+            model=name, instructions=INSTRUCTIONS, input=message, max_output_tokens=24
+        )
+        return response.output_text
+
+    return ask
+
+
+async def title_for(ask: Ask | None, message: str) -> str:
+    """A title for a conversation opened by `message`; never fails."""
+    if ask is not None and message.strip():
+        try:
+            title = cleaned(await ask(message[:2000]))
             if title:
                 return title
         except Exception as error:
@@ -73,4 +94,4 @@ async def title_for(model: Model | None, message: str) -> str:
     return snippet(message)
 
 
-__all__ = ["cleaned", "snippet", "title_for"]
+__all__ = ["Ask", "cleaned", "snippet", "title_call", "title_for"]
