@@ -38,9 +38,6 @@ class Approval:
     status: Status
     expires_at: datetime
 
-    def expired(self, now: datetime) -> bool:
-        return self.status == "pending" and self.expires_at <= now
-
 
 def _approval(row: Any) -> Approval:
     return Approval(

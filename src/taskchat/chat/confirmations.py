@@ -12,15 +12,14 @@ import json
 from typing import Any, Literal
 
 from agents import ToolApprovalItem
-from chatkit.errors import CustomStreamError
 from chatkit.widgets import DynamicWidgetRoot
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from taskchat.chat.task_actions import button_payload
 from taskchat.tasks import service
 from taskchat.tasks.service import TaskNotFoundError
 from taskchat.text import shortened
-from taskchat.validation import describe
 
 ANSWER_ACTION = "approval.answer"
 """A confirmation card's buttons: payload `{"approval_id": ..., "approve": bool}`."""
@@ -55,12 +54,7 @@ class AnswerPayload(BaseModel):
 
 
 def parse_answer(payload: object) -> AnswerPayload:
-    try:
-        return AnswerPayload.model_validate(payload)
-    except ValidationError as error:
-        raise CustomStreamError(
-            f"This button sent something unexpected: {describe(error)}", allow_retry=False
-        ) from None
+    return button_payload(AnswerPayload, payload)
 
 
 _ENDED: dict[Outcome, tuple[str, str]] = {

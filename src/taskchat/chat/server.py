@@ -210,7 +210,13 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         finally:
             record.record()
         # Only if the title is back already: the answer's end never waits for it.
-        if titling is not None and titling.done() and (titled := titling.result()):
+        # (Not one cancelled by shutdown: its result would raise out of this stream.)
+        if (
+            titling is not None
+            and titling.done()
+            and not titling.cancelled()
+            and (titled := titling.result())
+        ):
             yield ThreadUpdatedEvent(thread=Thread(**titled.model_dump(), items=Page()))
 
     async def _run(

@@ -74,7 +74,8 @@ class Outcome:
 Payload = TypeVar("Payload", bound=BaseModel)
 
 
-def _payload(model: type[Payload], payload: object) -> Payload:
+def button_payload(model: type[Payload], payload: object) -> Payload:
+    """A widget button's payload as `model`, or an error event in plain words."""
     try:
         return model.model_validate(payload)
     except ValidationError as error:
@@ -84,7 +85,7 @@ def _payload(model: type[Payload], payload: object) -> Payload:
 
 
 async def _complete(engine: AsyncEngine, user_id: str, payload: object) -> Outcome:
-    wanted = _payload(CompletePayload, payload)
+    wanted = button_payload(CompletePayload, payload)
     before = await service.get_task(engine=engine, user_id=user_id, task_id=wanted.task_id)
     if before.done == wanted.done:
         return Outcome(before)  # a stale or repeated press: nothing to do
@@ -96,7 +97,7 @@ async def _complete(engine: AsyncEngine, user_id: str, payload: object) -> Outco
 
 
 async def _delete(engine: AsyncEngine, user_id: str, payload: object) -> Outcome:
-    wanted = _payload(DeletePayload, payload)
+    wanted = button_payload(DeletePayload, payload)
     task = await service.delete_task(engine=engine, user_id=user_id, task_id=wanted.task_id)
     return Outcome(
         task, deleted=True, note=f"The user deleted the task {task.title!r} ({task.id})."
