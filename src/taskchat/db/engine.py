@@ -32,6 +32,12 @@ else:
 USER_SETTING = "taskchat.user_id"
 """The per-transaction setting that the row-level security policies compare with."""
 
+OPERATOR_SETTING = "taskchat.operator"
+"""Set to 'on' only by operator work that spans users (commands such as a feedback
+export, the attachment sweep), never while serving a request. A table's `<table>_operator`
+policy, where a migration creates one, lets such a transaction see every user's rows; the
+policy says what it allows (SELECT only, or DELETE too)."""
+
 
 def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
     """An asyncpg engine with a fixed-size pool.
@@ -91,13 +97,32 @@ async def user_transaction_raw(
     Parameters are `$1`-style; jsonb takes JSON text and returns Python values (the codec
     SQLAlchemy installs on its asyncpg connections).
     """
+    async with _raw_transaction(engine, _LOCKED_SCOPE if locked else _SCOPE, user_id) as driver:
+        yield driver
+
+
+@asynccontextmanager
+async def operator_transaction_raw(engine: AsyncEngine) -> AsyncIterator[Driver]:
+    """A transaction that the `*_operator` policies open to every user's rows.
+
+    Only for operator work across users: a request always runs in `user_transaction_raw`,
+    whose rows are one user's. Row-level security still limits this transaction to what
+    each table's operator policy allows.
+    """
+    async with _raw_transaction(engine, _OPERATOR_SCOPE) as driver:
+        yield driver
+
+
+@asynccontextmanager
+async def _raw_transaction(engine: AsyncEngine, scope: str, *args: str) -> AsyncIterator[Driver]:
+    """A transaction on the pooled asyncpg connection that runs `scope` first."""
     # engine.connect(), not engine.raw_connection(): the latter's synchronous close()
     # returns the connection to the pool by blocking the event loop.
     async with engine.connect() as conn:
         driver = await _driver(conn)
         try:
             async with driver.transaction():
-                await driver.execute(_LOCKED_SCOPE if locked else _SCOPE, user_id)
+                await driver.execute(scope, *args)
                 yield driver
         except BaseException as error:
             if _unusable(driver, error):
@@ -106,6 +131,7 @@ async def user_transaction_raw(
 
 
 _SCOPE = f"SELECT set_config('{USER_SETTING}', $1, true)"
+_OPERATOR_SCOPE = f"SELECT set_config('{OPERATOR_SETTING}', 'on', true)"
 _LOCKED_SCOPE = f"{_SCOPE}, pg_advisory_xact_lock(hashtextextended($1, 0))"
 
 SCOPED_ROW = f"(SELECT set_config('{USER_SETTING}', $1, true)) AS scope"
