@@ -20,7 +20,7 @@ from tests.support.protocol import (
     thread_id_of,
     titled,
 )
-from tests.support.settings import scripted_settings
+from tests.support.settings import make_settings, scripted_settings
 from tests.support.tokens import TokenFor
 
 
@@ -102,3 +102,24 @@ async def test_a_failed_title_call_leaves_the_answer_and_a_fallback_title(
         title = await titled(http, token, thread_id_of(events))
         assert title == "Please help me write a long shopping…"
         assert len(fake_model.title_requests) == 1
+
+
+async def test_with_openai_the_title_comes_from_the_responses_api(
+    database_url: str, fake_model: FakeOpenAI, token_for: TokenFor, new_user: Callable[[], str]
+) -> None:
+    fake_model.titles.append("Weekly groceries")
+    fake_model.script(Reply(text=["On it."]))
+    settings = make_settings(
+        database_url,
+        model_provider="openai",
+        openai_api_key="test-key",
+        model_base_url=fake_model.base_url,
+        model_max_retries=0,
+    )
+    async with app_client(settings) as http:
+        token = token_for(new_user())
+        _, events = await post(http, token, create_thread("Plan my groceries for the week"))
+        assert await titled(http, token, thread_id_of(events)) == "Weekly groceries"
+    [call] = fake_model.title_requests
+    # The Responses API's own fields, not chat messages.
+    assert call["input"] == "Plan my groceries for the week" and "instructions" in call

@@ -11,7 +11,7 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -144,8 +144,12 @@ class FakeOpenAI:
     def script(self, *replies: Reply) -> None:
         self.replies.extend(replies)
 
-    async def _title(self, body: dict[str, Any]) -> Response:
-        """A title call (chat completions, not streamed), answered from `titles`."""
+    async def _title(
+        self,
+        body: dict[str, Any],
+        answer: Callable[[dict[str, Any], Reply], dict[str, Any]],
+    ) -> Response:
+        """A title call (not streamed), answered from `titles` in `answer`'s API shape."""
         self.title_requests.append(body)
         await asyncio.sleep(self.title_delay)
         if not self.titles:
@@ -153,12 +157,12 @@ class FakeOpenAI:
                 {"error": {"message": "no title scripted", "type": "server_error"}},
                 status_code=503,
             )
-        return JSONResponse(_completion(body, Reply(text=[self.titles.popleft()])))
+        return JSONResponse(answer(body, Reply(text=[self.titles.popleft()])))
 
     async def _chat(self, request: Request) -> Response:
         body = await request.json()
         if body.get("model") == TITLE_MODEL:
-            return await self._title(body)
+            return await self._title(body, _completion)
         self.requests.append(body)
         reply = self.replies.popleft() if self.replies else Reply(text=["(no script)"])
         if reply.status != 200:
@@ -225,10 +229,7 @@ class FakeOpenAI:
     async def _responses(self, request: Request) -> Response:
         body = await request.json()
         if body.get("model") == TITLE_MODEL:
-            # Title calls are scripted for chat completions only; here they fail (503),
-            # and the thread gets its fallback title.
-            self.title_requests.append(body)
-            return JSONResponse({"error": {"message": "no titles here"}}, status_code=503)
+            return await self._title(body, _response)
         self.requests.append(body)
         reply = self.replies.popleft() if self.replies else Reply(text=["(no script)"])
         if reply.status != 200:
@@ -316,6 +317,28 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
     fields = dict(data)
     calls = [ToolCall(**call) for call in fields.pop("tool_calls", [])]
     return Reply(**fields, tool_calls=calls)
+
+
+def _response(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
+    """A Responses API answer (not streamed) with the reply's text."""
+    return {
+        "id": "resp_scripted",
+        "object": "response",
+        "created_at": int(time.time()),
+        "model": body.get("model", "scripted"),
+        "status": "completed",
+        "output": [
+            {
+                "type": "message",
+                "id": "msg_scripted",
+                "role": "assistant",
+                "status": "completed",
+                "content": [
+                    {"type": "output_text", "text": "".join(reply.text), "annotations": []}
+                ],
+            }
+        ],
+    }
 
 
 def _completion(body: dict[str, Any], reply: Reply) -> dict[str, Any]:

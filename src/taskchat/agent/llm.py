@@ -78,7 +78,21 @@ class CheckedStreamsTransport(httpx.AsyncHTTPTransport):
         )
 
 
-def build_client(settings: Settings) -> AsyncOpenAI | None:
+def build_http_client(settings: Settings) -> httpx.AsyncClient:
+    """The HTTP client of every model call (the agent's, and the title calls' that go
+    around the openai client), so they share one connection pool."""
+    return httpx.AsyncClient(
+        # The openai client's own defaults (its HTTP stack is httpx2), which a custom
+        # transport must repeat.
+        transport=CheckedStreamsTransport(
+            limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100)
+        ),
+        timeout=settings.model_timeout_seconds,
+        follow_redirects=True,
+    )
+
+
+def build_client(settings: Settings, http: httpx.AsyncClient | None = None) -> AsyncOpenAI | None:
     """One OpenAI client per process, so its connection pool is shared by all turns."""
     if not settings.model_configured:
         return None
@@ -88,15 +102,7 @@ def build_client(settings: Settings) -> AsyncOpenAI | None:
         base_url=settings.model_base_url,
         timeout=settings.model_timeout_seconds,
         max_retries=settings.model_max_retries,
-        http_client=httpx.AsyncClient(
-            # The openai client's own defaults (its HTTP stack is httpx2), which a custom
-            # transport must repeat.
-            transport=CheckedStreamsTransport(
-                limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100)
-            ),
-            timeout=settings.model_timeout_seconds,
-            follow_redirects=True,
-        ),
+        http_client=http or build_http_client(settings),
     )
 
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from typing import Any
 
+import httpx2 as httpx
 from openai import AsyncOpenAI
 
 from taskchat.config import Settings
@@ -56,29 +58,63 @@ Ask = Callable[[str], Awaitable[str]]
 """One title call: the model's answer for a first message."""
 
 
-def title_call(settings: Settings, client: AsyncOpenAI) -> Ask:
-    """The title call over the app's model client: one plain request, not an agent run
-    (a tenth of the CPU), with the provider's own API."""
+def title_call(settings: Settings, client: AsyncOpenAI, http: httpx.AsyncClient) -> Ask:
+    """The title call: one plain request to the provider's API (chat completions for an
+    OpenAI-compatible provider, responses for OpenAI), at the client's base URL and key.
+
+    Sent straight over `http` (the model client's connection pool), not through the openai
+    client: its request building and response models cost about 2 ms of CPU per call here,
+    two thirds of the call, and would be most of what titles add to a new thread's turn
+    (bench/chatkit_overhead.py). Not an agent run either (ten times that).
+    """
     name = settings.title_model_name or settings.model_name
+    base = str(client.base_url).rstrip("/")
+    headers = {"Authorization": f"Bearer {client.api_key}"}
+    chat = settings.model_provider == "openai_compatible"
 
     async def ask(message: str) -> str:
-        if settings.model_provider == "openai_compatible":
-            completion = await client.chat.completions.create(
-                model=name,
-                messages=[
+        if chat:
+            body: dict[str, object] = {
+                "model": name,
+                "messages": [
                     {"role": "system", "content": INSTRUCTIONS},
                     {"role": "user", "content": message},
                 ],
-                max_tokens=24,
-                temperature=0.2,
-            )
-            return completion.choices[0].message.content or ""
-        response = await client.responses.create(
-            model=name, instructions=INSTRUCTIONS, input=message, max_output_tokens=24
+                "max_tokens": 24,
+                "temperature": 0.2,
+            }
+        else:
+            body = {
+                "model": name,
+                "instructions": INSTRUCTIONS,
+                "input": message,
+                "max_output_tokens": 24,
+            }
+        response = await http.post(
+            f"{base}/chat/completions" if chat else f"{base}/responses",
+            json=body,
+            headers=headers,
         )
-        return response.output_text
+        response.raise_for_status()
+        answer = response.json()
+        return _chat_text(answer) if chat else _responses_text(answer)
 
     return ask
+
+
+def _chat_text(answer: dict[str, Any]) -> str:
+    return str(answer["choices"][0]["message"]["content"] or "")
+
+
+def _responses_text(answer: dict[str, Any]) -> str:
+    """The output text of a Responses API answer (what the SDK's `output_text` joins)."""
+    return "".join(
+        part["text"]
+        for item in answer["output"]
+        if item.get("type") == "message"
+        for part in item["content"]
+        if part.get("type") == "output_text"
+    )
 
 
 async def title_for(ask: Ask | None, message: str) -> str:
