@@ -2,7 +2,8 @@
 the real database: a retried "add milk" leaves one task however the model calls add_task
 again, and its model is told what the first answer did; a different call still acts; a
 confirmed delete is not done twice; another user's message cannot be retried; the record
-goes with its thread; the first message's retry makes no second title call."""
+goes with its thread; the first message's retry makes no second title call; an external
+server's call is told to the retried turn's model (not made once: that is the server's)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from mcp.server.mcpserver import MCPServer
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -20,6 +22,7 @@ from taskchat.tasks.schemas import TaskCreate, TaskPublic
 from taskchat.tools.tasks import REPEATED
 from tests.support.apps import app_client
 from tests.support.fake_openai import FakeOpenAI, Reply, ToolCall
+from tests.support.live import LiveServer
 from tests.support.protocol import (
     assistant_texts,
     auth,
@@ -315,3 +318,51 @@ async def test_retrying_the_first_message_makes_no_second_title_call(
         assert assistant_texts(again) == ["Again."]
         assert len(fake_model.title_requests) == 1
         assert await titled(http, token, thread_id) == "Milk shopping"
+
+
+@pytest.fixture
+def calendar() -> Any:
+    """An external MCP server (streamable HTTP) whose one tool counts its calls."""
+    made: list[str] = []
+    server: MCPServer[Any] = MCPServer(name="calendar", log_level="WARNING")
+
+    @server.tool()
+    async def create_event(title: str) -> str:
+        """Put an event in the calendar."""
+        made.append(title)
+        return f"Created event {title!r} (#{len(made)})"
+
+    live = LiveServer(server.streamable_http_app(streamable_http_path="/mcp", stateless_http=True))
+    live.start()
+    yield live, made
+    live.stop()
+
+
+async def test_an_external_call_is_told_to_the_retried_turn(
+    database_url: str,
+    fake_model: FakeOpenAI,
+    token_for: TokenFor,
+    new_user: Callable[[], str],
+    calendar: tuple[LiveServer, list[str]],
+) -> None:
+    live, made = calendar
+    settings = scripted_settings(
+        database_url, fake_model, mcp_servers=[{"name": "calendar", "url": f"{live.url}/mcp"}]
+    )
+    async with app_client(settings) as http:
+        token = token_for(new_user())
+        fake_model.script(
+            Reply(tool_calls=[ToolCall("create_event", {"title": "Dentist"})]),
+            Reply(text=["Booked."]),
+        )
+        _, first = await post(http, token, create_thread("book the dentist"))
+        assert made == ["Dentist"]
+
+        fake_model.script(Reply(text=["It is booked already."]))
+        _, again = await post(http, token, retry(thread_id_of(first), user_message_id(first)))
+        assert assistant_texts(again) == ["It is booked already."]
+        note = fake_model.requests[-1]["messages"][-1]["content"]
+        assert NOTE in note
+        assert 'calendar.create_event {"title": "Dentist"}' in note
+        assert "Created event 'Dentist' (#1)" in note
+        assert made == ["Dentist"]

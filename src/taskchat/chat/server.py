@@ -247,7 +247,8 @@ class TaskchatServer(ChatKitServer[RequestContext]):
             for notice in tools.notices:
                 yield NoticeEvent(level="warning", message=notice)
             agent = build_agent(context, model, tools.servers)
-            hooks, config = TurnHooks(self.metrics, activity), RunConfig(tracing_disabled=True)
+            hooks = TurnHooks(self.metrics, activity, calls)
+            config = RunConfig(tracing_disabled=True)
             if isinstance(start, list):
                 run = Runner.run_streamed(
                     agent, start, context=agent_context, hooks=hooks, run_config=config

@@ -13,9 +13,10 @@ The change and its record are one transaction, under the user's advisory lock: a
 either done and recorded or neither, and two retries at once cannot both act. The rows go
 with their message (a foreign key to `chat_items`), and so with their thread.
 
-Only the built-in tasks tools are kept here: the calls of external MCP servers are theirs
-to make idempotent (the model is still told what they did on a retry: chat/retries.py),
-and `/mcp`'s clients have no chat message to key a call by.
+Only the built-in tasks tools' calls are made once here. An external MCP server's call has
+been made by the time we see it, and repeating it is that server's business: it is only
+remembered (`TurnCalls.remember`), so that a retried turn's model is told of it too
+(chat/retries.py). `/mcp`'s clients have no chat message to key a call by.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -137,6 +139,34 @@ class TurnCalls:
                 raise
             # The only foreign key is the message's; the change was rolled back with it.
             raise MessageGoneError from error
+
+    async def remember(self, tool: str, arguments: Mapping[str, Any], text: str) -> None:
+        """Keep a call made elsewhere (another MCP server's, which cannot be made once
+        from here) for a retry's note; the first record of it stays, and a message that
+        is gone keeps nothing."""
+        key = call_key(tool, arguments)
+        self._made[key] += 1
+        try:
+            async with user_transaction(self.engine, self.user_id) as conn:
+                await conn.execute(
+                    pg_insert(CHAT_TOOL_CALLS)
+                    .values(
+                        user_id=self.user_id,
+                        thread_id=self.thread_id,
+                        message_id=self.message_id,
+                        call_key=key,
+                        occurrence=self._made[key],
+                        tool=tool,
+                        arguments=dict(arguments),
+                        result=text,
+                        detail={},
+                        created_at=func.now(),
+                    )
+                    .on_conflict_do_nothing()
+                )
+        except IntegrityError as error:
+            if getattr(error.orig, "sqlstate", None) != FOREIGN_KEY_VIOLATION:
+                raise
 
 
 async def recorded_calls(
