@@ -167,6 +167,9 @@ function ChatWidget({ userId, domainKey, onResponseEnd, onEffect, onHandle }: Wi
     },
     composer: { placeholder: "Ask about your tasks, or add one…" },
     history: { enabled: true, showDelete: true, showRename: true },
+    // Retry on an answer: the server answers the message again without repeating what the
+    // first answer's tools did (README, "Retrying an answer").
+    threadItemActions: { retry: true },
     // "@" in the composer offers the person's tasks; the server looks a tagged task up
     // again by its id (chat/history.py), so nothing here is trusted.
     entities: {

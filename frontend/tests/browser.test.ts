@@ -157,6 +157,50 @@ describe("in the browser", () => {
     await context.close();
   });
 
+  test("the web component offers Retry on answers, and a retry through its fetch adds nothing twice", async () => {
+    const context = await newContext("stub");
+    const page = await context.newPage();
+    await registerInPage(page, "Retry Widget Person");
+    await page.locator("openai-chatkit[data-stub-ready]").waitFor();
+    await stack.model.reset();
+    const addMilk = { tool_calls: [{ name: "add_task", arguments: { title: "Buy milk" } }] };
+    await stack.model.script(addMilk, { text: ["Added."] }, addMilk, { text: ["Added again."] });
+    await sendInWidget(page, "add milk");
+    await widget(page).locator('[data-role="assistant"]', { hasText: "Added." }).waitFor();
+    await page.locator(".tasks-panel .task-title", { hasText: "Buy milk" }).waitFor();
+    // What the element sends when its Retry is pressed, through the options our page gave it.
+    const retried = await page.evaluate(async () => {
+      type Options = {
+        threadItemActions?: { retry?: boolean };
+        api: { url: string; fetch: (url: string, init: RequestInit) => Promise<Response> };
+      };
+      const element = document.querySelector("openai-chatkit") as unknown as {
+        options: Options;
+        dataset: { threadId: string };
+      };
+      const { api } = element.options;
+      const threadId = element.dataset.threadId;
+      // (No named function in here: the test runner's transform would name it with a
+      // helper the page does not have.)
+      const headers = { "content-type": "application/json" };
+      const list = { type: "items.list", params: { thread_id: threadId, order: "asc" } };
+      const listed = await api.fetch(api.url, { method: "POST", headers, body: JSON.stringify(list) });
+      const items = (await listed.json()) as { data: { id: string; type: string }[] };
+      const message = items.data.find((item) => item.type === "user_message");
+      const retry = { type: "threads.retry_after_item", params: { thread_id: threadId, item_id: message?.id } };
+      const answer = await api.fetch(api.url, { method: "POST", headers, body: JSON.stringify(retry) });
+      return { retry: element.options.threadItemActions?.retry, status: answer.status, body: await answer.text() };
+    });
+    assert.equal(retried.retry, true);
+    assert.equal(retried.status, 200);
+    assert.ok(retried.body.includes("Added again."), retried.body);
+    await page.reload();
+    await widget(page).locator('[data-role="assistant"]', { hasText: "Added again." }).waitFor();
+    await page.locator(".tasks-panel .task-title", { hasText: "Buy milk" }).waitFor();
+    assert.equal(await page.locator(".tasks-panel .task-title", { hasText: "Buy milk" }).count(), 1);
+    await context.close();
+  });
+
   test("a session that ends mid-chat leads back to sign-in", async () => {
     const context = await newContext("stub");
     const session = await register(stack.appUrl, "Grace Hopper");

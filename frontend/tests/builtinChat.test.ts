@@ -164,6 +164,46 @@ describe("the built-in chat UI", () => {
     await context.close();
   });
 
+  test("Retry under an answer: a new answer replaces it, and the task is there once", async () => {
+    const { context, page } = await visit();
+    await registerInPage(page, "Retry Answer Person");
+    await stack.model.reset();
+    const addMilk = { tool_calls: [{ name: "add_task", arguments: { title: "Buy milk" } }] };
+    await stack.model.script(addMilk, { text: ["Added **Buy milk**."] });
+    await send(page, "add milk");
+    await assistant(page).filter({ hasText: "Added Buy milk." }).waitFor();
+    await settled(page);
+    const milk = page.locator(".tasks-panel .task-title", { hasText: "Buy milk" });
+    await milk.waitFor();
+
+    // Asked again, the model adds the same task again: the server does not.
+    await stack.model.script(addMilk, { text: ["Milk is on your list."] });
+    await messages(page).getByRole("button", { name: "Retry" }).click();
+    await assistant(page).filter({ hasText: "Milk is on your list." }).waitFor();
+    await settled(page);
+    assert.equal(await assistant(page).count(), 1, "the first answer is replaced, not kept");
+    assert.equal(await userMessages(page).count(), 1);
+    assert.equal(await messages(page).locator('[data-role="widget"]').count(), 1);
+    assert.equal(await milk.count(), 1);
+    // As the server has it.
+    await page.reload();
+    await assistant(page).filter({ hasText: "Milk is on your list." }).waitFor();
+    await milk.waitFor();
+    assert.equal(await assistant(page).count(), 1);
+    assert.equal(await milk.count(), 1);
+    // Only the newest answer offers it, and not while a message waits for its own.
+    await messages(page).getByRole("button", { name: "Retry" }).waitFor();
+    await stack.model.script({ text: ["Later."], hold_after: 0 });
+    await send(page, "anything else?");
+    await chat(page).getByRole("button", { name: "Stop" }).waitFor();
+    assert.equal(await messages(page).getByRole("button", { name: "Retry" }).count(), 0);
+    await stack.model.release();
+    await assistant(page).filter({ hasText: "Later." }).waitFor();
+    await settled(page);
+    assert.equal(await messages(page).getByRole("button", { name: "Retry" }).count(), 1);
+    await context.close();
+  });
+
   test("threads: switch, rename, delete, and load earlier messages", async () => {
     const { context, page } = await visit();
     await registerInPage(page, "Thread Person");

@@ -7,6 +7,8 @@ import {
   NEW_CONVERSATION,
   applyEvent,
   opened,
+  retrying,
+  retryTarget,
   withEarlier,
   type Conversation,
 } from "../lib/builtin/conversation";
@@ -40,6 +42,16 @@ function assistant(id: string, text = ""): ThreadItem {
     created_at: "2026-11-29T00:00:00Z",
     content: text ? [{ type: "output_text", text, annotations: [] }] : [],
   };
+}
+
+function widgetItem(id: string): ThreadItem {
+  return {
+    type: "widget",
+    id,
+    thread_id: "thr_1",
+    created_at: "2026-11-29T00:00:00Z",
+    widget: { type: "Card", children: [] },
+  } as unknown as ThreadItem;
 }
 
 const run = (events: StreamEvent[], from: Conversation = NEW_CONVERSATION) => events.reduce(applyEvent, from);
@@ -153,4 +165,48 @@ test("@-mentions: the query being typed, and tags where the picked titles are", 
     { type: "input_tag", id: "task_1", text: "Dentist at 3", data: {}, interactive: true },
     { type: "input_text", text: " to Friday, not @Den" },
   ]);
+});
+
+test("the newest answer can be had again when it answers the newest message", () => {
+  const answered = opened(THREAD, {
+    data: [
+      assistant("msg_a2", "Added."),
+      widgetItem("w_1"),
+      user("msg_u2", "add milk"),
+      assistant("msg_a1", "Hi"),
+      user("msg_u1", "hi"),
+    ],
+    has_more: false,
+  });
+  assert.deepEqual(retryTarget(answered), { answerId: "msg_a2", messageId: "msg_u2" });
+  // A message with no answer yet (or a failed one): nothing to have again, not the older answer.
+  const unanswered = run([{ type: "thread.item.done", item: user("msg_u3", "and eggs") }], answered);
+  assert.equal(retryTarget(unanswered), null);
+  assert.equal(retryTarget(NEW_CONVERSATION), null);
+});
+
+test("a retry drops what came after the message, and the new answer streams in its place", () => {
+  const before = opened(THREAD, {
+    data: [
+      assistant("msg_a2", "Added."),
+      widgetItem("w_1"),
+      user("msg_u2", "add milk"),
+      assistant("msg_a1", "Hi"),
+      user("msg_u1", "hi"),
+    ],
+    has_more: false,
+  });
+  const started = retrying(before, "msg_u2");
+  assert.deepEqual(
+    started.items.map((item) => item.id),
+    ["msg_u1", "msg_a1", "msg_u2"],
+  );
+  const after = run([{ type: "thread.item.done", item: assistant("msg_a3", "Milk is on it.") }], started);
+  assert.deepEqual(
+    after.items.map((item) => item.id),
+    ["msg_u1", "msg_a1", "msg_u2", "msg_a3"],
+  );
+  assert.deepEqual(retryTarget(after), { answerId: "msg_a3", messageId: "msg_u2" });
+  // A message that is not shown (another thread's): nothing changes.
+  assert.equal(retrying(before, "msg_elsewhere"), before);
 });

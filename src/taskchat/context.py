@@ -59,6 +59,10 @@ class RequestContext:
     metadata: dict[str, Any] = field(default_factory=dict)
     """The request's client-sent metadata (page context): untrusted, never identity."""
 
+    retrying: bool = False
+    """A `threads.retry_after_item` request: its turn answers a message that an earlier
+    turn answered already (chat/retries.py)."""
+
     @property
     def display_name(self) -> str | None:
         """The verified display name, if the token carries one."""

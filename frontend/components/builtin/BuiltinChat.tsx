@@ -165,6 +165,7 @@ export function BuiltinChat({ userId, maxMessageChars, onResponseEnd, onEffect, 
             loading={chat.loading}
             onLoadEarlier={chat.loadEarlier}
             onRetry={chat.retry}
+            onRetryAnswer={chat.retryAnswer}
             onAction={chat.act}
             onTagClick={showTask}
           />

@@ -5,11 +5,12 @@
 // what is added to it, streamed text included.
 import type { Widgets } from "@openai/chatkit";
 
-import type { Conversation } from "@/lib/builtin/conversation";
+import { retryTarget, type Conversation } from "@/lib/builtin/conversation";
 import type { ThreadItem } from "@/lib/protocol";
 
 import styles from "./builtin.module.css";
 import { MessageMarkdown } from "./MessageMarkdown";
+import { RetryAnswer } from "./RetryAnswer";
 import { WidgetView, type WidgetAction } from "./widgets/WidgetView";
 
 type Props = {
@@ -18,14 +19,20 @@ type Props = {
   loading: boolean;
   onLoadEarlier: () => void;
   onRetry: () => void;
+  /** Answer the newest message again, in place of its answer. */
+  onRetryAnswer: () => void;
   onAction: (action: WidgetAction, itemId: string) => void;
   /** An @-mentioned task's tag was clicked. */
   onTagClick: (taskId: string) => void;
 };
 
-type ItemProps = Pick<Props, "streaming" | "onAction" | "onTagClick"> & { item: ThreadItem };
+type ItemProps = Pick<Props, "streaming" | "onAction" | "onTagClick"> & {
+  item: ThreadItem;
+  /** Set on the answer that can be had again (the newest). */
+  onRetry?: () => void;
+};
 
-function Item({ item, streaming, onAction, onTagClick }: ItemProps) {
+function Item({ item, streaming, onAction, onTagClick, onRetry }: ItemProps) {
   switch (item.type) {
     case "user_message":
       return (
@@ -50,6 +57,7 @@ function Item({ item, streaming, onAction, onTagClick }: ItemProps) {
           {item.content.map((part, index) => (
             <MessageMarkdown key={index} text={part.text} />
           ))}
+          {onRetry ? <RetryAnswer onRetry={onRetry} /> : null}
         </li>
       );
     case "widget":
@@ -92,10 +100,13 @@ export function Transcript({
   loading,
   onLoadEarlier,
   onRetry,
+  onRetryAnswer,
   onAction,
   onTagClick,
 }: Props) {
   const { items, earlier, progress, notice, failure } = conversation;
+  // Not while an answer streams, nor beside a failure's own Retry.
+  const again = streaming || failure ? null : retryTarget(conversation);
   return (
     <div className={styles.transcript}>
       {earlier !== null ? (
@@ -105,7 +116,14 @@ export function Transcript({
       ) : null}
       <ol className={styles.items} role="log" aria-live="polite" aria-label="Messages">
         {items.map((item) => (
-          <Item key={item.id} item={item} streaming={streaming} onAction={onAction} onTagClick={onTagClick} />
+          <Item
+            key={item.id}
+            item={item}
+            streaming={streaming}
+            onAction={onAction}
+            onTagClick={onTagClick}
+            onRetry={again?.answerId === item.id ? onRetryAnswer : undefined}
+          />
         ))}
       </ol>
       {progress && streaming ? (

@@ -12,6 +12,8 @@ import {
   beforeRequest,
   lastUserMessage,
   opened,
+  retryTarget,
+  retrying,
   withEarlier,
   type Conversation,
 } from "@/lib/builtin/conversation";
@@ -45,7 +47,10 @@ export type ConversationControl = {
   loadError: string | null;
   send: (content: MessageContent, quotedText?: string | null) => void;
   stop: () => void;
+  /** Sends again what failed (the failure's Retry). */
   retry: () => void;
+  /** Answers the newest message again, in place of its answer (the Retry under it). */
+  retryAnswer: () => void;
   loadEarlier: () => void;
   act: (action: { type: string; payload?: Record<string, unknown> }, itemId: string) => void;
   open: (threadId: string | null) => void;
@@ -218,12 +223,22 @@ export function useConversation(initialThread: string | null, listeners: Listene
     const accepted = acceptedMessage.current;
     const newest = lastUserMessage(state);
     if (id !== null && accepted !== null && newest?.id === accepted) {
-      // The message is stored: answer it again rather than store it twice.
+      // The message is stored: answer it again rather than store it twice. The server
+      // deletes what came after it (a partial answer): so does the transcript.
+      setConversation((state) => retrying(state, accepted));
       void run({ type: "threads.retry_after_item", params: { thread_id: id, item_id: accepted } });
     } else if (lastRequest.current) {
       // It was refused before it was stored (a limit, an outage): send it again.
       void run(lastRequest.current);
     }
+  }, [run]);
+
+  const retryAnswer = useCallback(() => {
+    const id = threadId.current;
+    const target = retryTarget(current.current.conversation);
+    if (id === null || target === null) return;
+    setConversation((state) => retrying(state, target.messageId));
+    void run({ type: "threads.retry_after_item", params: { thread_id: id, item_id: target.messageId } });
   }, [run]);
 
   const loadEarlier = useCallback(() => {
@@ -264,5 +279,18 @@ export function useConversation(initialThread: string | null, listeners: Listene
   // Leaving the page ends a running answer's request (the server keeps what it has).
   useEffect(() => () => running.current?.abort(), []);
 
-  return { conversation, streaming, loading, loadError, send, stop, retry, loadEarlier, act, open, renamed };
+  return {
+    conversation,
+    streaming,
+    loading,
+    loadError,
+    send,
+    stop,
+    retry,
+    retryAnswer,
+    loadEarlier,
+    act,
+    open,
+    renamed,
+  };
 }

@@ -213,3 +213,26 @@ function replaced<T>(tree: T, id: string, change: (component: Node) => unknown):
 export function lastUserMessage(state: Conversation): ThreadItem | undefined {
   return state.items.findLast((item) => item.type === "user_message");
 }
+
+/**
+ * The answer a person may ask to have again: the newest assistant message, when it answers
+ * the newest user message (it comes after it), with that message's id; null otherwise.
+ */
+export function retryTarget(state: Conversation): { answerId: string; messageId: string } | null {
+  const { items } = state;
+  const answer = items.findLastIndex((item) => item.type === "assistant_message");
+  const message = items.findLastIndex((item) => item.type === "user_message");
+  if (answer === -1 || message === -1 || answer < message) return null;
+  return { answerId: items[answer]!.id, messageId: items[message]!.id };
+}
+
+/**
+ * `state` as a retry of the user message `messageId` starts: the server deletes everything
+ * after the message (threads.retry_after_item), so the transcript drops it too, and the new
+ * answer takes its place as it streams.
+ */
+export function retrying(state: Conversation, messageId: string): Conversation {
+  const at = state.items.findIndex((item) => item.id === messageId);
+  if (at === -1) return state;
+  return { ...state, items: state.items.slice(0, at + 1) };
+}

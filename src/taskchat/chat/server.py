@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
+from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -33,6 +34,7 @@ from chatkit.types import (
     Thread,
     ThreadItem,
     ThreadMetadata,
+    ThreadsRetryAfterItemReq,
     ThreadStreamEvent,
     ThreadUpdatedEvent,
     UserMessageItem,
@@ -50,6 +52,7 @@ from taskchat.chat.guard import guarded
 from taskchat.chat.history import HistoryConverter
 from taskchat.chat.paused import PausedTurns, Resume
 from taskchat.chat.preloaded import PreloadedHistoryStore
+from taskchat.chat.retries import turn_calls, with_earlier_calls
 from taskchat.chat.store import PostgresAttachmentStore, PostgresStore, chat_id
 from taskchat.chat.task_actions import handle_action
 from taskchat.chat.titles import Ask, snippet, title_for
@@ -65,6 +68,7 @@ from taskchat.tasks import service
 from taskchat.tasks.schemas import TaskPublic
 from taskchat.tasks.service import TaskNotFoundError
 from taskchat.tools.activity import TaskActivity
+from taskchat.tools.ledger import TurnCalls
 from taskchat.tools.servers import TurnTools
 
 logger = logging.getLogger("taskchat.chat")
@@ -115,6 +119,9 @@ class TaskchatServer(ChatKitServer[RequestContext]):
     ) -> StreamingResult | NonStreamingResult:
         """Serve an already-parsed ChatKit request (what `process` does after parsing)."""
         logger.debug("chatkit request %s", request.type)
+        if isinstance(request, ThreadsRetryAfterItemReq):
+            # Its turn is told what the message's earlier answer did (chat/retries.py).
+            context = replace(context, retrying=True)
         if is_streaming_req(request):
             return StreamingResult(
                 guarded(
@@ -182,10 +189,11 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         context: RequestContext,
         resume: Resume | None = None,
         title_from: UserMessageItem | None = None,
+        card: str | None = None,
     ) -> AsyncGenerator[ThreadStreamEvent, None]:
-        """One model turn, from the thread's history or resuming a paused run; a failure
-        is told (an error event) and counted once. A new thread's first turn also names it
-        (`title_from`, its first message)."""
+        """One model turn, from the thread's history or resuming a paused run (whose
+        confirmation `card` was answered); a failure is told (an error event) and counted
+        once. A new thread's first turn also names it (`title_from`, its first message)."""
         if self.model is None and title_from is not None and thread.title is None:
             # No model to answer: the setup message, and the first words as the title.
             await self.store.set_title_if_unset(
@@ -197,8 +205,12 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         try:
             agent_context, history, recent = await self._prepare(thread, context)
             titling = self._start_title(thread, title_from, recent, context)
+            calls = turn_calls(self.store.engine, context, thread.id, title_from, recent, card)
+            if calls is not None and context.retrying and resume is None:
+                history = await with_earlier_calls(history, calls)
             start = history if resume is None else partial(resume, context=agent_context)
-            async with aclosing(self._run(agent_context, start, model, record)) as events:
+            run = self._run(agent_context, start, model, record, calls)
+            async with aclosing(run) as events:
                 async for event in events:
                     yield event
         except CustomStreamError:
@@ -225,16 +237,18 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         start: list[TResponseInputItem] | Start,
         model: Model,
         record: TurnRecord,
+        calls: TurnCalls | None,
     ) -> AsyncGenerator[ThreadStreamEvent, None]:
         """Run the agent from `start` (the history, or a paused run resumed) with this
         turn's tools, stream it, and pause it again where a call needs confirmation."""
         context = agent_context.request_context
         activity = TaskActivity()
-        async with self.tools.open(context.user_id, activity) as tools:
+        async with self.tools.open(context.user_id, activity, calls) as tools:
             for notice in tools.notices:
                 yield NoticeEvent(level="warning", message=notice)
             agent = build_agent(context, model, tools.servers)
-            hooks, config = TurnHooks(self.metrics, activity), RunConfig(tracing_disabled=True)
+            hooks = TurnHooks(self.metrics, activity, calls)
+            config = RunConfig(tracing_disabled=True)
             if isinstance(start, list):
                 run = Runner.run_streamed(
                     agent, start, context=agent_context, hooks=hooks, run_config=config
@@ -394,7 +408,9 @@ class TaskchatServer(ChatKitServer[RequestContext]):
             for event in answered.events:
                 yield event
             if answered.resume is not None:
-                async with aclosing(self._turn(thread, context, answered.resume)) as events:
+                card = None if sender is None else sender.id
+                turn = self._turn(thread, context, answered.resume, card=card)
+                async with aclosing(turn) as events:
                     async for event in events:
                         yield event
             return

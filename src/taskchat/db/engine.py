@@ -58,16 +58,28 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> A
 
 
 @asynccontextmanager
-async def user_transaction(engine: AsyncEngine, user_id: str) -> AsyncIterator[AsyncConnection]:
-    """A transaction in which row-level security sees only `user_id`'s rows."""
+async def user_transaction(
+    engine: AsyncEngine, user_id: str, *, locked: bool = False
+) -> AsyncIterator[AsyncConnection]:
+    """A transaction in which row-level security sees only `user_id`'s rows.
+
+    `locked` also takes the user's transaction-level advisory lock, as
+    `user_transaction_raw` does (the same lock: either waits for the other).
+    """
     async with engine.begin() as conn:
         # is_local=true: the setting ends with the transaction, so a pooled connection
         # never carries one user's id into another user's request.
         await conn.execute(
-            text("SELECT set_config(:name, :value, true)"),
+            _LOCKED_SCOPE_CORE if locked else _SCOPE_CORE,
             {"name": USER_SETTING, "value": user_id},
         )
         yield conn
+
+
+_SCOPE_CORE = text("SELECT set_config(:name, :value, true)")
+_LOCKED_SCOPE_CORE = text(
+    "SELECT set_config(:name, :value, true), pg_advisory_xact_lock(hashtextextended(:value, 0))"
+)
 
 
 async def warm_pool(engine: AsyncEngine, connections: int) -> None:

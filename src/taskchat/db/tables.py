@@ -23,6 +23,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Identity,
     Index,
+    Integer,
     MetaData,
     Table,
     Text,
@@ -38,6 +39,7 @@ USER_OWNED_TABLES = (
     "chat_attachments",
     "chat_turns",
     "chat_approvals",
+    "chat_tool_calls",
     "tasks",
 )
 """Tables under row-level security: each row belongs to the user in its `user_id`."""
@@ -138,6 +140,34 @@ CHAT_APPROVALS = Table(
     Index("ix_chat_approvals_user_created", "user_id", "created_at"),
 )
 """A tool call that waits for the person's Delete or Keep (chat/approvals.py)."""
+
+CHAT_TOOL_CALLS = Table(
+    "chat_tool_calls",
+    metadata,
+    Column("user_id", Text, primary_key=True),
+    Column("thread_id", Text, primary_key=True),
+    # The user message the turn answered: a retry answers it again.
+    Column("message_id", Text, primary_key=True),
+    # The tool and its canonical arguments, hashed (tools/ledger.py).
+    Column("call_key", Text, primary_key=True),
+    # 1 for the first such call while answering the message, 2 for an identical second...
+    Column("occurrence", Integer, primary_key=True),
+    Column("seq", BigInteger, Identity(always=True), nullable=False),
+    Column("tool", Text, nullable=False),
+    Column("arguments", JSONB, nullable=False),
+    # What the tool answered the model, and what the chat showed of it.
+    Column("result", Text, nullable=False),
+    Column("detail", JSONB, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    ForeignKeyConstraint(
+        ["user_id", "thread_id", "message_id"],
+        ["chat_items.user_id", "chat_items.thread_id", "chat_items.id"],
+        ondelete="CASCADE",
+    ),
+)
+"""A side-effecting tool call made while answering a user message, with its result
+(tools/ledger.py): a retried answer gets this result instead of acting again. It goes
+with its message, and so with its thread."""
 
 USERS = Table(
     "users",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from taskchat.db.engine import user_transaction
 from taskchat.db.tables import TASKS
@@ -70,10 +72,25 @@ _COLUMNS = (
 )
 
 
-async def add_task(*, engine: AsyncEngine, user_id: str, data: TaskCreate) -> TaskPublic:
-    """Create a task for `user_id`."""
-    now = datetime.now(UTC)
+@asynccontextmanager
+async def _transaction(
+    engine: AsyncEngine, user_id: str, within: AsyncConnection | None
+) -> AsyncIterator[AsyncConnection]:
+    """`within`, a transaction of `user_id`'s that the caller opened, or a new one."""
+    if within is not None:
+        yield within
+        return
     async with user_transaction(engine, user_id) as conn:
+        yield conn
+
+
+async def add_task(
+    *, engine: AsyncEngine, user_id: str, data: TaskCreate, within: AsyncConnection | None = None
+) -> TaskPublic:
+    """Create a task for `user_id`; in `within` (a `user_transaction` of that user's, which
+    also records the call: tools/ledger.py) when given, as for every change below."""
+    now = datetime.now(UTC)
+    async with _transaction(engine, user_id, within) as conn:
         row = (
             await conn.execute(
                 insert(_tasks)
@@ -134,7 +151,12 @@ async def get_task(*, engine: AsyncEngine, user_id: str, task_id: str) -> TaskPu
 
 
 async def update_task(
-    *, engine: AsyncEngine, user_id: str, task_id: str, changes: TaskUpdate
+    *,
+    engine: AsyncEngine,
+    user_id: str,
+    task_id: str,
+    changes: TaskUpdate,
+    within: AsyncConnection | None = None,
 ) -> TaskPublic:
     """Apply `changes` to one of the user's tasks."""
     values: dict[str, Any] = changes.model_dump(
@@ -145,19 +167,32 @@ async def update_task(
     if not values:
         raise TaskInputError("Nothing to change: give a new title, notes, priority or due date.")
     values["updated_at"] = datetime.now(UTC)
-    return await _update(engine=engine, user_id=user_id, task_id=task_id, values=values)
+    return await _update(
+        engine=engine, user_id=user_id, task_id=task_id, values=values, within=within
+    )
 
 
-async def set_done(*, engine: AsyncEngine, user_id: str, task_id: str, done: bool) -> TaskPublic:
+async def set_done(
+    *,
+    engine: AsyncEngine,
+    user_id: str,
+    task_id: str,
+    done: bool,
+    within: AsyncConnection | None = None,
+) -> TaskPublic:
     """Mark one of the user's tasks done (or open again)."""
     now = datetime.now(UTC)
     values = {"done": done, "completed_at": now if done else None, "updated_at": now}
-    return await _update(engine=engine, user_id=user_id, task_id=task_id, values=values)
+    return await _update(
+        engine=engine, user_id=user_id, task_id=task_id, values=values, within=within
+    )
 
 
-async def delete_task(*, engine: AsyncEngine, user_id: str, task_id: str) -> TaskPublic:
+async def delete_task(
+    *, engine: AsyncEngine, user_id: str, task_id: str, within: AsyncConnection | None = None
+) -> TaskPublic:
     """Delete one of the user's tasks; returns what was deleted."""
-    async with user_transaction(engine, user_id) as conn:
+    async with _transaction(engine, user_id, within) as conn:
         row = (
             await conn.execute(
                 delete(_tasks)
@@ -171,9 +206,14 @@ async def delete_task(*, engine: AsyncEngine, user_id: str, task_id: str) -> Tas
 
 
 async def _update(
-    *, engine: AsyncEngine, user_id: str, task_id: str, values: dict[str, Any]
+    *,
+    engine: AsyncEngine,
+    user_id: str,
+    task_id: str,
+    values: dict[str, Any],
+    within: AsyncConnection | None,
 ) -> TaskPublic:
-    async with user_transaction(engine, user_id) as conn:
+    async with _transaction(engine, user_id, within) as conn:
         row = (
             await conn.execute(
                 update(_tasks)

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from taskchat._sdk.agents_mcp import InProcessMCPServer
 from taskchat.config import ExternalMCPServer, Settings
 from taskchat.tools.activity import TaskActivity
+from taskchat.tools.ledger import TurnCalls
 from taskchat.tools.tasks import SERVER_NAME, tasks_server_for_user
 
 logger = logging.getLogger("taskchat.tools")
@@ -138,22 +139,26 @@ class TurnTools:
     """The tasks server's `tools/list` (`list_tool_definitions`), computed once."""
 
     def open(
-        self, user_id: str, activity: TaskActivity | None = None
+        self,
+        user_id: str,
+        activity: TaskActivity | None = None,
+        calls: TurnCalls | None = None,
     ) -> AbstractAsyncContextManager[ToolServers]:
         """Connect the servers of one turn for `user_id`, the verified caller; they all
-        close when the turn ends. The tasks tools record what they do in `activity`."""
-        return _tool_servers(self, user_id, activity)
+        close when the turn ends. The tasks tools record what they do in `activity`, and
+        make each change once per call of the turn's user message with `calls`."""
+        return _tool_servers(self, user_id, activity, calls)
 
 
 @asynccontextmanager
 async def _tool_servers(
-    source: TurnTools, user_id: str, activity: TaskActivity | None
+    source: TurnTools, user_id: str, activity: TaskActivity | None, calls: TurnCalls | None
 ) -> AsyncIterator[ToolServers]:
     settings, engine = source.settings, source.engine
     candidates: list[tuple[MCPServer, float]] = [
         (
             InProcessMCPServer(
-                partial(tasks_server_for_user, engine, user_id, activity),
+                partial(tasks_server_for_user, engine, user_id, activity, calls),
                 name=SERVER_NAME,
                 tools=source.tasks_tools,
                 call_timeout_seconds=settings.mcp_call_timeout_seconds,

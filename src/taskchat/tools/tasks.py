@@ -7,7 +7,7 @@ Over streamable HTTP, one shared server reads the user from the verified access 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -18,13 +18,14 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from taskchat._sdk.mcp_server import without_tracing
 from taskchat.errors import TaskchatError
 from taskchat.tasks import service
-from taskchat.tasks.schemas import Priority, Status
-from taskchat.tools.activity import TaskActivity
+from taskchat.tasks.schemas import Priority, Status, TaskPublic
+from taskchat.tools.activity import Change, TaskActivity
+from taskchat.tools.ledger import Outcome, TurnCalls
 from taskchat.validation import describe
 
 SERVER_NAME = "tasks"
@@ -43,6 +44,9 @@ class BoundUser:
     engine: AsyncEngine
     activity: TaskActivity | None = None
     """Where the turn learns what the tools did (widgets, the panel's refresh)."""
+    calls: TurnCalls | None = None
+    """The turn's changes, made once per user message (tools/ledger.py); None: no chat
+    message to key them by, each call acts."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,40 @@ def _fail(error: TaskchatError) -> ToolError:
     return ToolError(str(error))
 
 
+REPEATED = "(Done already while answering this message earlier; not repeated.)"
+"""Before the result of a call an earlier turn made for the same message (tools/ledger.py)."""
+
+Write = Callable[[AsyncConnection | None], Awaitable[TaskPublic]]
+"""A tool's change, in the given transaction (or its own, with None)."""
+
+
+async def _change(
+    ctx: Context[Any, Any],
+    tool: str,
+    arguments: dict[str, Any],
+    change: Change,
+    write: Write,
+    answer: Callable[[TaskPublic], str],
+) -> str:
+    """Make a tool's change, once per call while answering the turn's user message (the
+    `calls` of an in-process server); the chat is told (activity) either way."""
+    lifespan = ctx.request_context.lifespan_context
+    calls = lifespan.calls if isinstance(lifespan, BoundUser) else None
+
+    async def act(conn: AsyncConnection | None) -> Outcome:
+        task = await write(conn)
+        return Outcome(answer(task), {"change": change, "task": task.model_dump(mode="json")})
+
+    try:
+        outcome = await act(None) if calls is None else await calls.once(tool, arguments, act)
+    except TaskchatError as error:
+        raise _fail(error) from None
+    if activity := _activity(ctx):
+        # A repeated call shows the task as the first one left it.
+        activity.changed(change, TaskPublic.model_validate(outcome.detail["task"]))
+    return f"{REPEATED} {outcome.text}" if outcome.repeated else outcome.text
+
+
 async def add_task(
     title: str,
     ctx: Context[Any, Any],
@@ -95,12 +133,16 @@ async def add_task(
         data = service.parse_create(
             {"title": title, "notes": notes, "priority": priority, "due_date": due_date}
         )
-        task = await service.add_task(engine=engine, user_id=user_id, data=data)
     except TaskchatError as error:
         raise _fail(error) from None
-    if activity := _activity(ctx):
-        activity.changed("added", task)
-    return f"Added: {task.summary()}"
+    return await _change(
+        ctx,
+        "add_task",
+        data.model_dump(mode="json"),
+        "added",
+        lambda conn: service.add_task(engine=engine, user_id=user_id, data=data, within=conn),
+        lambda task: f"Added: {task.summary()}",
+    )
 
 
 async def list_tasks(
@@ -160,14 +202,18 @@ async def update_task(
             fields[name] = value
     try:
         changes = service.parse_update(fields)
-        task = await service.update_task(
-            engine=engine, user_id=user_id, task_id=task_id, changes=changes
-        )
     except TaskchatError as error:
         raise _fail(error) from None
-    if activity := _activity(ctx):
-        activity.changed("updated", task)
-    return f"Updated: {task.summary()}"
+    return await _change(
+        ctx,
+        "update_task",
+        {"task_id": task_id, **changes.model_dump(mode="json")},
+        "updated",
+        lambda conn: service.update_task(
+            engine=engine, user_id=user_id, task_id=task_id, changes=changes, within=conn
+        ),
+        lambda task: f"Updated: {task.summary()}",
+    )
 
 
 async def complete_task(task_id: str, ctx: Context[Any, Any], done: bool = True) -> str:
@@ -178,13 +224,16 @@ async def complete_task(task_id: str, ctx: Context[Any, Any], done: bool = True)
         done: true to complete it, false to reopen it.
     """
     engine, user_id = _scope(ctx)
-    try:
-        task = await service.set_done(engine=engine, user_id=user_id, task_id=task_id, done=done)
-    except TaskchatError as error:
-        raise _fail(error) from None
-    if activity := _activity(ctx):
-        activity.changed("completed" if done else "reopened", task)
-    return f"{'Completed' if done else 'Reopened'}: {task.summary()}"
+    return await _change(
+        ctx,
+        "complete_task",
+        {"task_id": task_id, "done": done},
+        "completed" if done else "reopened",
+        lambda conn: service.set_done(
+            engine=engine, user_id=user_id, task_id=task_id, done=done, within=conn
+        ),
+        lambda task: f"{'Completed' if done else 'Reopened'}: {task.summary()}",
+    )
 
 
 async def delete_task(task_id: str, ctx: Context[Any, Any]) -> str:
@@ -194,13 +243,16 @@ async def delete_task(task_id: str, ctx: Context[Any, Any]) -> str:
         task_id: The task's id (task_...), from list_tasks.
     """
     engine, user_id = _scope(ctx)
-    try:
-        task = await service.delete_task(engine=engine, user_id=user_id, task_id=task_id)
-    except TaskchatError as error:
-        raise _fail(error) from None
-    if activity := _activity(ctx):
-        activity.changed("deleted", task)
-    return f"Deleted: {task.title} (id={task.id})"
+    return await _change(
+        ctx,
+        "delete_task",
+        {"task_id": task_id},
+        "deleted",
+        lambda conn: service.delete_task(
+            engine=engine, user_id=user_id, task_id=task_id, within=conn
+        ),
+        lambda task: f"Deleted: {task.title} (id={task.id})",
+    )
 
 
 class PlainWordsTool(Tool):
@@ -257,15 +309,20 @@ def _lifespan(value: BoundUser | SharedEngine) -> Lifespan:
 
 
 def tasks_server_for_user(
-    engine: AsyncEngine, user_id: str, activity: TaskActivity | None = None
+    engine: AsyncEngine,
+    user_id: str,
+    activity: TaskActivity | None = None,
+    calls: TurnCalls | None = None,
 ) -> MCPServer[Any]:
     """A tasks server that can only ever act for `user_id` (one per turn, in-process);
-    what its tools do is recorded in `activity`, when given."""
+    what its tools do is recorded in `activity`, and its changes made once per call of
+    the turn's user message with `calls`, when given."""
+    bound = BoundUser(user_id=user_id, engine=engine, activity=activity, calls=calls)
     server: MCPServer[Any] = MCPServer(
         name=SERVER_NAME,
         instructions=INSTRUCTIONS,
         tools=list(TOOLS),
-        lifespan=_lifespan(BoundUser(user_id=user_id, engine=engine, activity=activity)),
+        lifespan=_lifespan(bound),
         log_level="WARNING",
     )
     # In-process calls are part of the agent run already: no per-message spans.
