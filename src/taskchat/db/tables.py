@@ -38,6 +38,7 @@ USER_OWNED_TABLES = (
     "chat_attachments",
     "chat_turns",
     "chat_approvals",
+    "chat_feedback",
     "tasks",
 )
 """Tables under row-level security: each row belongs to the user in its `user_id`."""
@@ -138,6 +139,31 @@ CHAT_APPROVALS = Table(
     Index("ix_chat_approvals_user_created", "user_id", "created_at"),
 )
 """A tool call that waits for the person's Delete or Keep (chat/approvals.py)."""
+
+CHAT_FEEDBACK = Table(
+    "chat_feedback",
+    metadata,
+    Column("user_id", Text, primary_key=True),
+    Column("thread_id", Text, primary_key=True),
+    Column("item_id", Text, primary_key=True),
+    Column("kind", Text, nullable=False),
+    # The first vote on the item, and the latest change of it (the vote as it stands).
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    ForeignKeyConstraint(
+        ["user_id", "thread_id", "item_id"],
+        ["chat_items.user_id", "chat_items.thread_id", "chat_items.id"],
+        ondelete="CASCADE",
+    ),
+    CheckConstraint("kind IN ('positive', 'negative')", name="ck_chat_feedback_kind"),
+    # The export's `--since` and its order.
+    Index("ix_chat_feedback_updated", "updated_at"),
+)
+"""A person's 👍/👎 on one assistant message (chat/feedback.py); it goes with its item.
+
+Also read, across users, by the operators' feedback export, through the read-only
+`chat_feedback_operator` and `chat_items_operator` policies (migration 0006).
+"""
 
 USERS = Table(
     "users",
