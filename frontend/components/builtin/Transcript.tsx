@@ -9,7 +9,9 @@ import type { Conversation } from "@/lib/builtin/conversation";
 import type { ThreadItem } from "@/lib/protocol";
 
 import styles from "./builtin.module.css";
+import { FeedbackButtons } from "./FeedbackButtons";
 import { MessageMarkdown } from "./MessageMarkdown";
+import type { FeedbackControl } from "./useFeedback";
 import { WidgetView, type WidgetAction } from "./widgets/WidgetView";
 
 type Props = {
@@ -21,11 +23,17 @@ type Props = {
   onAction: (action: WidgetAction, itemId: string) => void;
   /** An @-mentioned task's tag was clicked. */
   onTagClick: (taskId: string) => void;
+  /** The person's 👍/👎 on the answers. */
+  feedback: FeedbackControl;
 };
 
-type ItemProps = Pick<Props, "streaming" | "onAction" | "onTagClick"> & { item: ThreadItem };
+type ItemProps = Pick<Props, "streaming" | "onAction" | "onTagClick"> & {
+  item: ThreadItem;
+  /** Votes on this item: none while it is still being written. */
+  feedback: FeedbackControl | null;
+};
 
-function Item({ item, streaming, onAction, onTagClick }: ItemProps) {
+function Item({ item, streaming, onAction, onTagClick, feedback }: ItemProps) {
   switch (item.type) {
     case "user_message":
       return (
@@ -50,6 +58,14 @@ function Item({ item, streaming, onAction, onTagClick }: ItemProps) {
           {item.content.map((part, index) => (
             <MessageMarkdown key={index} text={part.text} />
           ))}
+          {feedback ? (
+            <FeedbackButtons
+              vote={feedback.votes[item.id]}
+              busy={feedback.sending.has(item.id)}
+              failure={feedback.failure?.itemId === item.id ? feedback.failure.message : null}
+              onVote={(kind) => feedback.vote(item.id, kind)}
+            />
+          ) : null}
         </li>
       );
     case "widget":
@@ -94,8 +110,11 @@ export function Transcript({
   onRetry,
   onAction,
   onTagClick,
+  feedback,
 }: Props) {
   const { items, earlier, progress, notice, failure } = conversation;
+  // The answer being written is the newest item while a stream runs: no votes on it yet.
+  const writing = streaming ? items.at(-1)?.id : undefined;
   return (
     <div className={styles.transcript}>
       {earlier !== null ? (
@@ -105,7 +124,14 @@ export function Transcript({
       ) : null}
       <ol className={styles.items} role="log" aria-live="polite" aria-label="Messages">
         {items.map((item) => (
-          <Item key={item.id} item={item} streaming={streaming} onAction={onAction} onTagClick={onTagClick} />
+          <Item
+            key={item.id}
+            item={item}
+            streaming={streaming}
+            onAction={onAction}
+            onTagClick={onTagClick}
+            feedback={item.id === writing ? null : feedback}
+          />
         ))}
       </ol>
       {progress && streaming ? (
