@@ -167,6 +167,10 @@ function ChatWidget({ userId, domainKey, onResponseEnd, onEffect, onHandle }: Wi
     },
     composer: { placeholder: "Ask about your tasks, or add one…" },
     history: { enabled: true, showDelete: true, showRename: true },
+    // 👍/👎 under each answer, sent as items.feedback and kept by the server (one vote per
+    // answer; chat/feedback.py). The protocol has no way to send a kept vote back to the
+    // widget, so after a reload it shows none (the built-in UI reads them from /api/feedback).
+    threadItemActions: { feedback: true },
     // "@" in the composer offers the person's tasks; the server looks a tagged task up
     // again by its id (chat/history.py), so nothing here is trusted.
     entities: {
