@@ -228,3 +228,19 @@ async def test_row_level_security_keeps_votes_to_their_owner_and_operators_read_
                 alice.user_id,
             )
     assert len(await stored(store, alice.user_id)) == 1
+
+
+async def test_an_answer_named_twice_is_one_vote(
+    store: PostgresStore, ctx: Callable[[], RequestContext]
+) -> None:
+    alice = ctx()
+    thread, items = await conversation(store, alice)
+    changed = await record_feedback(
+        engine=store.engine,
+        user_id=alice.user_id,
+        thread_id=thread.id,
+        item_ids=[items[1].id, items[1].id],
+        kind="positive",
+    )
+    assert changed == 1
+    assert await stored(store, alice.user_id) == [(items[1].id, "positive", False)]

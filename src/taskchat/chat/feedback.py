@@ -67,6 +67,8 @@ async def record_feedback(
         ResourceNotFoundError: an item is missing, another user's, or of another thread.
         ProblemError: an item cannot take feedback, or none of them is an answer (400).
     """
+    # Once each: one statement cannot change a row twice.
+    item_ids = list(dict.fromkeys(item_ids))
     async with user_transaction_raw(engine, user_id) as conn:
         # FOR KEY SHARE: the items cannot be deleted (a retry, a thread deleted elsewhere)
         # between this look and the votes that refer to them.
@@ -75,7 +77,7 @@ async def record_feedback(
             "WHERE user_id = $1 AND thread_id = $2 AND id = ANY($3::text[]) FOR KEY SHARE",
             user_id,
             thread_id,
-            list(item_ids),
+            item_ids,
         )
         answers = _answers(thread_id, item_ids, {row["id"]: row["type"] for row in rows})
         changed = await conn.fetch(

@@ -7,7 +7,8 @@ these tables and the migrations agree.
 
 Who queries what, and how (see the README's architecture section): the chat store
 (`chat/store.py`) runs SQL text straight through asyncpg on the `chat_*` tables, because
-every turn makes several of those queries; tasks and accounts query `TASKS` and `USERS`
+every turn makes several of those queries (and `chat/feedback.py` does the same on
+`chat_feedback`, next to them); tasks and accounts query `TASKS` and `USERS`
 with SQLAlchemy Core.
 """
 
