@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 import os
 import signal
@@ -10,15 +12,22 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
 import httpx
 
 from taskchat.auth import TokenVerifier, mint_token
+from taskchat.chat.feedback import Kind, record_feedback
+from taskchat.chat.store import PostgresStore
+from taskchat.context import RequestContext
+from taskchat.db.engine import user_transaction_raw
 from taskchat.db.local import LocalPostgres
 from tests.support.ports import free_port
 from tests.support.settings import TEST_SECRET, make_settings
+from tests.support.threads import BASE, assistant_message, make_thread, user_message
 
 
 def wait_ready(
@@ -463,3 +472,103 @@ def test_serve_on_an_unmigrated_database_says_what_to_run(database_url: str) -> 
         output, _ = server.communicate(timeout=20)
     assert "DATABASE_URL" in output and "taskchat migrate" in output, output
     assert f"{url.host}:{url.port}" in output and "Traceback" not in output, output
+
+
+def _export(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "JWT_SECRET": TEST_SECRET,
+        "ENVIRONMENT": "test",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "taskchat.cli", "feedback", "export", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=120,
+    )
+
+
+async def test_feedback_export_writes_every_users_votes_as_csv_with_its_filters(
+    database_url: str, store: PostgresStore, new_user: Callable[[], str], tmp_path: Path
+) -> None:
+    alice, bob = RequestContext(user_id=new_user()), RequestContext(user_id=new_user())
+    voted: dict[str, tuple[str, str]] = {}
+    votes: list[tuple[RequestContext, str, Kind]] = [
+        (alice, "An old answer.", "negative"),
+        (alice, "A good answer.", "positive"),
+        (bob, "Bob's bad answer.", "negative"),
+    ]
+    for context, text_, kind in votes:
+        thread = make_thread()
+        await store.save_thread(thread, context)
+        question = user_message(thread.id, f"Question before {text_}")
+        answer = assistant_message(thread.id, text_, BASE + timedelta(seconds=1))
+        for item in (question, answer):
+            await store.add_thread_item(thread.id, item, context)
+        await record_feedback(
+            engine=store.engine,
+            user_id=context.user_id,
+            thread_id=thread.id,
+            item_ids=[answer.id],
+            kind=kind,
+        )
+        voted[answer.id] = (thread.id, text_)
+    old = next(iter(voted))
+    async with user_transaction_raw(store.engine, alice.user_id) as conn:
+        await conn.execute(
+            "UPDATE chat_feedback SET updated_at = '2020-05-01T00:00:00Z' WHERE item_id = $1", old
+        )
+
+    def ours(csv_text: str) -> dict[str, dict[str, str]]:
+        rows = csv.DictReader(io.StringIO(csv_text, newline=""))
+        return {row["item_id"]: row for row in rows if row["item_id"] in voted}
+
+    everything = await asyncio.to_thread(_export, database_url)
+    assert everything.returncode == 0, everything.stderr
+    header = everything.stdout.splitlines()[0]
+    assert header == "thread_id,item_id,kind,time,assistant_text,user_message"
+    rows = ours(everything.stdout)
+    assert set(rows) == set(voted)  # both users' votes
+    for item_id, row in rows.items():
+        assert (row["thread_id"], row["assistant_text"]) == voted[item_id]
+        assert row["user_message"] == f"Question before {voted[item_id][1]}"
+    assert "exported" in everything.stderr and "to stdout" in everything.stderr
+
+    target = tmp_path / "negative.csv"
+    chosen = await asyncio.to_thread(
+        _export,
+        database_url,
+        "--kind",
+        "negative",
+        "--since",
+        "2021-01-01",
+        "--output",
+        str(target),
+    )
+    assert chosen.returncode == 0, chosen.stderr
+    assert chosen.stdout == ""
+    assert f"to {target}" in chosen.stderr
+    assert set(ours(target.read_text(encoding="utf-8"))) == {
+        item for item, (_, text_) in voted.items() if text_ == "Bob's bad answer."
+    }
+    assert target.stat().st_mode & 0o777 == 0o600  # it holds people's messages
+    assert os.listdir(tmp_path) == ["negative.csv"]  # no partial file left
+
+
+def test_feedback_export_refuses_a_bad_filter_in_one_line(database_url: str) -> None:
+    bad_since = _export(database_url, "--since", "yesterday")
+    assert bad_since.returncode == 2
+    assert bad_since.stderr.strip().splitlines() == [
+        "--since 'yesterday' is neither a date (2026-11-30) nor an ISO time (2026-11-30T09:00:00Z)"
+    ]
+    bad_kind = _export(database_url, "--kind", "meh")
+    assert bad_kind.returncode == 2 and "positive" in bad_kind.stderr
+    nowhere = _export(database_url, "--output", "/nonexistent/folder/votes.csv")
+    assert nowhere.returncode == 2
+    assert nowhere.stderr.strip().splitlines() == [
+        "cannot write /nonexistent/folder/votes.csv: No such file or directory"
+    ]
+    assert "Traceback" not in bad_since.stderr + bad_kind.stderr

@@ -201,6 +201,39 @@ describe("in the browser", () => {
     await context.close();
   });
 
+  test("the web component's feedback: the option turns the buttons on, and a vote is kept and changed", async () => {
+    const context = await newContext("stub");
+    const page = await context.newPage();
+    await registerInPage(page, "Feedback Person");
+    await page.locator("openai-chatkit[data-stub-ready]").waitFor();
+    const options = await page.evaluate(() => {
+      const element = document.querySelector("openai-chatkit") as unknown as { options: Record<string, unknown> };
+      return element.options.threadItemActions;
+    });
+    assert.deepEqual(options, { feedback: true, retry: true });
+    await stack.model.reset();
+    await stack.model.script({ text: ["Tuesday is free."] });
+    await sendInWidget(page, "Is Tuesday free?");
+    const answer = widget(page).locator('[data-role="assistant"]', { hasText: "Tuesday is free." });
+    await answer.waitFor();
+    const itemId = await answer.getAttribute("data-item-id");
+    assert.match(itemId ?? "", /^msg_/);
+    const threadId = await widget(page).getAttribute("data-thread-id");
+    // What the server kept, read back through the app's own route with the page's cookie.
+    const kept = async () => {
+      const response = await page.request.get(`/api/feedback?thread_id=${threadId}`);
+      assert.equal(response.status(), 200);
+      return ((await response.json()) as { data: { item_id: string; kind: string }[] }).data;
+    };
+    await answer.getByRole("button", { name: "Bad response" }).click();
+    await answer.locator('button[aria-label="Bad response"][aria-pressed="true"]').waitFor();
+    assert.deepEqual(await kept(), [{ item_id: itemId, kind: "negative" }]);
+    await answer.getByRole("button", { name: "Good response" }).click();
+    await answer.locator('button[aria-label="Good response"][aria-pressed="true"]').waitFor();
+    assert.deepEqual(await kept(), [{ item_id: itemId, kind: "positive" }]);
+    await context.close();
+  });
+
   test("a session that ends mid-chat leads back to sign-in", async () => {
     const context = await newContext("stub");
     const session = await register(stack.appUrl, "Grace Hopper");

@@ -204,6 +204,54 @@ describe("the built-in chat UI", () => {
     await context.close();
   });
 
+  test("👍/👎: a vote stays pressed across a reload, a changed one too; one the server refuses is put back and told", async () => {
+    const { context, page } = await visit();
+    await registerInPage(page, "Feedback Person");
+    await stack.model.reset();
+    await stack.model.script({ text: ["Tuesday is free."] });
+    await send(page, "Is Tuesday free?");
+    const answer = assistant(page).filter({ hasText: "Tuesday is free." });
+    await answer.waitFor();
+    await settled(page);
+    const good = answer.getByRole("button", { name: "Good answer" });
+    const bad = answer.getByRole("button", { name: "Bad answer" });
+    const pressed = async () => [await good.getAttribute("aria-pressed"), await bad.getAttribute("aria-pressed")];
+    assert.deepEqual(await pressed(), ["false", "false"]);
+    // The thread's id, as the app's own route lists it with this page's cookie.
+    const origin = { origin: stack.appUrl };
+    const listed = await page.request.post("/api/chatkit", { data: { type: "threads.list", params: {} }, headers: origin });
+    const threadId = ((await listed.json()) as { data: { id: string }[] }).data[0]!.id;
+    const kept = async () => {
+      const response = await page.request.get(`/api/feedback?thread_id=${threadId}`);
+      return ((await response.json()) as { data: { kind: string }[] }).data.map((vote) => vote.kind);
+    };
+
+    await bad.click();
+    assert.deepEqual(await pressed(), ["false", "true"]);
+    await eventually("the 👎 to be kept", async () => (await kept()).join() === "negative");
+    await page.reload();
+    await answer.waitFor();
+    await eventually("the kept 👎 to show", async () => (await bad.getAttribute("aria-pressed")) === "true");
+    assert.equal(await good.getAttribute("aria-pressed"), "false");
+
+    await good.click();
+    await eventually("the 👍 to be kept", async () => (await kept()).join() === "positive");
+    await page.reload();
+    await eventually("the kept 👍 to show", async () => (await good.getAttribute("aria-pressed")) === "true");
+    assert.equal(await bad.getAttribute("aria-pressed"), "false");
+
+    // Deleted elsewhere (another tab), still shown here: the server refuses the vote.
+    const deleted = await page.request.post("/api/chatkit", {
+      data: { type: "threads.delete", params: { thread_id: threadId } },
+      headers: origin,
+    });
+    assert.equal(deleted.status(), 200);
+    await bad.click();
+    await answer.getByRole("alert").filter({ hasText: "Your vote was not saved" }).waitFor();
+    assert.deepEqual(await pressed(), ["true", "false"]);
+    await context.close();
+  });
+
   test("threads: switch, rename, delete, and load earlier messages", async () => {
     const { context, page } = await visit();
     await registerInPage(page, "Thread Person");

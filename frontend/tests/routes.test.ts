@@ -310,6 +310,50 @@ describe("/api/tasks and /api/health", () => {
   });
 });
 
+describe("GET /api/feedback", () => {
+  const votes = (session: Session | null, query: string) =>
+    fetch(`${stack.appUrl}/api/feedback${query}`, { headers: session ? { cookie: session.cookie } : {} });
+
+  test("reads back the person's votes given through /api/chatkit, and only in their own threads", async () => {
+    const session = await register(stack.appUrl);
+    await stack.model.reset();
+    await stack.model.script({ text: ["Noted."] });
+    const events = await allEvents(await chat(session, createThread("note this")));
+    const threadId = threadIdOf(events);
+    const answer = events
+      .filter((event) => event.type === "thread.item.done")
+      .map((event) => event.item as { id: string; type: string })
+      .find((item) => item.type === "assistant_message");
+    assert.ok(answer, "no answer");
+    const given = await chat(session, {
+      type: "items.feedback",
+      params: { thread_id: threadId, item_ids: [answer.id], kind: "negative" },
+    });
+    assert.equal(given.status, 200);
+    const mine = await votes(session, `?thread_id=${threadId}`);
+    assert.equal(mine.status, 200);
+    assert.deepEqual(await mine.json(), { data: [{ item_id: answer.id, kind: "negative" }] });
+
+    const other = await register(stack.appUrl);
+    const theirs = await votes(other, `?thread_id=${threadId}`);
+    assert.equal(theirs.status, 404);
+    assert.equal(((await theirs.json()) as { error: string }).error, "not_found");
+  });
+
+  test("refuses no session, no thread id, and ids that could not be one", async () => {
+    assert.equal((await votes(null, "?thread_id=thr_1")).status, 401);
+    const session = await register(stack.appUrl);
+    const absent = await votes(session, "");
+    assert.equal(absent.status, 400);
+    assert.match(((await absent.json()) as { detail: string }).detail, /thread_id/);
+    for (const odd of ["..%2F..%2Fapi%2Ftasks", "thr_1%26limit%3D5", "t".repeat(101)]) {
+      const response = await votes(session, `?thread_id=${odd}`);
+      assert.equal(response.status, 404, odd);
+      assert.equal(((await response.json()) as { error: string }).error, "not_found");
+    }
+  });
+});
+
 /** A task of `session`'s, added by the agent through the real chat. */
 async function addTaskThroughChat(session: Session, title: string): Promise<string> {
   await stack.model.reset();

@@ -94,6 +94,17 @@ class Metrics:
             ["kind"],
             registry=self.registry,
         )
+        self.feedback = Counter(
+            "taskchat_feedback",
+            "Votes on answers recorded or changed, by kind (positive, negative); the same "
+            "vote again is not counted.",
+            ["kind"],
+            registry=self.registry,
+        )
+        # Both kinds from the start: a rate over a series that appears only with its first
+        # vote misses that vote.
+        for kind in ("positive", "negative"):
+            self.feedback.labels(kind)
 
     def watch_pool(self, engine: AsyncEngine) -> Callable[[], None]:
         """Report `engine`'s pool at each scrape; returns what stops it (at shutdown)."""

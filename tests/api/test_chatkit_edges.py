@@ -57,6 +57,8 @@ class Thread:
     id: str
     message_id: str
     """The thread's first item: the user's message."""
+    answer_id: str
+    """The assistant's answer to it."""
 
 
 @pytest.fixture
@@ -70,9 +72,11 @@ async def thread(
     token = token_for(new_user())
     fake_model.script(Reply(text=["hi"]))
     _, events = await post(client, token, create_thread("first"))
-    message = next(e["item"]["id"] for e in events if e["type"] == "thread.item.done")
+    done = [e["item"] for e in events if e["type"] == "thread.item.done"]
+    message = done[0]["id"]
+    answer = next(item["id"] for item in done if item["type"] == "assistant_message")
     await titled(client, token, thread_id_of(events))  # settled: nothing changes it later
-    return Thread(token, thread_id_of(events), message)
+    return Thread(token, thread_id_of(events), message, answer)
 
 
 @pytest.mark.parametrize(
@@ -213,7 +217,7 @@ async def test_tag_data_and_metadata_are_bounded(
 async def test_feedback_ids_are_deduplicated_and_capped(
     client: httpx.AsyncClient, thread: Thread
 ) -> None:
-    token, thread_id, item_id = thread.token, thread.id, thread.message_id
+    token, thread_id, item_id = thread.token, thread.id, thread.answer_id
     many = {
         "type": "items.feedback",
         "params": {"thread_id": thread_id, "item_ids": [item_id] * 1_500, "kind": "positive"},

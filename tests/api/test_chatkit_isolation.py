@@ -159,6 +159,8 @@ async def test_owner_can_use_every_request_on_their_own_thread(
         {"type": "threads.update", "params": {"thread_id": victim["thread_id"], "title": "Mine"}},
     )
     assert renamed.json()["title"] == "Mine"
+    answer = victim["items"][1]
+    assert answer.type == "assistant_message"
     feedback, _ = await post(
         client,
         token,
@@ -166,7 +168,7 @@ async def test_owner_can_use_every_request_on_their_own_thread(
             "type": "items.feedback",
             "params": {
                 "thread_id": victim["thread_id"],
-                "item_ids": [victim["item_id"]],
+                "item_ids": [answer.id],
                 "kind": "positive",
             },
         },

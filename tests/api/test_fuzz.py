@@ -1,5 +1,5 @@
 """Fuzzing the API's edges (issue 10): generated hostile requests to every ChatKit request
-type, to /api/auth/* and to /api/tasks, over real HTTP to the app under uvicorn.
+type, to /api/auth/*, /api/tasks and /api/feedback, over real HTTP to the app under uvicorn.
 
 Every answer is a 4xx in the `{"error", "detail"}` shape, a JSON answer, or a 200 event
 stream that ends cleanly (an error event is a fine end; a dropped connection is not);
@@ -410,6 +410,39 @@ def test_marking_a_task_answers_every_id_and_body_plainly(
         assert_refused(response)
     # None of these ids is the caller's: nothing is ever marked.
     assert response.status_code != 200, response.text[:300]
+    assert_still_serving(target)
+
+
+# --- /api/feedback -----------------------------------------------------------------------
+
+FEEDBACK_THREADS = st.one_of(
+    st.sampled_from(["own-thread", "foreign-thread", "missing-thread"]).map(Ref),
+    QUERY_VALUES,
+)
+
+
+@fuzz(40)
+@given(
+    thread=FEEDBACK_THREADS,
+    params=st.lists(st.tuples(QUERY_NAMES, QUERY_VALUES), max_size=2),
+    credential=CREDENTIALS,
+)
+def test_reading_votes_answers_every_query_plainly(
+    target: Target, thread: str | Ref, params: list[tuple[str, str]], credential: str
+) -> None:
+    value = target.resolve(thread.name) if isinstance(thread, Ref) else thread
+    query = "&".join(
+        f"{query_value(name)}={query_value(text_)}"
+        for name, text_ in [("thread_id", value), *params]
+    )
+    response = target.send("GET", f"/api/feedback?{query}", headers=target.headers(credential))
+    assert_answered(response)
+    if credential not in GOOD_CREDENTIALS:
+        assert_refused(response)
+    elif response.status_code == 200:
+        # Only the caller's own thread can be read.
+        assert value == target.resolve("own-thread"), response.text[:300]
+        assert isinstance(response.json()["data"], list)
     assert_still_serving(target)
 
 

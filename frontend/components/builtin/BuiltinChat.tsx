@@ -15,6 +15,7 @@ import { Composer } from "./Composer";
 import { ThreadList, UNTITLED } from "./ThreadList";
 import { Transcript } from "./Transcript";
 import { useConversation } from "./useConversation";
+import { useFeedback } from "./useFeedback";
 import { useThreadList } from "./useThreadList";
 
 type Props = {
@@ -61,6 +62,7 @@ export function BuiltinChat({ userId, maxMessageChars, onResponseEnd, onEffect, 
     onEffect,
   });
   const { conversation, streaming, send, open, renamed } = chat;
+  const feedback = useFeedback(currentId);
 
   useEffect(() => {
     onHandle({
@@ -168,6 +170,7 @@ export function BuiltinChat({ userId, maxMessageChars, onResponseEnd, onEffect, 
             onRetryAnswer={chat.retryAnswer}
             onAction={chat.act}
             onTagClick={showTask}
+            feedback={feedback}
           />
         )}
         <Composer

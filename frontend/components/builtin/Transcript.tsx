@@ -9,8 +9,10 @@ import { retryTarget, type Conversation } from "@/lib/builtin/conversation";
 import type { ThreadItem } from "@/lib/protocol";
 
 import styles from "./builtin.module.css";
+import { FeedbackButtons } from "./FeedbackButtons";
 import { MessageMarkdown } from "./MessageMarkdown";
 import { RetryAnswer } from "./RetryAnswer";
+import type { FeedbackControl } from "./useFeedback";
 import { WidgetView, type WidgetAction } from "./widgets/WidgetView";
 
 type Props = {
@@ -24,15 +26,19 @@ type Props = {
   onAction: (action: WidgetAction, itemId: string) => void;
   /** An @-mentioned task's tag was clicked. */
   onTagClick: (taskId: string) => void;
+  /** The person's 👍/👎 on the answers. */
+  feedback: FeedbackControl;
 };
 
 type ItemProps = Pick<Props, "streaming" | "onAction" | "onTagClick"> & {
   item: ThreadItem;
   /** Set on the answer that can be had again (the newest). */
   onRetry?: () => void;
+  /** Votes on this item: none while it is still being written. */
+  feedback: FeedbackControl | null;
 };
 
-function Item({ item, streaming, onAction, onTagClick, onRetry }: ItemProps) {
+function Item({ item, streaming, onAction, onTagClick, onRetry, feedback }: ItemProps) {
   switch (item.type) {
     case "user_message":
       return (
@@ -57,7 +63,19 @@ function Item({ item, streaming, onAction, onTagClick, onRetry }: ItemProps) {
           {item.content.map((part, index) => (
             <MessageMarkdown key={index} text={part.text} />
           ))}
-          {onRetry ? <RetryAnswer onRetry={onRetry} /> : null}
+          {feedback || onRetry ? (
+            <div className={styles.answerBar}>
+              {feedback ? (
+                <FeedbackButtons
+                  vote={feedback.votes[item.id]}
+                  busy={feedback.sending.has(item.id)}
+                  failure={feedback.failure?.itemId === item.id ? feedback.failure.message : null}
+                  onVote={(kind) => feedback.vote(item.id, kind)}
+                />
+              ) : null}
+              {onRetry ? <RetryAnswer onRetry={onRetry} /> : null}
+            </div>
+          ) : null}
         </li>
       );
     case "widget":
@@ -103,10 +121,13 @@ export function Transcript({
   onRetryAnswer,
   onAction,
   onTagClick,
+  feedback,
 }: Props) {
   const { items, earlier, progress, notice, failure } = conversation;
   // Not while an answer streams, nor beside a failure's own Retry.
   const again = streaming || failure ? null : retryTarget(conversation);
+  // The answer being written is the newest item while a stream runs: no votes on it yet.
+  const writing = streaming ? items.at(-1)?.id : undefined;
   return (
     <div className={styles.transcript}>
       {earlier !== null ? (
@@ -123,6 +144,7 @@ export function Transcript({
             onAction={onAction}
             onTagClick={onTagClick}
             onRetry={again?.answerId === item.id ? onRetryAnswer : undefined}
+            feedback={item.id === writing ? null : feedback}
           />
         ))}
       </ol>

@@ -75,9 +75,38 @@
     bubble(role, text) {
       const item = document.createElement("li");
       item.dataset.role = role;
-      item.textContent = text;
+      const body = document.createElement("span");
+      body.dataset.stubText = "";
+      body.textContent = text;
+      item.append(body);
       this.messages.append(item);
       return item;
+    }
+
+    // threadItemActions.feedback: 👍/👎 under an answer, sent as items.feedback (the real
+    // widget's request); a button shows pressed once the server took the vote.
+    withFeedback(bubble, itemId) {
+      bubble.dataset.itemId = itemId;
+      if (!this.options.threadItemActions?.feedback || bubble.querySelector("[data-stub-feedback]")) return;
+      const actions = document.createElement("span");
+      actions.dataset.stubFeedback = "";
+      for (const [kind, label] of [["positive", "Good response"], ["negative", "Bad response"]]) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.textContent = kind === "positive" ? "👍" : "👎";
+        button.setAttribute("aria-label", label);
+        button.setAttribute("aria-pressed", "false");
+        button.addEventListener("click", async () => {
+          const response = await this.post({
+            type: "items.feedback",
+            params: { thread_id: this.threadId, item_ids: [bubble.dataset.itemId], kind },
+          });
+          if (!response.ok) return;
+          for (const other of actions.querySelectorAll("button")) other.setAttribute("aria-pressed", String(other === button));
+        });
+        actions.append(button);
+      }
+      bubble.append(actions);
     }
 
     async post(body) {
@@ -110,7 +139,8 @@
       for (const item of (await response.json()).data) {
         if (item.type === "user_message" || item.type === "assistant_message") {
           const text = item.content.map((part) => part.text).join("");
-          this.bubble(item.type === "user_message" ? "user" : "assistant", text);
+          const bubble = this.bubble(item.type === "user_message" ? "user" : "assistant", text);
+          if (item.type === "assistant_message") this.withFeedback(bubble, item.id);
         }
       }
     }
@@ -160,7 +190,10 @@
     apply(event, answer) {
       if (event.type === "thread.created") this.setThread(event.thread.id);
       if (event.type === "thread.item.updated" && event.update?.type === DELTA) {
-        answer.textContent += event.update.delta;
+        answer.querySelector("[data-stub-text]").textContent += event.update.delta;
+      }
+      if (event.type === "thread.item.done" && event.item?.type === "assistant_message") {
+        this.withFeedback(answer, event.item.id);
       }
       if (event.type === "error") {
         this.querySelector("[data-stub-error]").textContent = event.message ?? "error";

@@ -48,6 +48,7 @@ from taskchat.agent.llm import NOT_CONFIGURED_MESSAGE
 from taskchat.chat.approvals import Approvals
 from taskchat.chat.confirmations import ANSWER_ACTION
 from taskchat.chat.events import AssistantIds, PartialAnswers, has_text, marked_cut_off
+from taskchat.chat.feedback import record_feedback
 from taskchat.chat.guard import guarded
 from taskchat.chat.history import HistoryConverter
 from taskchat.chat.paused import PausedTurns, Resume
@@ -431,10 +432,19 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         feedback: FeedbackKind,
         context: RequestContext,
     ) -> None:
-        # Feedback on an item the user cannot see must fail like a missing item.
-        for item_id in item_ids:
-            await self.store.load_item(thread_id, item_id, context)
-        logger.info("feedback %s on %d item(s) in thread %s", feedback, len(item_ids), thread_id)
+        """Keep the vote on the answers named (chat/feedback.py), and count what changed."""
+        changed = await record_feedback(
+            engine=self.store.engine,
+            user_id=context.user_id,
+            thread_id=thread_id,
+            item_ids=item_ids,
+            kind=feedback,
+        )
+        if changed:
+            self.metrics.feedback.labels(feedback).inc(changed)
+        logger.info(
+            "feedback %s: %d vote(s) new or changed in thread %s", feedback, changed, thread_id
+        )
 
 
 __all__ = ["TaskchatServer"]

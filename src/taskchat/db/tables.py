@@ -7,7 +7,8 @@ these tables and the migrations agree.
 
 Who queries what, and how (see the README's architecture section): the chat store
 (`chat/store.py`) runs SQL text straight through asyncpg on the `chat_*` tables, because
-every turn makes several of those queries; tasks and accounts query `TASKS` and `USERS`
+every turn makes several of those queries (and `chat/feedback.py` does the same on
+`chat_feedback`, next to them); tasks and accounts query `TASKS` and `USERS`
 with SQLAlchemy Core.
 """
 
@@ -40,6 +41,7 @@ USER_OWNED_TABLES = (
     "chat_turns",
     "chat_approvals",
     "chat_tool_calls",
+    "chat_feedback",
     "tasks",
 )
 """Tables under row-level security: each row belongs to the user in its `user_id`."""
@@ -168,6 +170,31 @@ CHAT_TOOL_CALLS = Table(
 """A side-effecting tool call made while answering a user message, with its result
 (tools/ledger.py): a retried answer gets this result instead of acting again. It goes
 with its message, and so with its thread."""
+
+CHAT_FEEDBACK = Table(
+    "chat_feedback",
+    metadata,
+    Column("user_id", Text, primary_key=True),
+    Column("thread_id", Text, primary_key=True),
+    Column("item_id", Text, primary_key=True),
+    Column("kind", Text, nullable=False),
+    # The first vote on the item, and the latest change of it (the vote as it stands).
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    ForeignKeyConstraint(
+        ["user_id", "thread_id", "item_id"],
+        ["chat_items.user_id", "chat_items.thread_id", "chat_items.id"],
+        ondelete="CASCADE",
+    ),
+    CheckConstraint("kind IN ('positive', 'negative')", name="ck_chat_feedback_kind"),
+    # The export's `--since` and its order.
+    Index("ix_chat_feedback_updated", "updated_at"),
+)
+"""A person's 👍/👎 on one assistant message (chat/feedback.py); it goes with its item.
+
+Also read, across users, by the operators' feedback export, through the read-only
+`chat_feedback_operator` and `chat_items_operator` policies (migration 0006).
+"""
 
 USERS = Table(
     "users",
