@@ -149,7 +149,7 @@ async def _finishing(
 async def _erase_leftovers(engine: AsyncEngine, identity: Identity) -> None:
     """Erase the person's rows again if their data was deleted while this turn streamed.
 
-    A turn can outlive the deletion by minutes (a slow model, a paused confirmation), and
+    A turn can outlive the deletion by minutes (a slow model, a slow tool), and
     its tools may write rows no thread holds (a task): left, they would outlive the
     deletion. Runs after the stream's last write. Every row of the person goes, so one who
     deleted their data here, signed in again with their identity provider and chatted
