@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
+import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -14,7 +16,8 @@ from taskchat.auth import mint_token
 from taskchat.chat.store import PostgresStore
 from taskchat.config import Settings
 from taskchat.context import RequestContext
-from taskchat.db.local import migrated_database
+from taskchat.db.local import migrated_database, start_throwaway
+from taskchat.db.migrate import upgrade
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.live import LiveServer
 from tests.support.settings import SCRIPTED_MODEL, make_settings
@@ -22,12 +25,45 @@ from tests.support.tokens import TokenFor
 
 
 @pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
-    """A migrated database: TEST_DATABASE_URL, or a throwaway PostgreSQL started here."""
+def database_urls() -> Iterator[tuple[str, str | None]]:
+    """A migrated database, as the app role and (when known) as a superuser:
+    TEST_DATABASE_URL and TEST_SUPERUSER_DATABASE_URL, or a throwaway PostgreSQL started here."""
     given = os.environ.get("TEST_DATABASE_URL")
-    normalized = Settings(_env_file=None, database_url=given).database_url if given else None
-    with migrated_database(normalized) as url:
-        yield url
+    if given:
+        superuser = os.environ.get("TEST_SUPERUSER_DATABASE_URL")
+        with migrated_database(_normalized(given)) as url:
+            yield url, _normalized(superuser) if superuser else None
+        return
+    server, root = start_throwaway()
+    try:
+        asyncio.run(upgrade(server.url))
+        yield server.url, server.superuser_url
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _normalized(url: str) -> str:
+    return Settings(_env_file=None, database_url=url).database_url
+
+
+@pytest.fixture(scope="session")
+def database_url(database_urls: tuple[str, str | None]) -> str:
+    """The migrated test database, as the app's role (row-level security applies)."""
+    return database_urls[0]
+
+
+@pytest.fixture(scope="session")
+def superuser_database_url(database_urls: tuple[str, str | None]) -> str:
+    """The same database as a superuser, who sees every user's rows (row-level security
+    does not apply): for checking what is left of someone, never for the app."""
+    superuser = database_urls[1]
+    if superuser is None:
+        raise RuntimeError(
+            "With TEST_DATABASE_URL, set TEST_SUPERUSER_DATABASE_URL too (a superuser on the "
+            "same database): some tests look at every user's rows."
+        )
+    return superuser
 
 
 @pytest.fixture(scope="session")

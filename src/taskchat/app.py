@@ -11,7 +11,7 @@ from starlette.requests import HTTPConnection
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from taskchat.api import accounts, chatkit, feedback, health, metrics, tasks
+from taskchat.api import accounts, chatkit, feedback, health, metrics, mydata, tasks
 from taskchat.api.body_limit import BodyLimitMiddleware
 from taskchat.api.deps import services_of
 from taskchat.api.errors import install_problem_handler
@@ -22,7 +22,8 @@ from taskchat.logs import configure_logging
 from taskchat.metrics import Metrics
 
 AUTH_BODY_MAX_BYTES = 4_096
-"""The largest sign-in or registration body: an email, a password and a name fit easily."""
+"""The largest sign-in, registration or account-deletion body: an email, a password and a
+name fit easily."""
 
 
 class McpEndpoint:
@@ -79,12 +80,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tasks.router)
     app.include_router(feedback.router)
     app.include_router(accounts.router)
+    app.include_router(mydata.router)
     app.include_router(metrics.router)
     for path in MCP_PATHS:
         app.router.routes.append(Route(path, McpEndpoint()))
     app.add_middleware(
         BodyLimitMiddleware,
-        limits={"/chatkit": settings.max_body_bytes, "/api/auth": AUTH_BODY_MAX_BYTES},
+        limits={
+            "/chatkit": settings.max_body_bytes,
+            "/api/auth": AUTH_BODY_MAX_BYTES,
+            "/api/account": AUTH_BODY_MAX_BYTES,
+        },
     )
     # Outermost, so every response (errors and /mcp included) carries the request id.
     app.add_middleware(RequestIdMiddleware, metrics=app_metrics)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,11 +38,18 @@ class AuthError(ProblemError):
         super().__init__(reason, headers={"WWW-Authenticate": "Bearer"})
 
 
+RevocationCheck = Callable[[Identity], Awaitable[bool]]
+"""Whether a verified token was revoked since it was issued (its subject's data deleted)."""
+
+
 class TokenVerifier:
     """Verifies bearer tokens with a pinned algorithm list."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, revoked: RevocationCheck | None = None) -> None:
+        """`revoked`, if given, is asked about every token `verify_async` accepts (never
+        remembered: a revocation must take effect at once, on every replica)."""
         self._settings = settings
+        self._revoked = revoked
         # Settings only admit HMAC algorithms with a secret and asymmetric ones with JWKS:
         # mixing them would let a public key serve as an HMAC secret (algorithm confusion).
         algorithms = settings.accepted_algorithms
@@ -56,10 +64,17 @@ class TokenVerifier:
         self.algorithms = algorithms
 
     async def verify_async(self, token: str) -> Identity:
-        """`verify`, remembering verified tokens, without blocking the event loop.
+        """`verify`, remembering verified tokens, without blocking the event loop, then
+        the revocation check.
 
         The cache is only touched here, on the event loop's thread.
         """
+        identity = await self._verified_identity(token)
+        if self._revoked is not None and await self._revoked(identity):
+            raise AuthError("token revoked: its account or data was deleted; sign in again")
+        return identity
+
+    async def _verified_identity(self, token: str) -> Identity:
         cached = self._verified.get(token)
         now = time.time()
         if cached is not None:

@@ -55,7 +55,12 @@ async def tables(url: str) -> set[str]:
 async def test_upgrade_builds_everything_and_downgrade_removes_it(empty_database: str) -> None:
     assert await tables(empty_database) == set()
     await upgrade(empty_database)
-    assert await tables(empty_database) == {*USER_OWNED_TABLES, "users", "alembic_version"}
+    assert await tables(empty_database) == {
+        *USER_OWNED_TABLES,
+        "users",
+        "token_revocations",
+        "alembic_version",
+    }
     engine = create_async_engine(empty_database)
     try:
         assert await current_revision(engine) == head_revision()
@@ -74,7 +79,12 @@ async def test_upgrade_builds_everything_and_downgrade_removes_it(empty_database
     await downgrade(empty_database)
     assert await tables(empty_database) == {"alembic_version"}
     await upgrade(empty_database)
-    assert await tables(empty_database) == {*USER_OWNED_TABLES, "users", "alembic_version"}
+    assert await tables(empty_database) == {
+        *USER_OWNED_TABLES,
+        "users",
+        "token_revocations",
+        "alembic_version",
+    }
 
 
 async def test_tables_and_migrations_agree(database_url: str) -> None:

@@ -45,9 +45,9 @@ def main() -> None:
                 _env_file=None,
                 environment="test",
                 database_url=database_url,
-                jwt_secret=secrets.token_hex(32),
                 model_base_url=model.base_url,
-                **{**SCRIPTED_MODEL, **overrides},
+                # Overrides may fix the secret, for a test that mints its own tokens.
+                **{"jwt_secret": secrets.token_hex(32), **SCRIPTED_MODEL, **overrides},
             )
             # Trusting X-Forwarded-For from the proxies FORWARDED_ALLOW_IPS names, as
             # `taskchat serve` does (taskchat.serving).

@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 
+import { AccountMenu } from "@/components/AccountMenu";
 import { Workspace } from "@/components/Workspace";
 import {
   chatUi,
@@ -22,6 +23,7 @@ export default async function ChatPage() {
         <span className="brand">Taskchat</span>
         <span className="spacer" />
         {session.name ? <span className="who">{session.name}</span> : null}
+        <AccountMenu />
         <form method="post" action="/api/auth/logout">
           <button type="submit" className="link-button">
             Sign out

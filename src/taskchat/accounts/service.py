@@ -82,3 +82,36 @@ async def authenticate(
     if not await passwords.verify(password, digest) or row is None:
         return None
     return Account(id=row.id, email=row.email, display_name=row.display_name)
+
+
+@dataclass(frozen=True)
+class AccountDetails(Account):
+    """An account with what else is kept about it (what a data export shows)."""
+
+    created_at: datetime
+
+
+async def find_account(*, engine: AsyncEngine, account_id: str) -> AccountDetails | None:
+    """The account with id `account_id`, or None (deleted, or a subject we hold no account for)."""
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(
+                    _users.c.id, _users.c.email, _users.c.display_name, _users.c.created_at
+                ).where(_users.c.id == account_id)
+            )
+        ).first()
+    if row is None:
+        return None
+    return AccountDetails(
+        id=row.id, email=row.email, display_name=row.display_name, created_at=row.created_at
+    )
+
+
+async def password_matches(
+    *, engine: AsyncEngine, passwords: Passwords, account_id: str, password: str
+) -> bool:
+    """Whether `password` is the password of account `account_id` (False if it is gone)."""
+    async with engine.connect() as conn:
+        digest = await conn.scalar(select(_users.c.password_hash).where(_users.c.id == account_id))
+    return await passwords.verify(password, digest)

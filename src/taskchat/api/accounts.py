@@ -95,7 +95,7 @@ def _accounts_on(services: Services) -> None:
         )
 
 
-def _address(request: Request) -> str:
+def client_address(request: Request) -> str:
     """The client's address: X-Forwarded-For counts only from FORWARDED_ALLOW_IPS (uvicorn's
     proxy headers set it), which the frontend fills with the address it saw itself."""
     return request.client.host if request.client else "unknown"
@@ -104,7 +104,7 @@ def _address(request: Request) -> str:
 def _admit(request: Request, services: Services, email: str) -> None:
     """Count the attempt; refuse it if a limit is reached."""
     services.attempt_limiter.admit(
-        account=service.normalize_email(email), address=_address(request)
+        account=service.normalize_email(email), address=client_address(request)
     )
 
 
@@ -141,7 +141,7 @@ async def login(request: Request, body: LoginBody, services: ServicesDep) -> Ses
         email=body.email,
         password=body.password,
     )
-    email, address = service.normalize_email(body.email), _address(request)
+    email, address = service.normalize_email(body.email), client_address(request)
     if account is None:
         services.attempt_limiter.failed(account=email, address=address)
         raise InvalidCredentialsError

@@ -8,15 +8,19 @@ from collections.abc import AsyncIterable, AsyncIterator
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskchat import text
+from taskchat.accounts.erasure import erase
+from taskchat.accounts.revocations import revoked
 from taskchat.api.deps import CurrentIdentity, services_of
 from taskchat.api.errors import problem_responses
 from taskchat.chat.limits import TurnLease
-from taskchat.context import RequestContext
+from taskchat.context import Identity, RequestContext
 from taskchat.errors import ProblemError, ResourceNotFoundError, UnsupportedError
 from taskchat.logs import log_failure, request_id_var
 
@@ -114,21 +118,45 @@ async def chatkit_endpoint(request: Request, identity: CurrentIdentity) -> Respo
         # Admitted last, when nothing else can refuse the request (the stream has not
         # started: it runs as the response is sent), so every slot taken is given back.
         limiter = services.turn_limiter
-        stream = (
-            _releasing(result, await limiter.admit(identity.user_id)) if limiter.enabled else result
+        lease = await limiter.admit(identity.user_id) if limiter.enabled else None
+        return StreamingResponse(
+            _finishing(result, lease, services.engine, identity),
+            media_type="text/event-stream",
+            headers=SSE_HEADERS,
         )
-        return StreamingResponse(stream, media_type="text/event-stream", headers=SSE_HEADERS)
     return Response(content=result.json, media_type="application/json")
 
 
-async def _releasing(stream: AsyncIterable[bytes], lease: TurnLease) -> AsyncIterator[bytes]:
-    """The stream, giving its chat-limit slot back when it ends (or the client leaves)."""
+async def _finishing(
+    stream: AsyncIterable[bytes], lease: TurnLease | None, engine: AsyncEngine, identity: Identity
+) -> AsyncIterator[bytes]:
+    """The stream; when it ends (or the client leaves), its chat-limit slot given back, and
+    what it wrote after its person's data was deleted, deleted too."""
     try:
         async for chunk in stream:
             yield chunk
     finally:
-        try:
-            await lease.release()
-        except Exception as error:
-            # Its lease runs out instead; the stream itself is not the worse for it.
-            log_failure(logger, "could not release a chat slot", error=error)
+        with anyio.CancelScope(shield=True):
+            if lease is not None:
+                try:
+                    await lease.release()
+                except Exception as error:
+                    # Its lease runs out instead; the stream itself is not the worse for it.
+                    log_failure(logger, "could not release a chat slot", error=error)
+            await _erase_leftovers(engine, identity)
+
+
+async def _erase_leftovers(engine: AsyncEngine, identity: Identity) -> None:
+    """Erase the person's rows again if their data was deleted while this turn streamed.
+
+    A turn can outlive the deletion by minutes (a slow model, a slow tool), and
+    its tools may write rows no thread holds (a task): left, they would outlive the
+    deletion. Runs after the stream's last write. Every row of the person goes, so one who
+    deleted their data here, signed in again with their identity provider and chatted
+    before the old turn ended loses that too; an account of ours is gone for good anyway.
+    """
+    try:
+        if await revoked(engine, identity):
+            await erase(engine, user_id=identity.user_id, account=False, revoke_tokens=False)
+    except Exception as error:
+        log_failure(logger, "could not erase a deleted person's leftovers", error=error)

@@ -30,6 +30,7 @@ from starlette.types import ASGIApp
 
 from taskchat.accounts.limits import AttemptLimiter
 from taskchat.accounts.passwords import Passwords
+from taskchat.accounts.revocations import revoked
 from taskchat.auth import TokenVerifier
 from taskchat.chat.limits import TurnLimiter
 from taskchat.config import Settings
@@ -142,7 +143,7 @@ async def running_services(settings: Settings, metrics: Metrics) -> AsyncIterato
         )
         opened.push_async_callback(engine.dispose)
         opened.callback(metrics.watch_pool(engine))
-        verifier = TokenVerifier(settings)
+        verifier = TokenVerifier(settings, revoked=lambda identity: revoked(engine, identity))
         drain = Drain()
         chat_loaded: asyncio.Future[ChatParts] = asyncio.get_running_loop().create_future()
         # Nobody may ever await it (no chat request before shutdown): a failure is logged

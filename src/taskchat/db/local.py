@@ -157,6 +157,13 @@ class LocalPostgres:
             f"@127.0.0.1:{self.port}/{self.database}"
         )
 
+    @property
+    def superuser_url(self) -> str:
+        """SQLAlchemy URL of the superuser on the app database (it bypasses row-level
+        security: for looking at every user's rows, never for the app)."""
+        password = self.superuser_password_file.read_text().strip()
+        return f"postgresql+asyncpg://postgres:{password}@127.0.0.1:{self.port}/{self.database}"
+
     def exists(self) -> bool:
         """Whether the folder holds a database (running or not)."""
         return (self.datadir / "PG_VERSION").exists()

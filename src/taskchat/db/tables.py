@@ -25,6 +25,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Table,
     Text,
@@ -210,4 +211,17 @@ USERS = Table(
 
 Not row-level secured: sign-in has to find an account before anyone is signed in. Only
 the accounts module reads it.
+"""
+
+TOKEN_REVOCATIONS = Table(
+    "token_revocations",
+    metadata,
+    # SHA-256 of the token subject: what is kept of a deleted account is not its id.
+    Column("subject_digest", LargeBinary, primary_key=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=False),
+)
+"""Subjects whose data was deleted: their tokens issued up to `revoked_at` are refused
+(accounts/revocations.py).
+
+Not row-level secured, like `users`: it is read to decide who the caller is, before anyone is.
 """

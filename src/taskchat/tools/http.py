@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
+from taskchat.accounts.revocations import revoked
 from taskchat.auth import AuthError, TokenVerifier
 from taskchat.config import Settings, get_settings
 from taskchat.db.engine import create_engine
@@ -94,7 +95,8 @@ def create_mcp_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format, settings.environment)
     engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
-    server, mcp_app = build_mcp_http(settings, engine, TokenVerifier(settings))
+    verifier = TokenVerifier(settings, revoked=lambda identity: revoked(engine, identity))
+    server, mcp_app = build_mcp_http(settings, engine, verifier)
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})

@@ -1,0 +1,72 @@
+"""Deleting everything a person has here, in one transaction.
+
+Every table in `USER_OWNED_TABLES` loses the person's rows, so a table added to that list
+later is covered with no change here; the account itself goes too unless an identity
+provider owns it. The same transaction revokes the person's tokens (accounts/revocations.py),
+so the deletion and the end of every session they had commit together.
+
+A chat turn already streaming when the data goes may still write afterwards (its thread is
+gone, so most of its writes fail, but a tool may add a task). `api/chatkit.py` erases
+again when such a turn ends, which is why `erase` may run for data already deleted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from taskchat.accounts.revocations import revoke
+from taskchat.db.engine import user_transaction_raw
+from taskchat.db.tables import USER_OWNED_TABLES, metadata
+
+
+def deletion_order() -> tuple[str, ...]:
+    """`USER_OWNED_TABLES`, each table before the tables it refers to: a foreign key
+    without ON DELETE CASCADE then never stops the deletion."""
+    owned = set(USER_OWNED_TABLES)
+    ordered = [table.name for table in reversed(metadata.sorted_tables) if table.name in owned]
+    # A listed table that db/tables.py does not describe is still emptied (last).
+    return (*ordered, *(name for name in USER_OWNED_TABLES if name not in ordered))
+
+
+@dataclass(frozen=True, slots=True)
+class Erased:
+    """What one erasure deleted."""
+
+    rows: dict[str, int]
+    """Rows deleted, by table (the account's row under `users`)."""
+
+    @property
+    def total(self) -> int:
+        """Rows deleted in all."""
+        return sum(self.rows.values())
+
+
+async def erase(
+    engine: AsyncEngine, *, user_id: str, account: bool, revoke_tokens: bool = True
+) -> Erased:
+    """Delete every row of `user_id`, and its account if `account`, and (if
+    `revoke_tokens`) refuse its tokens issued until now.
+
+    One transaction: it all goes, or (on any failure) nothing does. A second erasure of a
+    turn's leftovers passes `revoke_tokens=False`: the person may have signed in again
+    since (with an identity provider), and that session must go on.
+    """
+    rows: dict[str, int] = {}
+    # Row-level security scoped to the person: a mistake here cannot reach anyone else.
+    async with user_transaction_raw(engine, user_id) as conn:
+        for table in deletion_order():
+            status = await conn.execute(f"DELETE FROM {table} WHERE user_id = $1", user_id)
+            rows[table] = _count(status)
+        if account:
+            status = await conn.execute("DELETE FROM users WHERE id = $1", user_id)
+            rows["users"] = _count(status)
+        if revoke_tokens:
+            await revoke(conn, user_id=user_id)
+    return Erased(rows=rows)
+
+
+def _count(status: str) -> int:
+    """The row count of an asyncpg command status such as `DELETE 3`."""
+    return int(status.rpartition(" ")[2] or 0)
