@@ -108,6 +108,7 @@ async def test_the_export_holds_every_row_of_the_person_once_and_no_one_elses(
     assert sorted(task["title"] for task in tasks) == ["Buy milk", "Call mum", "File taxes"]
     assert {task["due_date"] for task in tasks} == {"2026-12-24"}
     assert all("user_id" not in task for task in tasks)
+    assert document["tool_calls"] == []  # no tool ran in these threads (see tests/api)
     [vote] = document["feedback"]
     assert vote["thread_id"] == thread_ids[0] and vote["kind"] == "negative"
     assert set(vote) == {"thread_id", "item_id", "kind", "created_at", "updated_at"}

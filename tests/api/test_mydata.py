@@ -149,6 +149,11 @@ async def test_export_downloads_exactly_the_callers_data(
         "Water the plants",
     ]
     assert {item["type"] for item in document["items"]} >= {"user_message", "assistant_message"}
+    assert sorted(call["arguments"]["title"] for call in document["tool_calls"]) == [
+        "Feed the cat",
+        "Water the plants",
+    ]
+    assert [vote["kind"] for vote in document["feedback"]] == ["positive", "positive"]
     for foreign in (bob.id, bob.email, "Bob's errand"):
         assert foreign not in response.text
     assert "argon2" not in response.text and "password" not in response.text

@@ -73,6 +73,14 @@ SECTIONS: tuple[Section, ...] = (
     Section("tasks", "tasks", key=("id",)),
     # Votes on answers: the item voted on, the vote, when given and last changed.
     Section("feedback", "chat_feedback", key=("thread_id", "item_id")),
+    # What the assistant's tools did while answering each message (tools/ledger.py): the
+    # tool, its arguments and its result, kept so that a retried answer does not repeat it.
+    Section(
+        "tool_calls",
+        "chat_tool_calls",
+        key=("thread_id", "message_id", "call_key", "occurrence"),
+        document="to_jsonb(t) - 'user_id' - 'seq'",
+    ),
 )
 """The export's arrays, in order."""
 
