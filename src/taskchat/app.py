@@ -11,7 +11,7 @@ from starlette.requests import HTTPConnection
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from taskchat.api import accounts, chatkit, health, metrics, tasks
+from taskchat.api import accounts, attachments, chatkit, health, metrics, tasks
 from taskchat.api.body_limit import BodyLimitMiddleware
 from taskchat.api.deps import services_of
 from taskchat.api.errors import install_problem_handler
@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handler(app)
     app.include_router(health.router)
     app.include_router(chatkit.router)
+    app.include_router(attachments.router)
     app.include_router(tasks.router)
     app.include_router(accounts.router)
     app.include_router(metrics.router)

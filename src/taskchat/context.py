@@ -59,6 +59,11 @@ class RequestContext:
     metadata: dict[str, Any] = field(default_factory=dict)
     """The request's client-sent metadata (page context): untrusted, never identity."""
 
+    origin: str = ""
+    """Where the caller reached Taskchat, such as `https://tasks.example.com` (through the
+    frontend's proxy, the app's own origin): the base of the URLs handed back to it
+    (attachment uploads and previews). Empty outside a request."""
+
     @property
     def display_name(self) -> str | None:
         """The verified display name, if the token carries one."""
