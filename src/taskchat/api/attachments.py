@@ -18,9 +18,10 @@ from fastapi import APIRouter, Path, Request, Response
 
 from taskchat.api.deps import CurrentIdentity, services_of
 from taskchat.api.errors import problem_responses
-from taskchat.api.multipart import read_file_field
+from taskchat.api.multipart import drain, read_file_field
 from taskchat.api.origin import caller_origin
 from taskchat.context import Identity, RequestContext
+from taskchat.errors import ProblemError
 from taskchat.logs import request_id_var
 from taskchat.text import check_text
 
@@ -72,12 +73,17 @@ async def upload_attachment(
     attachment was already sent; 413: the file is over ATTACHMENT_MAX_BYTES, or the
     caller's stored files would pass ATTACHMENT_QUOTA_BYTES.
     """
-    check_text(attachment_id, "attachment_id")
-    attachments = await _attachments(request)
+    max_bytes = services_of(request).settings.attachment_max_bytes
     context = _context(request, identity)
-    # Before the body is read: a foreign id is refused without taking its bytes.
-    attachment, kind = await attachments.unsent(attachment_id, context)
-    content = await read_file_field(request, services_of(request).settings.attachment_max_bytes)
+    attachments = await _attachments(request)
+    try:
+        check_text(attachment_id, "attachment_id")
+        # Before the body is kept: a foreign id is refused without taking its bytes.
+        attachment, kind = await attachments.unsent(attachment_id, context)
+    except ProblemError:
+        await drain(request, max_bytes)
+        raise
+    content = await read_file_field(request, max_bytes)
     ready = await attachments.upload(attachment, kind, content, context)
     return Response(
         ready.model_dump_json(context={"exclude_metadata": True}),

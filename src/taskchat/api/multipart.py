@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from taskchat.errors import ProblemError
 from taskchat.files.storage import FileTooLargeError
@@ -39,30 +39,63 @@ class UploadFormatError(ProblemError):
 
 
 async def read_file_field(request: Request, max_bytes: int) -> bytes:
-    """The bytes of the body's `file` field; a 413 as soon as the file, or the body, is over
-    `max_bytes` (plus the form's own overhead), a 400 for any other body."""
+    """The bytes of the body's `file` field; a 413 when the file is over `max_bytes`, a 400
+    for any other body.
+
+    A refusal waits for the end of the body (read and dropped), as long as the body stays
+    within `max_bytes` and the form's allowance: a proxy still sending it when the answer
+    came would see its connection reset instead of the answer. A body past that is
+    refused at once (the frontend's proxy never sends one).
+    """
+    hard_limit = max_bytes + OVERHEAD_MAX
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > hard_limit:
+        raise FileTooLargeError(max_bytes)
     mime, options = parse_options_header(request.headers.get("content-type"))
     boundary = options.get(b"boundary")
+    problem: ProblemError | None = None
     if mime != b"multipart/form-data" or not boundary:
-        raise UploadFormatError("The upload is not a multipart form.")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes + OVERHEAD_MAX:
-        raise FileTooLargeError(max_bytes)
+        problem = UploadFormatError("The upload is not a multipart form.")
     form = _Form(max_bytes)
-    parser = MultipartParser(boundary, form.callbacks())
+    parser = MultipartParser(boundary or b"-", form.callbacks())
+    received = 0
+    try:
+        async for chunk in request.stream():
+            received += len(chunk)
+            if received > hard_limit:
+                raise FileTooLargeError(max_bytes)
+            if problem is None:
+                try:
+                    parser.write(chunk)
+                except FormParserError:
+                    problem = UploadFormatError("The upload's form could not be read.")
+        if problem is None:
+            parser.finalize()
+    except FormParserError:
+        problem = UploadFormatError("The upload's form could not be read.")
+    except ClientDisconnect:
+        # Nobody reads this answer; it keeps a closed tab from counting as a server error.
+        raise UploadFormatError("The upload was cut off before its end.") from None
+    if problem is not None:
+        raise problem
+    if form.over:
+        raise FileTooLargeError(max_bytes)
+    if form.file is None or not form.complete:
+        raise UploadFormatError(f"The upload has no '{FIELD}' field.")
+    return bytes(form.file)
+
+
+async def drain(request: Request, max_bytes: int) -> None:
+    """Read and drop the body (up to `max_bytes` and the form's allowance) before refusing
+    an upload that was not read: see `read_file_field`."""
     received = 0
     try:
         async for chunk in request.stream():
             received += len(chunk)
             if received > max_bytes + OVERHEAD_MAX:
-                raise FileTooLargeError(max_bytes)
-            parser.write(chunk)
-        parser.finalize()
-    except FormParserError:
-        raise UploadFormatError("The upload's form could not be read.") from None
-    if form.file is None or not form.complete:
-        raise UploadFormatError(f"The upload has no '{FIELD}' field.")
-    return bytes(form.file)
+                return
+    except ClientDisconnect:
+        return
 
 
 class _Form:
@@ -70,6 +103,8 @@ class _Form:
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
+        self.over = False
+        """The file passed `max_bytes` (the rest of it was dropped)."""
         self.file: bytearray | None = None
         self.complete = False
         self._header_name = b""
@@ -111,10 +146,11 @@ class _Form:
             self.file = bytearray()
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
-        if self._taking and self.file is not None:
+        if self._taking and self.file is not None and not self.over:
             self.file += data[start:end]
             if len(self.file) > self.max_bytes:
-                raise FileTooLargeError(self.max_bytes)
+                self.over = True
+                self.file = bytearray()
 
     def _part_end(self) -> None:
         if self._taking:
