@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 
 import { Workspace } from "@/components/Workspace";
 import {
+  attachmentMaxBytes,
   chatUi,
   chatkitDomainKey,
   chatkitLoadTimeoutMs,
@@ -35,6 +36,7 @@ export default async function ChatPage() {
         scriptUrl={chatkitScriptUrl()}
         loadTimeoutMs={chatkitLoadTimeoutMs()}
         maxMessageChars={maxMessageChars()}
+        attachmentMaxBytes={attachmentMaxBytes()}
       />
     </div>
   );
