@@ -149,6 +149,7 @@ describe("the built-in chat UI", () => {
     // PNG bytes said to be text: the server's 400, on the file's chip; it can be removed.
     await attach({ name: "notes.txt", mimeType: "text/plain", buffer: PNG });
     await toSend.getByRole("alert").filter({ hasText: "its content is a PNG image" }).waitFor();
+    await page.screenshot({ path: path.join(SCREENSHOTS, "builtin-attachments.png") });
     await toSend.getByRole("button", { name: "Remove notes.txt" }).click();
     assert.equal(await toSend.getByRole("listitem").count(), 1);
     await send(page, "What is this?");
@@ -156,6 +157,7 @@ describe("the built-in chat UI", () => {
     await settled(page);
     // The sent message shows the image, and the composer is empty again.
     await userMessages(page).getByRole("img", { name: "square.png" }).waitFor();
+    await page.screenshot({ path: path.join(SCREENSHOTS, "builtin-attachments-sent.png") });
     assert.equal(await toSend.count(), 0);
     // The model got the image itself, as image input.
     const { requests } = await stack.model.state();

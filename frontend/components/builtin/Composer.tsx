@@ -139,7 +139,7 @@ export function Composer({
               {file.image && file.attachment ? (
                 // A plain <img>: next/image would fetch it on the server, without the cookie.
                 // eslint-disable-next-line @next/next/no-img-element
-                <img className={styles.thumb} src={attachmentContentUrl(file.attachment.id)} alt={file.name} />
+                <img className={styles.chipThumb} src={attachmentContentUrl(file.attachment.id)} alt={file.name} />
               ) : null}
               <span className={styles.chipName}>{file.name}</span>
               {file.error ? (
@@ -201,7 +201,9 @@ export function Composer({
           aria-label="Attach files"
           title="Attach images or text files"
         >
-          📎
+          <svg width="18" height="18" viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round">
+            <path d="M21 11.5l-8.6 8.6a5 5 0 0 1-7.1-7.1l8.6-8.6a3.3 3.3 0 0 1 4.7 4.7l-8.6 8.6a1.7 1.7 0 0 1-2.4-2.4l7.9-7.9" />
+          </svg>
         </button>
         <input
           ref={picker}
