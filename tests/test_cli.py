@@ -572,3 +572,52 @@ def test_feedback_export_refuses_a_bad_filter_in_one_line(database_url: str) -> 
         "cannot write /nonexistent/folder/votes.csv: No such file or directory"
     ]
     assert "Traceback" not in bad_since.stderr + bad_kind.stderr
+
+
+def test_attachments_sweep_deletes_old_unsent_attachments(database_url: str) -> None:
+    from datetime import timedelta
+
+    from chatkit.types import FileAttachment
+
+    from taskchat.chat.store import PostgresStore, chat_id
+    from taskchat.context import RequestContext
+    from taskchat.db.engine import user_transaction_raw
+
+    context = RequestContext(user_id=f"sweep-{os.getpid()}-{time.monotonic_ns()}")
+
+    async def make(age: timedelta) -> str:
+        store = PostgresStore.from_url(database_url)
+        try:
+            made = FileAttachment(id=chat_id("attachment"), name="a.txt", mime_type="text/plain")
+            await store.save_attachment(made, context)
+            async with user_transaction_raw(store.engine, context.user_id) as conn:
+                await conn.execute(
+                    "UPDATE chat_attachments SET created_at = now() - $2::interval WHERE id = $1",
+                    made.id,
+                    age,
+                )
+            return made.id
+        finally:
+            await store.engine.dispose()
+
+    async def left() -> set[str]:
+        store = PostgresStore.from_url(database_url)
+        try:
+            async with user_transaction_raw(store.engine, context.user_id) as conn:
+                rows = await conn.fetch("SELECT id FROM chat_attachments")
+            return {row["id"] for row in rows}
+        finally:
+            await store.engine.dispose()
+
+    asyncio.run(make(timedelta(hours=30)))
+    recent = asyncio.run(make(timedelta(hours=3)))
+    env = {**os.environ, "DATABASE_URL": database_url, "ENVIRONMENT": "test"}
+    command = [sys.executable, "-m", "taskchat.cli", "attachments", "sweep"]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+    assert result.stdout.startswith("deleted ") and "older than 24 hours" in result.stdout
+    assert asyncio.run(left()) == {recent}
+    sooner = subprocess.run(
+        [*command, "--older-than-hours", "2"], capture_output=True, text=True, env=env, check=True
+    )
+    assert "older than 2 hours" in sooner.stdout
+    assert asyncio.run(left()) == set()

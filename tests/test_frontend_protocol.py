@@ -30,3 +30,18 @@ def test_the_frontends_tasks_changed_effect_is_the_servers() -> None:
 
     source = (CHAT_REFUSAL.parents[0] / "tasks.ts").read_text()
     assert f'export const TASKS_CHANGED = "{TASKS_CHANGED}";' in source
+
+
+def test_the_frontends_attachment_kinds_and_count_are_the_servers() -> None:
+    from taskchat.chat.attachments import PER_MESSAGE_MAX
+    from taskchat.files.kinds import KINDS
+
+    source = (CHAT_REFUSAL.parents[0] / "attachments.ts").read_text()
+    assert f"export const ATTACHMENTS_PER_MESSAGE = {PER_MESSAGE_MAX};" in source
+    block = re.search(r"ATTACHMENT_TYPES[^{]*\{([^}]*)\}", source)
+    assert block, "ATTACHMENT_TYPES not found"
+    ours = {
+        mime: re.findall(r'"(\.[a-z]+)"', endings)
+        for mime, endings in re.findall(r'"([a-z/+.-]+)": \[([^\]]*)\]', block.group(1))
+    }
+    assert ours == {kind.mime: list(kind.extensions) for kind in KINDS}

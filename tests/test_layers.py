@@ -1,6 +1,6 @@
 """The layers of `src/taskchat`: no module imports a higher layer, no package cycles.
 
-Low to high: core, db, domain (tasks, accounts), agent (agent, tools), chat, api, app.
+Low to high: core, db, domain (tasks, accounts, files), agent (agent, tools), chat, api, app.
 A new module must be given a layer here; an import that goes up fails the suite.
 """
 
@@ -31,7 +31,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         ),
     ),
     ("db", ("taskchat.db",)),
-    ("domain", ("taskchat.tasks", "taskchat.accounts")),
+    ("domain", ("taskchat.tasks", "taskchat.accounts", "taskchat.files")),
     ("agent", ("taskchat.agent", "taskchat.tools")),
     ("chat", ("taskchat.chat",)),
     ("api", ("taskchat.api",)),

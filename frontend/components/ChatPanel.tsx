@@ -8,6 +8,7 @@ import { loadChatKitScript } from "@/lib/client/chatkitScript";
 import { showTask } from "@/lib/client/showTask";
 import { searchTasks } from "@/lib/client/tasksApi";
 import { rememberThread, rememberedThread } from "@/lib/client/threadMemory";
+import { ATTACHMENTS_PER_MESSAGE, ATTACHMENT_TYPES } from "@/lib/shared/attachments";
 import type { ChatUi } from "@/lib/shared/chatUi";
 
 import { BuiltinChat } from "./builtin/BuiltinChat";
@@ -25,6 +26,8 @@ type Props = {
   scriptUrl: string;
   loadTimeoutMs: number;
   maxMessageChars: number;
+  /** The largest file a person may attach (ATTACHMENT_MAX_BYTES). */
+  attachmentMaxBytes: number;
   onResponseEnd: () => void;
   /** A `client_effect` the server sent in a stream. */
   onEffect: (name: string, data: Record<string, unknown>) => void;
@@ -75,6 +78,7 @@ function WebComponentChat({
       <BuiltinChat
         userId={widget.userId}
         maxMessageChars={maxMessageChars}
+        attachmentMaxBytes={widget.attachmentMaxBytes}
         onResponseEnd={widget.onResponseEnd}
         onEffect={widget.onEffect}
         onHandle={widget.onHandle}
@@ -140,7 +144,7 @@ function usePrefersDark(): boolean {
 
 type WidgetProps = Omit<Props, "chatUi" | "scriptUrl" | "loadTimeoutMs" | "maxMessageChars">;
 
-function ChatWidget({ userId, domainKey, onResponseEnd, onEffect, onHandle }: WidgetProps) {
+function ChatWidget({ userId, domainKey, attachmentMaxBytes, onResponseEnd, onEffect, onHandle }: WidgetProps) {
   const dark = usePrefersDark();
   // Read once per mount: later thread changes are ChatKit's to make, we only record them.
   const initialThread = useMemo(() => rememberedThread(userId), [userId]);
@@ -149,7 +153,9 @@ function ChatWidget({ userId, domainKey, onResponseEnd, onEffect, onHandle }: Wi
     [userId],
   );
   const chatkit = useChatKit({
-    api: { url: "/api/chatkit", domainKey, fetch: chatFetch },
+    // Two-phase uploads: attachments.create answers where to send the file, which is this
+    // app's /api/attachments/<id>/upload (the backend builds it on our origin).
+    api: { url: "/api/chatkit", domainKey, fetch: chatFetch, uploadStrategy: { type: "two_phase" } },
     initialThread,
     theme: {
       colorScheme: dark ? "dark" : "light",
@@ -165,7 +171,16 @@ function ChatWidget({ userId, domainKey, onResponseEnd, onEffect, onHandle }: Wi
         { label: "What's due soon?", prompt: "Which of my tasks are due this week?", icon: "calendar" },
       ],
     },
-    composer: { placeholder: "Ask about your tasks, or add one…" },
+    composer: {
+      placeholder: "Ask about your tasks, or add one…",
+      // What the backend accepts (lib/shared/attachments.ts): the widget says so first.
+      attachments: {
+        enabled: true,
+        maxSize: attachmentMaxBytes,
+        maxCount: ATTACHMENTS_PER_MESSAGE,
+        accept: ATTACHMENT_TYPES,
+      },
+    },
     history: { enabled: true, showDelete: true, showRename: true },
     // Retry on an answer: the server answers the message again without repeating what the
     // first answer's tools did (README, "Retrying an answer"). 👍/👎 under each answer, sent

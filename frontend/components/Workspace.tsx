@@ -16,6 +16,7 @@ type Props = {
   scriptUrl: string;
   loadTimeoutMs: number;
   maxMessageChars: number;
+  attachmentMaxBytes: number;
 };
 
 /** The signed-in page: the chat, the tasks it changes, and "Ask about this". */

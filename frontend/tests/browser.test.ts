@@ -62,6 +62,22 @@ describe("in the browser", () => {
     await widget(page).getByRole("button", { name: "Add a task" }).waitFor();
     await widget(page).getByRole("button", { name: "What's on my list?" }).waitFor();
     await page.getByText("No tasks yet").waitFor();
+    // Attachments are on, two-phase, with the backend's limits and types.
+    assert.deepEqual(JSON.parse((await widget(page).getAttribute("data-stub-upload-strategy")) ?? "null"), {
+      type: "two_phase",
+    });
+    const attachments = JSON.parse((await widget(page).getAttribute("data-stub-attachments")) ?? "null") as {
+      enabled: boolean;
+      maxSize: number;
+      maxCount: number;
+      accept: Record<string, string[]>;
+    };
+    assert.equal(attachments.enabled, true);
+    assert.equal(attachments.maxSize, 5 * 1024 * 1024);
+    assert.equal(attachments.maxCount, 5);
+    assert.deepEqual(attachments.accept["image/png"], [".png"]);
+    assert.deepEqual(attachments.accept["text/markdown"], [".md", ".markdown"]);
+    assert.equal(attachments.accept["image/svg+xml"], undefined);
 
     // Next sets the title after a client-side navigation; the page context carries it.
     await page.waitForFunction(() => document.title === "Chat · Taskchat");

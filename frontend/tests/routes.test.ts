@@ -200,6 +200,16 @@ describe("/api/chatkit", () => {
     });
   });
 
+  test("the backend hears the app's origin from the Host the browser used, not from its own headers", () => {
+    const browser = new Request("http://tasks.example.com/api/chatkit", {
+      method: "POST",
+      headers: { host: "tasks.example.com", "x-forwarded-host": "evil.example" },
+    });
+    const sent = Object.fromEntries(upstreamHeaders(browser, "token"));
+    assert.equal(sent["x-forwarded-host"], "tasks.example.com");
+    assert.equal(sent["x-forwarded-proto"], "http");
+  });
+
   test("SSE events arrive one by one as the model writes, not all at the end", async () => {
     const session = await register(stack.appUrl);
     await stack.model.reset();
@@ -426,6 +436,127 @@ describe("PATCH /api/tasks/<id>", () => {
     assert.equal(notBoolean.status, 400);
     assert.match(((await notBoolean.json()) as { detail: string }).detail, /^done:/);
     assert.equal(await doneOf(owner, taskId), false);
+  });
+});
+
+describe("/api/attachments", () => {
+  /** A 1x1 PNG. */
+  const PNG = Buffer.from(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC",
+    "base64",
+  );
+  type Made = { id: string; upload_descriptor: { url: string } | null; preview_url?: string };
+
+  async function made(session: Session, name: string, type: string, size: number): Promise<Made> {
+    const response = await chat(session, { type: "attachments.create", params: { name, size, mime_type: type } });
+    assert.equal(response.status, 200, await response.clone().text());
+    return (await response.json()) as Made;
+  }
+
+  function form(name: string, bytes: Uint8Array<ArrayBuffer>, type: string): FormData {
+    const body = new FormData();
+    body.append("file", new Blob([bytes], { type }), name);
+    return body;
+  }
+
+  function upload(session: Session | null, id: string, body: BodyInit, headers: Record<string, string> = {}) {
+    return fetch(`${stack.appUrl}/api/attachments/${id}/upload`, {
+      method: "POST",
+      headers: { origin: stack.appUrl, ...(session ? { cookie: session.cookie } : {}), ...headers },
+      body,
+      ...(body instanceof ReadableStream ? { duplex: "half" } : {}),
+    } as RequestInit);
+  }
+
+  function content(session: Session | null, id: string): Promise<Response> {
+    return fetch(`${stack.appUrl}/api/attachments/${id}/content`, {
+      headers: session ? { cookie: session.cookie } : {},
+    });
+  }
+
+  test("an image goes up and comes back through the proxy, at URLs on the app's own origin", async () => {
+    const session = await register(stack.appUrl);
+    const attachment = await made(session, "dot.png", "image/png", PNG.length);
+    // The backend built them on the origin the proxy named: the browser comes back here.
+    assert.equal(attachment.upload_descriptor?.url, `${stack.appUrl}/api/attachments/${attachment.id}/upload`);
+    assert.equal(attachment.preview_url, `${stack.appUrl}/api/attachments/${attachment.id}/content`);
+    const uploaded = await upload(session, attachment.id, form("dot.png", PNG, "image/png"));
+    assert.equal(uploaded.status, 200);
+    assert.equal(((await uploaded.json()) as Made).upload_descriptor, null);
+    const preview = await content(session, attachment.id);
+    assert.equal(preview.status, 200);
+    assert.deepEqual(Buffer.from(await preview.arrayBuffer()), PNG);
+    assert.equal(preview.headers.get("content-type"), "image/png");
+    assert.equal(preview.headers.get("x-content-type-options"), "nosniff");
+    assert.match(preview.headers.get("content-disposition") ?? "", /^inline; filename="dot\.png"/);
+    assert.match(preview.headers.get("content-security-policy") ?? "", /sandbox/);
+    // Someone else gets nothing of it, by any route.
+    const stranger = await register(stack.appUrl);
+    assert.equal((await content(stranger, attachment.id)).status, 404);
+    const taken = await upload(stranger, attachment.id, form("dot.png", PNG, "image/png"));
+    assert.equal(taken.status, 404);
+  });
+
+  test("the backend's refusals pass through: a spoofed type is a 400 that says what the file is", async () => {
+    const session = await register(stack.appUrl);
+    const attachment = await made(session, "notes.txt", "text/plain", PNG.length);
+    const refused = await upload(session, attachment.id, form("notes.txt", PNG, "text/plain"));
+    assert.equal(refused.status, 400);
+    assert.match(((await refused.json()) as { detail: string }).detail, /its content is a PNG image/);
+  });
+
+  test("a file over ATTACHMENT_MAX_BYTES is a 413 naming the limit, declared or not", async () => {
+    const session = await register(stack.appUrl);
+    const limit = 5 * 1024 * 1024;
+    const sentence =
+      "The file is larger than the 5 MB (5,242,880 bytes) an attachment may have; attach a smaller one.";
+    const attachment = await made(session, "big.txt", "text/plain", 10);
+    // Declared in Content-Length: refused before anything reaches the backend.
+    const declared = await upload(session, attachment.id, form("big.txt", new Uint8Array(limit + 20_000).fill(97), "text/plain"));
+    assert.equal(declared.status, 413);
+    assert.deepEqual(await declared.json(), { error: "file_too_large", detail: sentence });
+    // Streamed without a length: cut off as it passes the limit.
+    const chunk = new Uint8Array(64 * 1024).fill(97);
+    const head = '--x\r\nContent-Disposition: form-data; name="file"; filename="big.txt"\r\n\r\n';
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(head));
+      },
+      pull(controller) {
+        if (sent > limit + 100_000) controller.close();
+        else {
+          sent += chunk.length;
+          controller.enqueue(chunk);
+        }
+      },
+    });
+    const streamed = await upload(session, attachment.id, stream, {
+      "content-type": "multipart/form-data; boundary=x",
+    });
+    assert.equal(streamed.status, 413);
+    assert.deepEqual(await streamed.json(), { error: "file_too_large", detail: sentence });
+    // Just over, within the form's allowance: the backend's own 413, passed through.
+    const over = await upload(session, attachment.id, form("big.txt", new Uint8Array(limit + 1).fill(97), "text/plain"));
+    assert.equal(over.status, 413);
+    assert.deepEqual(await over.json(), { error: "file_too_large", detail: sentence });
+    // Nothing was stored.
+    assert.equal((await content(session, attachment.id)).status, 404);
+  });
+
+  test("refuses other sites, missing sessions and ids that cannot be attachments'", async () => {
+    const session = await register(stack.appUrl);
+    const attachment = await made(session, "a.png", "image/png", PNG.length);
+    const body = () => form("a.png", PNG, "image/png");
+    assert.equal((await upload(session, attachment.id, body(), { origin: "https://evil.example" })).status, 403);
+    assert.equal((await upload(null, attachment.id, body())).status, 401);
+    assert.equal((await content(null, attachment.id)).status, 401);
+    for (const odd of ["..%2F..%2Fchatkit", "a%3Fb", "x".repeat(101)]) {
+      assert.equal((await upload(session, odd, body())).status, 404, odd);
+      assert.equal((await content(session, odd)).status, 404, odd);
+    }
+    // Not uploaded yet: nothing to show.
+    assert.equal((await content(session, attachment.id)).status, 404);
   });
 });
 

@@ -11,7 +11,7 @@ from starlette.requests import HTTPConnection
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from taskchat.api import accounts, chatkit, feedback, health, metrics, mydata, tasks
+from taskchat.api import accounts, attachments, chatkit, feedback, health, metrics, mydata, tasks
 from taskchat.api.body_limit import BodyLimitMiddleware
 from taskchat.api.deps import services_of
 from taskchat.api.errors import install_problem_handler
@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handler(app)
     app.include_router(health.router)
     app.include_router(chatkit.router)
+    app.include_router(attachments.router)
     app.include_router(tasks.router)
     app.include_router(feedback.router)
     app.include_router(accounts.router)

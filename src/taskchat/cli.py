@@ -1,4 +1,4 @@
-"""The `taskchat` command: serve, migrate, token, mcp, dev, feedback export."""
+"""The `taskchat` command: serve, migrate, token, mcp, dev, feedback export, attachments."""
 
 from __future__ import annotations
 
@@ -349,6 +349,39 @@ def _csv_output(path: Path | None) -> Iterator[TextIO]:
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+
+
+attachments = typer.Typer(help="Attachment maintenance.", no_args_is_help=True)
+cli.add_typer(attachments, name="attachments")
+
+
+@attachments.command("sweep")
+def sweep_attachments(
+    older_than_hours: Annotated[
+        float, typer.Option(min=1, help="Delete unsent attachments older than this.")
+    ] = 24,
+) -> None:
+    """Delete every user's attachments never sent in a message (and their files), older
+    than a day; the backend does it every hour too."""
+    from datetime import timedelta
+
+    from taskchat.db.engine import create_engine
+    from taskchat.files.sweep import sweep_unsent
+
+    url = _settings().database_url
+
+    async def run() -> int | None:
+        engine = create_engine(url, pool_size=1, max_overflow=0)
+        try:
+            return await sweep_unsent(engine, older_than=timedelta(hours=older_than_hours))
+        finally:
+            await engine.dispose()
+
+    deleted = _with_database(url, lambda: asyncio.run(run()))
+    if deleted is None:
+        typer.echo("another process is sweeping right now; nothing done (try again later)")
+    else:
+        typer.echo(f"deleted {deleted} unsent attachment(s) older than {older_than_hours:g} hours")
 
 
 def main() -> None:

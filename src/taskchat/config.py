@@ -154,6 +154,15 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(default=20_000, ge=1)
     """Longest accepted user message."""
 
+    attachment_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
+    """Largest file a user may attach (413 above); the frontend reads it too."""
+
+    attachment_quota_bytes: int = Field(default=100 * 1024 * 1024, ge=0)
+    """Bytes of attachments one user may keep stored, all threads together (0: no quota)."""
+
+    attachment_text_chars: int = Field(default=20_000, ge=100, le=1_000_000)
+    """How many characters of an attached text file the model reads; the rest is cut."""
+
     auth_rate_limit_account: str = "5/minute"
     """Failed sign-ins allowed per account from one address (limits syntax: "5/minute")."""
 

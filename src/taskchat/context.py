@@ -63,6 +63,11 @@ class RequestContext:
     """A `threads.retry_after_item` request: its turn answers a message that an earlier
     turn answered already (chat/retries.py)."""
 
+    origin: str = ""
+    """Where the caller reached Taskchat, such as `https://tasks.example.com` (through the
+    frontend's proxy, the app's own origin): the base of the URLs handed back to it
+    (attachment uploads and previews). Empty outside a request."""
+
     @property
     def display_name(self) -> str | None:
         """The verified display name, if the token carries one."""

@@ -8,9 +8,11 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from chatkit.types import FileAttachment
+
 from taskchat.accounts.export import SECTIONS, export_document
 from taskchat.chat.feedback import Kind, record_feedback
-from taskchat.chat.store import PostgresStore
+from taskchat.chat.store import PostgresStore, chat_id
 from taskchat.context import RequestContext
 from taskchat.tasks import service
 from taskchat.tasks.schemas import TaskCreate
@@ -62,6 +64,10 @@ async def test_the_export_holds_every_row_of_the_person_once_and_no_one_elses(
     await service.add_task(
         engine=store.engine, user_id=bob.user_id, data=TaskCreate(title="Bob's secret")
     )
+    for who, name in ((alice, "alice-notes.txt"), (bob, "bob-notes.txt")):
+        await store.save_attachment(
+            FileAttachment(id=chat_id("attachment"), name=name, mime_type="text/plain"), who
+        )
     votes: dict[str, Kind] = {alice.user_id: "negative", bob.user_id: "positive"}
     for who, threads in ((alice, thread_ids[:1]), (bob, bob_threads)):
         answer = (await store.load_thread_items(threads[0], None, 10, "desc", who)).data[0]
@@ -109,10 +115,11 @@ async def test_the_export_holds_every_row_of_the_person_once_and_no_one_elses(
     assert {task["due_date"] for task in tasks} == {"2026-12-24"}
     assert all("user_id" not in task for task in tasks)
     assert document["tool_calls"] == []  # no tool ran in these threads (see tests/api)
+    assert [attached["name"] for attached in document["attachments"]] == ["alice-notes.txt"]
     [vote] = document["feedback"]
     assert vote["thread_id"] == thread_ids[0] and vote["kind"] == "negative"
     assert set(vote) == {"thread_id", "item_id", "kind", "created_at", "updated_at"}
-    assert bob.user_id not in raw and "Bob's secret" not in raw
+    assert bob.user_id not in raw and "Bob's secret" not in raw and "bob-notes" not in raw
 
 
 async def test_the_export_of_someone_with_nothing_has_empty_sections(

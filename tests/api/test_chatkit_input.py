@@ -106,21 +106,6 @@ async def test_message_over_the_character_limit_is_413(
     assert listed.json()["data"] == []
 
 
-async def test_uploads_are_refused_plainly(
-    client: httpx.AsyncClient, token_for: TokenFor, new_user: Callable[[], str]
-) -> None:
-    response, _ = await post(
-        client,
-        token_for(new_user()),
-        {
-            "type": "attachments.create",
-            "params": {"name": "a.png", "size": 10, "mime_type": "image/png"},
-        },
-    )
-    assert response.status_code == 400
-    assert "not supported" in response.json()["detail"]
-
-
 async def test_quoted_text_counts_towards_the_message_limit(
     client: httpx.AsyncClient,
     token_for: TokenFor,

@@ -13,6 +13,8 @@ from chatkit.agents import ThreadItemConverter
 from chatkit.types import (
     AssistantMessageContent,
     AssistantMessageItem,
+    FileAttachment,
+    ImageAttachment,
     InferenceOptions,
     ThreadItem,
     UserMessageItem,
@@ -85,3 +87,33 @@ async def test_a_tagged_message_is_sent_with_the_tags_text() -> None:
     assert "Move @Dentist" in flat
     with pytest.raises(NotImplementedError):  # the SDK's own, which the override replaces
         await ThreadItemConverter().to_agent_input(items)
+
+
+async def test_attachments_become_image_input_or_text_both_model_paths_accept() -> None:
+    image = ImageAttachment(
+        id="atc_i", name="dot.png", mime_type="image/png", preview_url="http://x/p"
+    )
+    note = FileAttachment(id="atc_t", name="a.csv", mime_type="text/csv")
+    gone = FileAttachment(id="atc_g", name="old.txt", mime_type="text/plain")
+    message = user(UserMessageTextContent(text="Look"))
+    message.attachments = [image, note, gone]
+    converter = HistoryConverter(files={"atc_i": b"\x89PNG", "atc_t": b"a,b\n" * 10}, text_chars=12)
+    items = await converter.to_agent_input([message])
+    plain: list[dict[str, Any]] = json.loads(json.dumps(items))
+    parts = [part for item in plain for part in item["content"]]
+    assert parts[1] == {
+        "type": "input_image",
+        "detail": "auto",
+        "image_url": "data:image/png;base64,iVBORw==",
+    }
+    assert parts[2]["text"].startswith("The user attached the file a.csv (text/csv) (only its")
+    assert "a,b\na,b\na,b\n\n</file>" in parts[2]["text"]
+    assert "old.txt" in parts[3]["text"] and "not available" in parts[3]["text"]
+    # The chat-completions path takes all of it (an image_url part for the image).
+    messages: list[dict[str, Any]] = json.loads(json.dumps(Converter.items_to_messages(items)))
+    assert [part["type"] for part in messages[0]["content"]] == [
+        "text",
+        "image_url",
+        "text",
+        "text",
+    ]

@@ -3,6 +3,7 @@ import type { Metadata } from "next";
 import { AccountMenu } from "@/components/AccountMenu";
 import { Workspace } from "@/components/Workspace";
 import {
+  attachmentMaxBytes,
   chatUi,
   chatkitDomainKey,
   chatkitLoadTimeoutMs,
@@ -37,6 +38,7 @@ export default async function ChatPage() {
         scriptUrl={chatkitScriptUrl()}
         loadTimeoutMs={chatkitLoadTimeoutMs()}
         maxMessageChars={maxMessageChars()}
+        attachmentMaxBytes={attachmentMaxBytes()}
       />
     </div>
   );

@@ -14,6 +14,7 @@ import styles from "./builtin.module.css";
 import { Composer } from "./Composer";
 import { ThreadList, UNTITLED } from "./ThreadList";
 import { Transcript } from "./Transcript";
+import { useAttachments } from "./useAttachments";
 import { useConversation } from "./useConversation";
 import { useFeedback } from "./useFeedback";
 import { useThreadList } from "./useThreadList";
@@ -21,6 +22,7 @@ import { useThreadList } from "./useThreadList";
 type Props = {
   userId: string;
   maxMessageChars: number;
+  attachmentMaxBytes: number;
   onResponseEnd: () => void;
   onEffect: (name: string, data: Record<string, unknown>) => void;
   onHandle: (handle: ChatHandle | null) => void;
@@ -35,11 +37,20 @@ const PROMPTS = [
   { label: "What's due soon?", text: "Which of my tasks are due this week?", send: true },
 ];
 
-export function BuiltinChat({ userId, maxMessageChars, onResponseEnd, onEffect, onHandle, note }: Props) {
+export function BuiltinChat({
+  userId,
+  maxMessageChars,
+  attachmentMaxBytes,
+  onResponseEnd,
+  onEffect,
+  onHandle,
+  note,
+}: Props) {
   const list = useThreadList();
   const [draft, setDraft] = useState("");
   // Tasks picked from the "@" menu for the message being written.
   const [mentions, setMentions] = useState<Mention[]>([]);
+  const files = useAttachments(attachmentMaxBytes);
   const [drawerOpen, setDrawerOpen] = useState(false);
   const input = useRef<HTMLTextAreaElement | null>(null);
   const drawerToggle = useRef<HTMLButtonElement | null>(null);
@@ -75,9 +86,10 @@ export function BuiltinChat({ userId, maxMessageChars, onResponseEnd, onEffect, 
   }, [onHandle]);
 
   const submit = (text: string) => {
-    send(messageContent(text.trim(), mentions));
+    send(messageContent(text.trim(), mentions), null, files.ready.map((file) => file.id));
     setDraft("");
     setMentions([]);
+    files.clear();
   };
   const openThread = (threadId: string | null) => {
     open(threadId);
@@ -183,6 +195,7 @@ export function BuiltinChat({ userId, maxMessageChars, onResponseEnd, onEffect, 
           canStop={conversation.allowCancel}
           maxChars={maxMessageChars}
           inputRef={input}
+          attachments={files}
         />
       </section>
     </div>

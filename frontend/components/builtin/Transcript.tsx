@@ -6,6 +6,7 @@
 import type { Widgets } from "@openai/chatkit";
 
 import { retryTarget, type Conversation } from "@/lib/builtin/conversation";
+import { attachmentContentUrl } from "@/lib/builtin/uploads";
 import type { ThreadItem } from "@/lib/protocol";
 
 import styles from "./builtin.module.css";
@@ -55,6 +56,24 @@ function Item({ item, streaming, onAction, onTagClick, onRetry, feedback }: Item
               ),
             )}
           </p>
+          {item.attachments.length ? (
+            <ul className={styles.chips} aria-label="Attached files">
+              {item.attachments.map((attachment) => (
+                <li key={attachment.id} className={styles.chip}>
+                  {/* This origin's route by id, whatever origin the stored preview URL has. */}
+                  <a href={attachmentContentUrl(attachment.id)} target="_blank" rel="noopener">
+                    {attachment.type === "image" ? (
+                      // A plain <img>: next/image would fetch it on the server, without the cookie.
+                      // eslint-disable-next-line @next/next/no-img-element
+                      <img className={styles.thumb} src={attachmentContentUrl(attachment.id)} alt={attachment.name} />
+                    ) : (
+                      <span className={styles.chipName}>{attachment.name}</span>
+                    )}
+                  </a>
+                </li>
+              ))}
+            </ul>
+          ) : null}
         </li>
       );
     case "assistant_message":

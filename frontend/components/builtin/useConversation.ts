@@ -45,7 +45,7 @@ export type ConversationControl = {
   loading: boolean;
   /** Why opening the thread failed, if it did. */
   loadError: string | null;
-  send: (content: MessageContent, quotedText?: string | null) => void;
+  send: (content: MessageContent, quotedText?: string | null, attachmentIds?: string[]) => void;
   stop: () => void;
   /** Sends again what failed (the failure's Retry). */
   retry: () => void;
@@ -66,10 +66,10 @@ function isAbort(error: unknown): boolean {
   return error instanceof DOMException && error.name === "AbortError";
 }
 
-function userInput(content: MessageContent, quotedText: string | null | undefined) {
+function userInput(content: MessageContent, quotedText: string | null | undefined, attachmentIds: string[]) {
   return {
     content,
-    attachments: [],
+    attachments: attachmentIds,
     inference_options: {},
     ...(quotedText ? { quoted_text: quotedText } : {}),
   };
@@ -203,9 +203,9 @@ export function useConversation(initialThread: string | null, listeners: Listene
   }, [awaitTitle]);
 
   const send = useCallback(
-    (content: MessageContent, quotedText?: string | null) => {
+    (content: MessageContent, quotedText?: string | null, attachmentIds: string[] = []) => {
       const id = threadId.current;
-      const input = userInput(content, quotedText);
+      const input = userInput(content, quotedText, attachmentIds);
       void run(
         id === null
           ? { type: "threads.create", params: { input } }

@@ -4,6 +4,7 @@ import "server-only";
 
 import { resolvedClientAddress } from "./clientAddressHook";
 import { appOrigin, backendTimeoutMs, backendUrl } from "./config";
+import { browserOrigin } from "./session";
 
 /** `{"error": <code>, "detail": <sentence>}`, the backend's error shape, with `status`. */
 export function problem(status: number, error: string, detail: string): Response {
@@ -58,6 +59,13 @@ export function upstreamHeaders(request: Request, token?: string): Headers {
   // said it saw; never what the browser wrote. Without it the backend counts ours.
   const address = resolvedClientAddress(request);
   if (address) headers.set("x-forwarded-for", address);
+  // The app's origin as the browser sees it: the backend builds the URLs it hands back
+  // (attachment uploads and previews) on it, so the browser comes back through us.
+  const origin = browserOrigin(request);
+  if (origin) {
+    headers.set("x-forwarded-host", origin.host);
+    headers.set("x-forwarded-proto", origin.protocol.replace(/:$/, ""));
+  }
   return headers;
 }
 

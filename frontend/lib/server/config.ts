@@ -70,6 +70,14 @@ export function maxMessageChars(): number {
   return positiveInteger("MAX_MESSAGE_CHARS", 20_000);
 }
 
+/**
+ * The largest file a person may attach, in bytes (ATTACHMENT_MAX_BYTES, the backend's setting
+ * of the same name): both composers refuse a larger one, and the upload route a larger body.
+ */
+export function attachmentMaxBytes(): number {
+  return positiveInteger("ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024);
+}
+
 /** The ChatKit web component's script (CHATKIT_SCRIPT_URL): OpenAI's CDN unless mirrored. */
 export function chatkitScriptUrl(): string {
   return httpUrl("CHATKIT_SCRIPT_URL", read("CHATKIT_SCRIPT_URL") ?? DEFAULT_CHATKIT_SCRIPT_URL)

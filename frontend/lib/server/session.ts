@@ -53,7 +53,7 @@ const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
  * The origin the browser used: APP_ORIGIN, else its Host header and X-Forwarded-Proto (which
  * Next's server fills from the connection itself when a request comes without one).
  */
-function browserOrigin(request: Request): URL | null {
+export function browserOrigin(request: Request): URL | null {
   const configured = appOrigin();
   if (configured) return new URL(configured);
   // Not the server's own URL: under `next start` that is its bind address, not the host

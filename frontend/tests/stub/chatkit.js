@@ -37,6 +37,9 @@
         }),
       );
       this.composer.placeholder = options.composer?.placeholder ?? "";
+      // For the tests to read: how the page configured attachments and their upload.
+      this.dataset.stubAttachments = JSON.stringify(options.composer?.attachments ?? null);
+      this.dataset.stubUploadStrategy = JSON.stringify(options.api?.uploadStrategy ?? null);
       this.dataset.colorScheme = options.theme?.colorScheme ?? "light";
     }
 

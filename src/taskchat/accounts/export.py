@@ -73,6 +73,9 @@ SECTIONS: tuple[Section, ...] = (
     Section("tasks", "tasks", key=("id",)),
     # Votes on answers: the item voted on, the vote, when given and last changed.
     Section("feedback", "chat_feedback", key=("thread_id", "item_id")),
+    # Each attachment as ChatKit describes it (id, name, type, thread), not its bytes: a
+    # file is downloaded from its own URL (GET /api/attachments/<id>/content).
+    Section("attachments", "chat_attachments", key=("id",), document="t.data"),
     # What the assistant's tools did while answering each message (tools/ledger.py): the
     # tool, its arguments and its result, kept so that a retried answer does not repeat it.
     Section(

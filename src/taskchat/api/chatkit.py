@@ -19,6 +19,7 @@ from taskchat.accounts.erasure import erase
 from taskchat.accounts.revocations import revoked
 from taskchat.api.deps import CurrentIdentity, services_of
 from taskchat.api.errors import problem_responses
+from taskchat.api.origin import caller_origin
 from taskchat.chat.limits import TurnLease
 from taskchat.context import Identity, RequestContext
 from taskchat.errors import ProblemError, ResourceNotFoundError, UnsupportedError
@@ -78,7 +79,7 @@ def parse_request(body: bytes) -> ChatKitReq:
             "description": "A streaming request's server-sent events, or a JSON answer.",
             "content": {"text/event-stream": {}, "application/json": {}},
         },
-        **problem_responses(400, 401, 404, 413, 429, 503),
+        **problem_responses(400, 401, 404, 409, 413, 429, 503),
     },
 )
 async def chatkit_endpoint(request: Request, identity: CurrentIdentity) -> Response:
@@ -103,6 +104,7 @@ async def chatkit_endpoint(request: Request, identity: CurrentIdentity) -> Respo
         claims=identity.claims,
         request_id=request_id_var.get(),
         metadata=parsed.metadata,
+        origin=caller_origin(request),
     )
     try:
         await check_targets(parsed, server.store, context)

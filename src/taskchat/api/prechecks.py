@@ -26,6 +26,7 @@ from chatkit.types import (
     WidgetItem,
 )
 
+from taskchat.chat.attachments import PER_MESSAGE_MAX
 from taskchat.chat.store import PostgresStore
 from taskchat.context import RequestContext
 from taskchat.errors import ProblemError, UnsupportedError
@@ -52,6 +53,13 @@ def check_sizes(parsed: ChatKitReq, body_size: int, max_chars: int) -> None:
     """Refuse what is too big to keep: messages, tags, titles, metadata, feedback lists."""
     if isinstance(parsed, ThreadsCreateReq | ThreadsAddUserMessageReq):
         message = parsed.params.input
+        # A file named twice is attached once.
+        message.attachments = list(dict.fromkeys(message.attachments))
+        if len(message.attachments) > PER_MESSAGE_MAX:
+            raise ProblemError(
+                f"A message can carry at most {PER_MESSAGE_MAX} attachments.",
+                code="too_many_attachments",
+            )
         if message_length(message) > max_chars:
             raise ProblemError(
                 f"The message is longer than {max_chars} characters; shorten it and send again.",
@@ -96,7 +104,20 @@ async def check_targets(parsed: ChatKitReq, store: PostgresStore, context: Reque
         raise UnsupportedError("The input.transcribe request is not supported by this server.")
     if isinstance(parsed, ThreadsCreateReq | ThreadsAddUserMessageReq):
         for attachment_id in parsed.params.input.attachments:
-            await store.load_attachment(attachment_id, context)
+            attachment = await store.load_attachment(attachment_id, context)
+            if attachment.thread_id is not None:
+                # Sent once, it belongs to that message (and goes with its thread).
+                raise ProblemError(
+                    f"{attachment.name} was already sent in a message; attach the file "
+                    "again to send it here.",
+                    status=409,
+                    code="attachment_sent",
+                )
+            if attachment.upload_descriptor is not None:
+                raise ProblemError(
+                    f"{attachment.name} has not been uploaded yet; wait until it is, or remove it.",
+                    code="attachment_not_uploaded",
+                )
     # Any request naming a thread answers 404 for a thread the caller cannot see.
     thread_id = getattr(parsed.params, "thread_id", None)
     if isinstance(thread_id, str):

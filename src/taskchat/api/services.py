@@ -38,6 +38,7 @@ from taskchat.db.diagnose import explain, schema_problem
 from taskchat.db.engine import create_engine, warm_pool
 from taskchat.drain import Drain, install_signal_hooks
 from taskchat.errors import ProblemError
+from taskchat.files.sweep import run_sweeps
 from taskchat.logs import log_failure
 from taskchat.metrics import Metrics
 
@@ -195,6 +196,8 @@ async def running_services(settings: Settings, metrics: Metrics) -> AsyncIterato
         background = await opened.enter_async_context(anyio.create_task_group())
         opened.callback(background.cancel_scope.cancel)
         background.start_soon(_load_chat, services)
+        # Unsent attachments older than a day, every hour (files/sweep.py).
+        background.start_soon(run_sweeps, engine)
         opened.callback(install_signal_hooks(drain, settings.shutdown_grace_seconds))
         yield services
 

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import base64
+from collections.abc import Awaitable, Callable, Mapping
 
 from agents import TResponseInputItem
 from chatkit.agents import ThreadItemConverter
-from chatkit.types import AssistantMessageItem, UserMessageTagContent, WidgetItem
+from chatkit.types import (
+    AssistantMessageItem,
+    Attachment,
+    ImageAttachment,
+    UserMessageTagContent,
+    WidgetItem,
+)
 from openai.types.responses import EasyInputMessageParam, ResponseInputContentParam
+from openai.types.responses.response_input_image_param import ResponseInputImageParam
 from openai.types.responses.response_input_text_param import ResponseInputTextParam
 
 from taskchat.tasks.schemas import TaskPublic
@@ -26,10 +34,24 @@ class HistoryConverter(ThreadItemConverter):
 
     An @-mentioned task becomes the task as it is now, looked up by its id for the turn's
     user (`tasks`): the tag's text and data come from the browser and are not trusted.
+
+    An attached image becomes image input, as a data URL of its bytes (the provider cannot
+    reach Taskchat's server); an attached text file becomes its text, up to `text_chars`
+    characters. Both shapes pass on both model paths (`input_image` becomes the chat
+    completions' `image_url` part). `files` holds the bytes the turn loaded, by attachment
+    id; an attachment not in it is named, not shown (gone, or past the turn's budget).
     """
 
-    def __init__(self, tasks: TaskLookup | None = None) -> None:
+    def __init__(
+        self,
+        tasks: TaskLookup | None = None,
+        *,
+        files: Mapping[str, bytes] | None = None,
+        text_chars: int = 20_000,
+    ) -> None:
         self.tasks = tasks
+        self.files = files or {}
+        self.text_chars = text_chars
 
     async def assistant_message_to_input(
         self, item: AssistantMessageItem
@@ -59,3 +81,35 @@ class HistoryConverter(ThreadItemConverter):
         else:
             text = f"@{tag.text} refers to this task of the user's, as it is now: {task.summary()}"
         return ResponseInputTextParam(type="input_text", text=text)
+
+    async def attachment_to_message_content(
+        self, attachment: Attachment
+    ) -> ResponseInputContentParam:
+        content = self.files.get(attachment.id)
+        if content is None:
+            text = f"[The user attached {attachment.name} here; it is not available in this turn.]"
+            return ResponseInputTextParam(type="input_text", text=text)
+        if isinstance(attachment, ImageAttachment):
+            encoded = base64.b64encode(content).decode("ascii")
+            return ResponseInputImageParam(
+                type="input_image",
+                detail="auto",
+                image_url=f"data:{attachment.mime_type};base64,{encoded}",
+            )
+        return ResponseInputTextParam(
+            type="input_text", text=file_text(attachment, content, self.text_chars)
+        )
+
+
+def file_text(attachment: Attachment, content: bytes, limit: int) -> str:
+    """An attached text file as the model reads it: named, fenced, cut at `limit` characters."""
+    # Checked as UTF-8 when it was uploaded (files/kinds.py).
+    text = content.decode("utf-8-sig", errors="replace")
+    note = ""
+    if len(text) > limit:
+        note = f" (only its first {limit:,} of {len(text):,} characters: the rest was cut)"
+        text = text[:limit]
+    return (
+        f"The user attached the file {attachment.name} ({attachment.mime_type}){note}:\n"
+        f"<file name={attachment.name!r}>\n{text}\n</file>"
+    )

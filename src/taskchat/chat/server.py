@@ -46,6 +46,7 @@ from taskchat._sdk.chatkit_server import serve_non_streaming, sse_frame, stream_
 from taskchat.agent.assistant import build_agent
 from taskchat.agent.llm import NOT_CONFIGURED_MESSAGE
 from taskchat.chat.approvals import Approvals
+from taskchat.chat.attachments import PostgresAttachmentStore
 from taskchat.chat.confirmations import ANSWER_ACTION
 from taskchat.chat.events import AssistantIds, PartialAnswers, has_text, marked_cut_off
 from taskchat.chat.feedback import record_feedback
@@ -54,7 +55,7 @@ from taskchat.chat.history import HistoryConverter
 from taskchat.chat.paused import PausedTurns, Resume
 from taskchat.chat.preloaded import PreloadedHistoryStore
 from taskchat.chat.retries import turn_calls, with_earlier_calls
-from taskchat.chat.store import PostgresAttachmentStore, PostgresStore, chat_id
+from taskchat.chat.store import PostgresStore, chat_id
 from taskchat.chat.task_actions import handle_action
 from taskchat.chat.titles import Ask, snippet, title_for
 from taskchat.chat.tool_results import TurnHooks
@@ -63,6 +64,7 @@ from taskchat.config import Settings
 from taskchat.context import RequestContext
 from taskchat.db.errors import is_unavailable
 from taskchat.drain import Drain
+from taskchat.files.postgres import PostgresFileStorage
 from taskchat.logs import log_failure
 from taskchat.metrics import Metrics
 from taskchat.tasks import service
@@ -99,7 +101,10 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         drain: Drain,
         tools: TurnTools,
     ) -> None:
-        super().__init__(store, PostgresAttachmentStore(store))
+        attachments = PostgresAttachmentStore(store, PostgresFileStorage(store.engine), settings)
+        super().__init__(store, attachments)
+        self.attachments = attachments
+        """Attachments: created here, uploaded and previewed through api/attachments.py."""
         self.settings = settings
         self.model = model
         """The language model; None when no provider is configured (each turn says so)."""
@@ -296,7 +301,11 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         recent = await self.store.load_thread_items(
             thread.id, None, self.settings.history_items, "desc", context
         )
-        converter = HistoryConverter(partial(self._task, context.user_id))
+        converter = HistoryConverter(
+            partial(self._task, context.user_id),
+            files=await self.attachments.model_files(recent.data, context),
+            text_chars=self.settings.attachment_text_chars,
+        )
         try:
             history = await converter.to_agent_input(list(reversed(recent.data)))
         except Exception as error:

@@ -16,10 +16,9 @@ from typing import Literal, TypeVar
 
 import asyncpg
 from chatkit.errors import CustomStreamError
-from chatkit.store import AttachmentStore, NotFoundError, Store, StoreItemType
+from chatkit.store import NotFoundError, Store, StoreItemType
 from chatkit.types import (
     Attachment,
-    AttachmentCreateParams,
     Page,
     ThreadItem,
     ThreadMetadata,
@@ -30,7 +29,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from taskchat.context import RequestContext
 from taskchat.db.engine import SCOPED_ROW, create_engine, pooled_driver, user_transaction_raw
 from taskchat.db.errors import DatabaseUnavailableError, is_unavailable
-from taskchat.errors import UnsupportedError
 from taskchat.ids import new_id
 
 _ITEM = TypeAdapter[ThreadItem](ThreadItem)
@@ -374,23 +372,3 @@ class PostgresStore(Store[RequestContext]):
         except asyncpg.ForeignKeyViolationError as error:
             # The only foreign key is the thread: it is missing or someone else's.
             raise NotFoundError(f"Thread {thread_id} not found") from error
-
-
-class PostgresAttachmentStore(AttachmentStore[RequestContext]):
-    """Attachment bytes are not hosted by Taskchat; this checks ownership on delete."""
-
-    def __init__(self, store: PostgresStore) -> None:
-        self._store = store
-
-    async def delete_attachment(self, attachment_id: str, context: RequestContext) -> None:
-        # Raises NotFoundError for a missing or foreign attachment; the row itself is
-        # deleted by Store.delete_attachment, which the SDK calls next.
-        await self._store.load_attachment(attachment_id, context)
-
-    async def create_attachment(
-        self, input: AttachmentCreateParams, context: RequestContext
-    ) -> Attachment:
-        raise UnsupportedError("File uploads are not supported by this server")
-
-    def generate_attachment_id(self, mime_type: str, context: RequestContext) -> str:
-        return chat_id("attachment")

@@ -29,6 +29,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -39,6 +40,7 @@ USER_OWNED_TABLES = (
     "chat_threads",
     "chat_items",
     "chat_attachments",
+    "chat_attachment_files",
     "chat_turns",
     "chat_approvals",
     "chat_tool_calls",
@@ -89,9 +91,28 @@ CHAT_ATTACHMENTS = Table(
     # Set once the attachment is sent in a thread.
     Column("thread_id", Text, nullable=True),
     Column("data", JSONB, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
     Index("ix_chat_attachments_thread", "user_id", "thread_id"),
+    # The sweep's search: attachments never sent, oldest first (files/sweep.py).
+    Index("ix_chat_attachments_unsent", "created_at", postgresql_where=text("thread_id IS NULL")),
 )
-"""Attachment metadata."""
+"""Attachment metadata: the ChatKit attachment, stored whole."""
+
+CHAT_ATTACHMENT_FILES = Table(
+    "chat_attachment_files",
+    metadata,
+    Column("user_id", Text, primary_key=True),
+    Column("id", Text, primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    ForeignKeyConstraint(
+        ["user_id", "id"],
+        ["chat_attachments.user_id", "chat_attachments.id"],
+        ondelete="CASCADE",
+    ),
+)
+"""An attachment's uploaded bytes (files/postgres.py); they go with their attachment."""
 
 TASKS = Table(
     "tasks",

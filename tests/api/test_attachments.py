@@ -1,0 +1,458 @@
+"""Attachments end to end: attachments.create, the upload, the preview, sending, deleting,
+over real HTTP on the real database, with the scripted model reading what it was sent."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from taskchat.chat.store import PostgresStore
+from taskchat.context import RequestContext
+from taskchat.db.engine import user_transaction_raw
+from tests.support.apps import app_client
+from tests.support.attachments import (
+    add_message_with,
+    create,
+    create_thread_with,
+    png,
+    upload,
+    uploaded,
+)
+from tests.support.fake_openai import FakeOpenAI, Reply
+from tests.support.protocol import assistant_texts, auth, post, thread_id_of
+from tests.support.settings import scripted_settings
+from tests.support.tokens import TokenFor
+
+
+def user_parts(request: dict[str, Any]) -> list[dict[str, Any]]:
+    """The content parts of the user messages of a chat-completions request."""
+    parts: list[dict[str, Any]] = []
+    for message in request["messages"]:
+        if message["role"] == "user" and isinstance(message["content"], list):
+            parts.extend(message["content"])
+    return parts
+
+
+async def file_rows(store: PostgresStore, user_id: str) -> int:
+    async with user_transaction_raw(store.engine, user_id) as conn:
+        count = await conn.fetchval(
+            "SELECT count(*) FROM chat_attachment_files WHERE user_id = $1", user_id
+        )
+    return int(count)
+
+
+async def test_an_uploaded_image_reaches_the_model_as_image_input(
+    client: httpx.AsyncClient,
+    token_for: TokenFor,
+    new_user: Callable[[], str],
+    fake_model: FakeOpenAI,
+) -> None:
+    token = token_for(new_user())
+    image = png(2, 2)
+    made = await create(client, token, "dot.png", "image/png", len(image))
+    assert made.status_code == 200
+    attachment = made.json()
+    assert attachment["type"] == "image" and attachment["mime_type"] == "image/png"
+    assert attachment["upload_descriptor"]["method"] == "POST"
+    # The URLs point back where the client came from (here the backend itself).
+    backend = str(client.base_url).rstrip("/")
+    assert attachment["upload_descriptor"]["url"] == (
+        f"{backend}/api/attachments/{attachment['id']}/upload"
+    )
+    done = await upload(client, token, attachment["id"], image, "dot.png", "image/png")
+    assert done.status_code == 200
+    assert done.json()["upload_descriptor"] is None
+    fake_model.script(Reply(text=["A red square."]))
+    response, events = await post(
+        client, token, create_thread_with("What is this?", attachment["id"])
+    )
+    assert response.status_code == 200
+    assert assistant_texts(events) == ["A red square."]
+    sent = next(e["item"] for e in events if e["type"] == "thread.item.done")
+    assert [a["id"] for a in sent["attachments"]] == [attachment["id"]]
+    parts = user_parts(fake_model.requests[-1])
+    expected = "data:image/png;base64," + base64.b64encode(image).decode()
+    assert {"type": "text", "text": "What is this?"} in parts
+    assert [p["image_url"]["url"] for p in parts if p["type"] == "image_url"] == [expected]
+
+
+async def test_the_next_turn_still_shows_the_model_the_image(
+    client: httpx.AsyncClient,
+    token_for: TokenFor,
+    new_user: Callable[[], str],
+    fake_model: FakeOpenAI,
+) -> None:
+    token = token_for(new_user())
+    image = png(3, 1)
+    attachment = await uploaded(client, token, "wide.png", "image/png", image)
+    fake_model.script(Reply(text=["Seen."]), Reply(text=["Still red."]))
+    _, events = await post(client, token, create_thread_with("Look", attachment["id"]))
+    thread_id = thread_id_of(events)
+    _, later = await post(client, token, add_message_with(thread_id, "And now?"))
+    assert assistant_texts(later) == ["Still red."]
+    urls = [p["image_url"]["url"] for p in user_parts(fake_model.requests[-1]) if "image_url" in p]
+    assert urls == ["data:image/png;base64," + base64.b64encode(image).decode()]
+
+
+async def test_the_responses_api_gets_the_image_as_input_image(
+    database_url: str, fake_model: FakeOpenAI, token_for: TokenFor, new_user: Callable[[], str]
+) -> None:
+    from tests.support.settings import make_settings
+
+    settings = make_settings(
+        database_url,
+        model_provider="openai",
+        openai_api_key="test-key",
+        model_base_url=fake_model.base_url,
+        model_max_retries=0,
+    )
+    fake_model.script(Reply(text=["Red."]))
+    image = png()
+    async with app_client(settings) as http:
+        token = token_for(new_user())
+        attachment = await uploaded(http, token, "dot.png", "image/png", image)
+        _, events = await post(http, token, create_thread_with("Colour?", attachment["id"]))
+    assert assistant_texts(events) == ["Red."]
+    parts = [
+        part
+        for item in fake_model.requests[-1]["input"]
+        if item.get("role") == "user" and isinstance(item.get("content"), list)
+        for part in item["content"]
+    ]
+    images = [part for part in parts if part["type"] == "input_image"]
+    assert [part["image_url"] for part in images] == [
+        "data:image/png;base64," + base64.b64encode(image).decode()
+    ]
+
+
+async def test_a_text_file_reaches_the_model_cut_at_the_limit(
+    client: httpx.AsyncClient,
+    token_for: TokenFor,
+    new_user: Callable[[], str],
+    fake_model: FakeOpenAI,
+) -> None:
+    token = token_for(new_user())
+    # The session's settings keep the default: the model reads 20,000 characters.
+    text = "START " + "é" * 24_000 + " END-OF-FILE"
+    attachment = await uploaded(client, token, "notes.md", "text/markdown", text.encode())
+    assert attachment["type"] == "file"
+    fake_model.script(Reply(text=["Read it."]))
+    await post(client, token, create_thread_with("Summarise", attachment["id"]))
+    texts = [p["text"] for p in user_parts(fake_model.requests[-1]) if p["type"] == "text"]
+    file_part = next(t for t in texts if "notes.md" in t)
+    assert "START " in file_part and "END-OF-FILE" not in file_part
+    assert "only its first 20,000 of 24,018 characters" in file_part
+    assert file_part.count("é") == 20_000 - len("START ")
+
+
+async def test_a_short_json_file_reaches_the_model_whole(
+    client: httpx.AsyncClient,
+    token_for: TokenFor,
+    new_user: Callable[[], str],
+    fake_model: FakeOpenAI,
+) -> None:
+    token = token_for(new_user())
+    content = json.dumps({"tasks": ["water plants"]}).encode()
+    attachment = await uploaded(client, token, "list.json", "application/json", content)
+    await post(client, token, create_thread_with("", attachment["id"]))
+    texts = [p["text"] for p in user_parts(fake_model.requests[-1]) if p["type"] == "text"]
+    assert any(content.decode() in t and "list.json" in t and "cut" not in t for t in texts)
+
+
+async def test_the_preview_serves_the_bytes_with_safe_headers(
+    client: httpx.AsyncClient, token_for: TokenFor, new_user: Callable[[], str]
+) -> None:
+    token = token_for(new_user())
+    image = png()
+    attachment = await uploaded(client, token, "rød prik.png", "image/png", image)
+    preview = await client.get(f"/api/attachments/{attachment['id']}/content", headers=auth(token))
+    assert preview.status_code == 200 and preview.content == image
+    assert preview.headers["content-type"] == "image/png"
+    assert preview.headers["x-content-type-options"] == "nosniff"
+    assert preview.headers["content-disposition"] == (
+        "inline; filename=\"r_d prik.png\"; filename*=UTF-8''r%C3%B8d%20prik.png"
+    )
+    assert "sandbox" in preview.headers["content-security-policy"]
+    assert attachment["preview_url"].endswith(f"/api/attachments/{attachment['id']}/content")
+    text = await uploaded(client, token, "a.csv", "text/csv", b"a,b\n1,2\n")
+    download = await client.get(f"/api/attachments/{text['id']}/content", headers=auth(token))
+    assert download.headers["content-type"] == "text/csv; charset=utf-8"
+    assert download.headers["content-disposition"].startswith('attachment; filename="a.csv"')
+    assert download.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_urls_follow_the_origin_the_proxy_names(
+    client: httpx.AsyncClient, token_for: TokenFor, new_user: Callable[[], str]
+) -> None:
+    token = token_for(new_user())
+    forwarded = {"X-Forwarded-Host": "tasks.example.com", "X-Forwarded-Proto": "https"}
+    body = {
+        "type": "attachments.create",
+        "params": {"name": "a.png", "size": 10, "mime_type": "image/png"},
+    }
+    made = await client.post("/chatkit", json=body, headers={**auth(token), **forwarded})
+    attachment_id = made.json()["id"]
+    assert made.json()["upload_descriptor"]["url"] == (
+        f"https://tasks.example.com/api/attachments/{attachment_id}/upload"
+    )
+    assert made.json()["preview_url"] == (
+        f"https://tasks.example.com/api/attachments/{attachment_id}/content"
+    )
+    odd = {"X-Forwarded-Host": "evil.example/path?x", "X-Forwarded-Proto": "https"}
+    other = await client.post("/chatkit", json=body, headers={**auth(token), **odd})
+    # Ignored: the backend's own host (uvicorn believes the scheme from a trusted peer).
+    url = urlsplit(other.json()["upload_descriptor"]["url"])
+    assert url.netloc == client.base_url.netloc.decode() and "evil" not in url.geturl()
+
+
+@pytest.mark.parametrize(
+    ("name", "mime_type", "said"),
+    [
+        ("setup.exe", "application/x-msdownload", "cannot be attached"),
+        ("logo.svg", "image/svg+xml", "SVG"),
+        ("logo.png", "image/svg+xml", "SVG"),
+        ("dot.png", "text/plain", "its name ends in .png, which is a PNG image"),
+        ("notes", "text/plain", "its name must end in .txt"),
+        ("report.pdf", "application/pdf", "application/pdf"),
+        ("weird\nname.txt", "text/plain", "control characters"),
+    ],
+)
+async def test_a_type_that_is_not_allowed_is_refused_at_create(
+    client: httpx.AsyncClient,
+    token_for: TokenFor,
+    new_user: Callable[[], str],
+    name: str,
+    mime_type: str,
+    said: str,
+) -> None:
+    response = await create(client, token_for(new_user()), name, mime_type)
+    assert response.status_code == 400
+    assert response.json()["error"] == "unsupported_file" and said in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("name", "mime_type", "content", "said"),
+    [
+        ("notes.txt", "text/plain", png(), "its content is a PNG image"),
+        ("dot.png", "image/png", b"just some text", "not an image of an accepted kind"),
+        ("dot.png", "image/png", b"GIF89a\x01\x00\x01\x00", "its content is a GIF image"),
+        ("dot.png", "image/png", b"MZ\x90\x00\x03\x00\x00\x00", "not an image"),
+        ("data.json", "application/json", b"{not json", "does not parse as JSON"),
+        ("notes.txt", "text/plain", b"caf\xe9", "not UTF-8 text"),
+        ("notes.txt", "text/plain", b"a\x00b", "NUL"),
+        ("notes.txt", "text/plain", b"", "empty"),
+    ],
+)
+async def test_content_that_is_not_what_was_declared_is_refused(
+    client: httpx.AsyncClient,
+    token_for: TokenFor,
+    new_user: Callable[[], str],
+    name: str,
+    mime_type: str,
+    content: bytes,
+    said: str,
+) -> None:
+    token = token_for(new_user())
+    made = await create(client, token, name, mime_type, len(content))
+    response = await upload(client, token, made.json()["id"], content, name, mime_type)
+    assert response.status_code == 400
+    assert said in response.json()["detail"]
+    # Nothing was stored: the attachment is still waiting for its file.
+    preview = await client.get(f"/api/attachments/{made.json()['id']}/content", headers=auth(token))
+    assert preview.status_code == 404
+
+
+async def test_a_body_that_is_not_a_form_with_a_file_is_refused(
+    client: httpx.AsyncClient, token_for: TokenFor, new_user: Callable[[], str]
+) -> None:
+    token = token_for(new_user())
+    made = await create(client, token, "a.txt", "text/plain")
+    path = f"/api/attachments/{made.json()['id']}/upload"
+    raw = await client.post(path, content=b"hello", headers=auth(token))
+    assert raw.status_code == 400 and raw.json()["error"] == "invalid_upload"
+    other_field = await client.post(
+        path, files={"document": ("a.txt", b"hello", "text/plain")}, headers=auth(token)
+    )
+    assert other_field.status_code == 400 and "'file'" in other_field.json()["detail"]
+
+
+async def test_a_declared_size_over_the_limit_is_413_at_create(
+    client: httpx.AsyncClient, token_for: TokenFor, new_user: Callable[[], str]
+) -> None:
+    response = await create(
+        client, token_for(new_user()), "big.png", "image/png", 5 * 1024 * 1024 + 1
+    )
+    assert response.status_code == 413
+    assert response.json()["detail"] == (
+        "The file is larger than the 5 MB (5,242,880 bytes) an attachment may have; "
+        "attach a smaller one."
+    )
+
+
+async def test_an_oversized_upload_is_413_and_nothing_is_stored(
+    database_url: str,
+    fake_model: FakeOpenAI,
+    token_for: TokenFor,
+    new_user: Callable[[], str],
+    store: PostgresStore,
+) -> None:
+    settings = scripted_settings(database_url, fake_model, attachment_max_bytes=2048)
+    user = new_user()
+    async with app_client(settings) as http:
+        token = token_for(user)
+        # The client may declare less than it sends: the bytes are counted as they come.
+        made = await create(http, token, "big.txt", "text/plain", 10)
+        response = await upload(http, token, made.json()["id"], b"x" * 2049, "big.txt")
+        assert response.status_code == 413 and response.json()["error"] == "file_too_large"
+        assert "2 KB (2,048 bytes)" in response.json()["detail"]
+        exact = await upload(http, token, made.json()["id"], b"x" * 2048, "big.txt")
+        assert exact.status_code == 200
+    assert await file_rows(store, user) == 1
+
+
+async def test_the_quota_is_413_once_the_users_files_would_pass_it(
+    database_url: str,
+    fake_model: FakeOpenAI,
+    token_for: TokenFor,
+    new_user: Callable[[], str],
+) -> None:
+    settings = scripted_settings(database_url, fake_model, attachment_quota_bytes=5000)
+    async with app_client(settings) as http:
+        token = token_for(new_user())
+        await uploaded(http, token, "a.txt", "text/plain", b"a" * 3000)
+        # Declared honestly, refused before any bytes are sent.
+        early = await create(http, token, "b.txt", "text/plain", 3000)
+        assert early.status_code == 413 and early.json()["error"] == "quota_exceeded"
+        # Declared small, the upload itself is refused.
+        made = await create(http, token, "b.txt", "text/plain", 10)
+        late = await upload(http, token, made.json()["id"], b"b" * 3000, "b.txt")
+        assert late.status_code == 413 and late.json()["error"] == "quota_exceeded"
+        assert late.json()["detail"] == (
+            "This file (3 KB) does not fit: your attachments already take 3 KB of the 5 KB "
+            "you may keep. Delete conversations with files you no longer need, then attach "
+            "it again."
+        )
+        # Someone else's files do not count against this user.
+        other = token_for(new_user())
+        await uploaded(http, other, "c.txt", "text/plain", b"c" * 3000)
+
+
+async def test_another_users_attachment_is_404_at_every_route(
+    client: httpx.AsyncClient,
+    token_for: TokenFor,
+    new_user: Callable[[], str],
+    fake_model: FakeOpenAI,
+) -> None:
+    owner = token_for(new_user())
+    attachment = await uploaded(client, owner, "mine.png", "image/png", png())
+    intruder = token_for(new_user())
+    for attachment_id in (attachment["id"], "atc_0123456789abcdef01234567"):
+        up = await upload(client, intruder, attachment_id, png(), "x.png", "image/png")
+        assert up.status_code == 404, attachment_id
+        seen = await client.get(f"/api/attachments/{attachment_id}/content", headers=auth(intruder))
+        assert seen.status_code == 404
+        deleted, _ = await post(
+            client,
+            intruder,
+            {"type": "attachments.delete", "params": {"attachment_id": attachment_id}},
+        )
+        assert deleted.status_code == 404
+        sent, _ = await post(client, intruder, create_thread_with("mine now", attachment_id))
+        assert sent.status_code == 404
+    # Nothing reached the model, and the owner's attachment is untouched.
+    assert fake_model.requests == []
+    preview = await client.get(f"/api/attachments/{attachment['id']}/content", headers=auth(owner))
+    assert preview.status_code == 200 and preview.content == png()
+
+
+async def test_an_attachment_is_sent_once_and_then_belongs_to_its_thread(
+    client: httpx.AsyncClient,
+    token_for: TokenFor,
+    new_user: Callable[[], str],
+    fake_model: FakeOpenAI,
+) -> None:
+    token = token_for(new_user())
+    waiting = await create(client, token, "later.png", "image/png")
+    not_yet, _ = await post(client, token, create_thread_with("see", waiting.json()["id"]))
+    assert not_yet.status_code == 400 and not_yet.json()["error"] == "attachment_not_uploaded"
+    attachment = await uploaded(client, token, "once.png", "image/png", png())
+    _, events = await post(client, token, create_thread_with("first", attachment["id"]))
+    thread_id = thread_id_of(events)
+    again, _ = await post(client, token, add_message_with(thread_id, "again", attachment["id"]))
+    elsewhere, _ = await post(client, token, create_thread_with("elsewhere", attachment["id"]))
+    replaced = await upload(client, token, attachment["id"], png(2, 2), "once.png", "image/png")
+    deleted, _ = await post(
+        client, token, {"type": "attachments.delete", "params": {"attachment_id": attachment["id"]}}
+    )
+    for refused in (again, elsewhere, replaced, deleted):
+        assert refused.status_code == 409 and refused.json()["error"] == "attachment_sent"
+    assert len(fake_model.requests) == 1
+
+
+async def test_too_many_attachments_in_one_message_is_400(
+    client: httpx.AsyncClient, token_for: TokenFor, new_user: Callable[[], str]
+) -> None:
+    token = token_for(new_user())
+    ids = [(await create(client, token, f"{n}.txt", "text/plain")).json()["id"] for n in range(6)]
+    response, _ = await post(client, token, create_thread_with("all of them", *ids))
+    assert response.status_code == 400 and response.json()["error"] == "too_many_attachments"
+
+
+async def test_removing_an_unsent_attachment_deletes_its_file(
+    client: httpx.AsyncClient,
+    token_for: TokenFor,
+    new_user: Callable[[], str],
+    store: PostgresStore,
+) -> None:
+    user = new_user()
+    token = token_for(user)
+    attachment = await uploaded(client, token, "gone.png", "image/png", png())
+    assert await file_rows(store, user) == 1
+    response, _ = await post(
+        client, token, {"type": "attachments.delete", "params": {"attachment_id": attachment["id"]}}
+    )
+    assert response.status_code == 200
+    assert await file_rows(store, user) == 0
+    preview = await client.get(f"/api/attachments/{attachment['id']}/content", headers=auth(token))
+    assert preview.status_code == 404
+    with pytest.raises(Exception, match="not found"):
+        await store.load_attachment(attachment["id"], RequestContext(user_id=user))
+
+
+async def test_deleting_a_thread_deletes_its_files(
+    client: httpx.AsyncClient,
+    token_for: TokenFor,
+    new_user: Callable[[], str],
+    store: PostgresStore,
+) -> None:
+    user = new_user()
+    token = token_for(user)
+    sent = await uploaded(client, token, "sent.png", "image/png", png())
+    kept = await uploaded(client, token, "kept.txt", "text/plain", b"not sent yet")
+    _, events = await post(client, token, create_thread_with("with a file", sent["id"]))
+    thread_id = thread_id_of(events)
+    assert await file_rows(store, user) == 2
+    deleted, _ = await post(
+        client, token, {"type": "threads.delete", "params": {"thread_id": thread_id}}
+    )
+    assert deleted.status_code == 200
+    assert await file_rows(store, user) == 1
+    gone = await client.get(f"/api/attachments/{sent['id']}/content", headers=auth(token))
+    assert gone.status_code == 404
+    still = await client.get(f"/api/attachments/{kept['id']}/content", headers=auth(token))
+    assert still.status_code == 200
+
+
+async def test_uploads_need_a_signed_in_caller(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/attachments/atc_x/upload", files={"file": ("a.txt", b"hi", "text/plain")}
+    )
+    assert response.status_code == 401
+    preview = await client.get("/api/attachments/atc_x/content")
+    assert preview.status_code == 401
