@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taskchat.chat.confirmations import DECLINED_MESSAGE
+from taskchat.chat.confirmations import CARD_GONE, DECLINED_MESSAGE
 from taskchat.db.engine import create_engine, user_transaction
 from taskchat.tasks import service
 from taskchat.tasks.schemas import TaskCreate, TaskPublic
@@ -200,3 +200,30 @@ async def test_a_paused_turn_survives_a_restart(
         _, pressed = await post(http, token_for(me), answer(thread_id, card, "confirm"))
         assert not [e for e in pressed if e["type"] == "error"], pressed
     assert not await exists(engine, me, task)
+
+
+async def test_a_confirmation_is_answered_only_from_its_own_card(
+    database_url: str,
+    engine: AsyncEngine,
+    fake_model: FakeOpenAI,
+    token_for: TokenFor,
+    new_user: Callable[[], str],
+) -> None:
+    """A retry deletes the card with the rest of its answer; a request that names no card (or
+    another item) must not run the deletion the card asked about."""
+    me = new_user()
+    task = await service.add_task(engine=engine, user_id=me, data=TaskCreate(title="Dentist"))
+    async with app_client(scripted_settings(database_url, fake_model)) as http:
+        token = token_for(me)
+        thread_id, card = await paused_delete(http, token, fake_model, task)
+        pressed = answer(thread_id, card, "confirm")
+        cardless = {**pressed, "params": {**pressed["params"], "item_id": None}}
+        _, events = await post(http, token, cardless)
+        assert await exists(engine, me, task)
+        assert len(fake_model.requests) == 2  # the paused turn did not go on
+        assert [e["message"] for e in events if e["type"] == "notice"] == [CARD_GONE]
+        assert not [e for e in events if e["type"] == "thread.item.replaced"]
+        # From its card it still works.
+        _, confirmed = await post(http, token, pressed)
+        assert not await exists(engine, me, task)
+        assert not [e for e in confirmed if e["type"] == "error"], confirmed

@@ -12,6 +12,7 @@ import json
 from typing import Any, Literal
 
 from agents import ToolApprovalItem
+from chatkit.types import WidgetItem
 from chatkit.widgets import DynamicWidgetRoot
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -31,6 +32,12 @@ DECLINED_MESSAGE = (
 """What the model is told when the person presses Keep."""
 
 Outcome = Literal["approved", "declined", "expired"]
+
+CARD_GONE = (
+    "This confirmation's card is no longer in the conversation (its answer was retried), "
+    "so nothing was done."
+)
+"""The notice for an answer that did not come from the confirmation's own card."""
 
 ANSWERED: dict[Outcome, str] = {
     "approved": "This was already confirmed.",
@@ -135,6 +142,20 @@ def confirmation_card(approval_id: str, calls: list[dict[str, Any]]) -> DynamicW
     )
 
 
+def asks_for(card: WidgetItem | None, approval_id: str) -> bool:
+    """Whether `card` is the thread's unanswered confirmation card for `approval_id`.
+
+    An answer is taken only from its own card: a retried answer deletes the card with the
+    rest of that answer, and its confirmation must not be answerable any more (not by a
+    hand-made request naming no card, or another item).
+    """
+    if card is None:
+        return False
+    confirm = card.widget.model_dump().get("confirm") or {}
+    payload = (confirm.get("action") or {}).get("payload") or {}
+    return bool(payload.get("approval_id") == approval_id)
+
+
 def ended_card(calls: list[dict[str, Any]], outcome: Outcome) -> DynamicWidgetRoot:
     """The card once answered or expired: what was asked, and what came of it."""
     text, icon = _ENDED[outcome]
@@ -158,6 +179,8 @@ __all__ = [
     "ANSWER_ACTION",
     "DECLINED_MESSAGE",
     "Outcome",
+    "CARD_GONE",
+    "asks_for",
     "confirmation_card",
     "copy_text",
     "describe_calls",

@@ -29,9 +29,11 @@ from taskchat._sdk.agents_run_state import restored_run_state
 from taskchat.chat.approvals import Approval, Approvals
 from taskchat.chat.confirmations import (
     ANSWERED,
+    CARD_GONE,
     DECLINED_MESSAGE,
     UNKNOWN_APPROVAL,
     Outcome,
+    asks_for,
     confirmation_card,
     copy_text,
     describe_calls,
@@ -93,15 +95,22 @@ class PausedTurns:
         """Delete/Run or Keep pressed: the answer is taken at most once."""
         payload = parse_answer(action.payload)
         user_id = context.user_id
-        approval = await self.approvals.answer(
-            user_id, thread.id, payload.approval_id, payload.approve
-        )
+        on_card = asks_for(sender, payload.approval_id)
+        approval = None
+        if on_card:
+            approval = await self.approvals.answer(
+                user_id, thread.id, payload.approval_id, payload.approve
+            )
         if approval is None:
-            # Answered already (another click, another replica), expired, or not theirs:
-            # nothing runs. The card is brought up to date if it is still there.
+            # Answered already (another click, another replica), expired, not theirs, or
+            # not pressed on its card: nothing runs. The card is brought up to date if it
+            # is still there.
             known = await self.approvals.get(user_id, thread.id, payload.approval_id)
             if known is None:
                 raise CustomStreamError(UNKNOWN_APPROVAL, allow_retry=False)
+            if known.status == "pending" and not on_card:
+                # Its card is gone (a retry replaced that answer) or was never named.
+                return Answered(events=[NoticeEvent(level="info", message=CARD_GONE)])
             outcome: Outcome = "expired" if known.status == "pending" else known.status
             return Answered(
                 events=[
