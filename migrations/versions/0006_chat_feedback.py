@@ -47,9 +47,16 @@ def upgrade() -> None:
         "WITH CHECK (user_id = current_setting('taskchat.user_id', true))"
     )
     # The export reads every user's votes, the answers voted on and the messages before
-    # them; nothing more (no thread titles, no tasks), and never writes.
-    for table in ("chat_feedback", "chat_items"):
-        op.execute(f"CREATE POLICY {table}_operator ON {table} FOR SELECT USING ({OPERATOR})")
+    # them; nothing more (no thread titles, no tasks, no thread nobody voted in), and never
+    # writes.
+    op.execute(
+        f"CREATE POLICY chat_feedback_operator ON chat_feedback FOR SELECT USING ({OPERATOR})"
+    )
+    op.execute(
+        "CREATE POLICY chat_items_operator ON chat_items FOR SELECT USING ("
+        f"{OPERATOR} AND EXISTS (SELECT 1 FROM chat_feedback f "
+        "WHERE f.user_id = chat_items.user_id AND f.thread_id = chat_items.thread_id))"
+    )
 
 
 def downgrade() -> None:

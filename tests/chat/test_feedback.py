@@ -201,6 +201,8 @@ async def test_row_level_security_keeps_votes_to_their_owner_and_operators_read_
             item_ids=[items[1].id],
             kind="negative",
         )
+    # A thread nobody voted in stays closed to operators.
+    unvoted, _ = await conversation(store, alice)
     owners = {alice.user_id, bob.user_id}
     async with user_transaction_raw(store.engine, alice.user_id) as conn:
         seen = {row["user_id"] for row in await conn.fetch("SELECT user_id FROM chat_feedback")}
@@ -213,8 +215,14 @@ async def test_row_level_security_keeps_votes_to_their_owner_and_operators_read_
         answers = await conn.fetchval(
             "SELECT count(*) FROM chat_items WHERE user_id = ANY($1::text[])", list(owners)
         )
+        unvoted_items = await conn.fetchval(
+            "SELECT count(*) FROM chat_items WHERE user_id = $1 AND thread_id = $2",
+            alice.user_id,
+            unvoted.id,
+        )
     assert owners <= seen
-    assert answers == 8
+    assert answers == 8  # the voted threads' items
+    assert unvoted_items == 0
     # The operator policies only read: an operator transaction changes nothing.
     async with operator_transaction_raw(store.engine) as conn:
         deleted = await conn.execute(

@@ -55,7 +55,10 @@ async def erase(
     """
     rows: dict[str, int] = {}
     # Row-level security scoped to the person: a mistake here cannot reach anyone else.
-    async with user_transaction_raw(engine, user_id) as conn:
+    # Under the person's lock, which their tool calls (tools/ledger.py) and attachment
+    # writes take too: they wait for the erasure, or it for them, and never take row locks
+    # in opposite orders (a deadlock, the erasure aborted).
+    async with user_transaction_raw(engine, user_id, locked=True) as conn:
         for table in deletion_order():
             status = await conn.execute(f"DELETE FROM {table} WHERE user_id = $1", user_id)
             rows[table] = _count(status)

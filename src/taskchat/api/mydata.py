@@ -106,14 +106,18 @@ async def read_account(identity: CurrentIdentity, services: ServicesDep) -> Acco
     response_class=StreamingResponse,
     responses={
         200: {
-            "description": "The person's data: account, threads, items, tasks.",
+            "description": (
+                "The person's data: account, threads, items, tasks, feedback, tool calls, "
+                "attachments (described; each file downloads from its own URL)."
+            ),
             "content": {"application/json": {}},
         },
         **problem_responses(401, 503),
     },
 )
 async def export_data(identity: CurrentIdentity, services: ServicesDep) -> StreamingResponse:
-    """Everything kept for the signed-in person, as a JSON file download, written as read."""
+    """The signed-in person's data (accounts/export.py: every section, files described and
+    not inlined), as a JSON file download, written as read."""
     # Read before answering: a database that is down is a 503 here, not a broken download.
     account = _account_out(identity, await _account_of(services, identity))
     fields: dict[str, Any] = account.model_dump(mode="json", exclude={"has_password"})

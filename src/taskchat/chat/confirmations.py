@@ -177,9 +177,9 @@ def copy_text(calls: list[dict[str, Any]]) -> str:
 
 __all__ = [
     "ANSWER_ACTION",
+    "CARD_GONE",
     "DECLINED_MESSAGE",
     "Outcome",
-    "CARD_GONE",
     "asks_for",
     "confirmation_card",
     "copy_text",
