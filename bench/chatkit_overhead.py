@@ -1,11 +1,16 @@
 """What Taskchat adds to a ChatKit turn: auth, PostgreSQL, history, per-turn MCP tools.
 
-Median time to first event and full-turn time of `POST /chatkit` (threads.create) with an
-instant scripted model, for Taskchat and for a bare ChatKitServer over an in-memory store
-(bench/_apps.py) whose agent has the same tool definitions, both under one uvicorn worker,
-at 1 and 50 concurrent conversations, with each server's mean turn and CPU time per turn.
-Then 200 concurrent conversations against Taskchat, which must all succeed.
+Median time to first event and full-turn time of `POST /chatkit` with an instant scripted
+model, for Taskchat and for a bare ChatKitServer over an in-memory store (bench/_apps.py)
+whose agent has the same tool definitions, both under one uvicorn worker, at 1 and 50
+concurrent conversations, with each server's mean turn and CPU time per turn. Then 200
+concurrent conversations against Taskchat, which must all succeed.
 Target: Taskchat/bare at most 1.5.
+
+Turns come in two kinds, measured apart: a new thread's first turn (`threads.create`,
+which is also when Taskchat titles the thread) and a later turn of a thread
+(`threads.add_user_message`, with that thread's history). Against the bare server, only
+first turns (its in-memory store would grow without bound).
 
     uv run python bench/chatkit_overhead.py
 
@@ -25,6 +30,7 @@ import asyncio
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,29 +70,45 @@ class Samples:
     first: list[float] = field(default_factory=list)
     full: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    threads: list[str] = field(default_factory=list)
+    """The threads the turns created, in the order they were created."""
 
 
-def body(text: str) -> dict[str, object]:
+def body(text: str, thread_id: str | None = None) -> dict[str, object]:
+    """A new thread's first message, or (with `thread_id`) a later one in that thread."""
+    message = {
+        "content": [{"type": "input_text", "text": text}],
+        "attachments": [],
+        "inference_options": {},
+    }
+    if thread_id is None:
+        return {"type": "threads.create", "params": {"input": message}}
     return {
-        "type": "threads.create",
-        "params": {
-            "input": {
-                "content": [{"type": "input_text", "text": text}],
-                "attachments": [],
-                "inference_options": {},
-            }
-        },
+        "type": "threads.add_user_message",
+        "params": {"thread_id": thread_id, "input": message},
     }
 
 
+Bodies = Callable[[int], dict[str, object]]
+"""The request of conversation `n` (each conversation is one user's)."""
+
+
+def first_turns(_: int) -> dict[str, object]:
+    return body("hello")
+
+
 async def one_turn(
-    http: httpx.AsyncClient, url: str, headers: dict[str, str], out: Samples
+    http: httpx.AsyncClient,
+    url: str,
+    headers: dict[str, str],
+    request: dict[str, object],
+    out: Samples,
 ) -> None:
     start = time.perf_counter()
     first: float | None = None
     answered = False
     try:
-        async with http.stream("POST", url, json=body("hello"), headers=headers) as response:
+        async with http.stream("POST", url, json=request, headers=headers) as response:
             if response.status_code != 200:
                 out.errors.append(f"HTTP {response.status_code}")
                 return
@@ -95,6 +117,8 @@ async def one_turn(
                     first = time.perf_counter() - start
                 if event["type"] == "error":
                     out.errors.append(str(event))
+                if event["type"] == "thread.created":
+                    out.threads.append(event["thread"]["id"])
                 item = event.get("item", {})
                 if event["type"] == "thread.item.done" and item["type"] == "assistant_message":
                     answered = True
@@ -112,20 +136,37 @@ Users = list[dict[str, str]]
 """The headers of each conversation's user (one user per concurrent conversation)."""
 
 
-async def load(url: str, users: Users, concurrency: int, turns: int) -> Samples:
+async def load(
+    url: str, users: Users, concurrency: int, turns: int, bodies: Bodies = first_turns
+) -> Samples:
     out = Samples()
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(timeout=120, limits=limits) as http:
         for _ in range(max(1, turns // concurrency)):
             await asyncio.gather(
-                *(one_turn(http, url, users[n % len(users)], out) for n in range(concurrency))
+                *(
+                    one_turn(http, url, users[n % len(users)], bodies(n), out)
+                    for n in range(concurrency)
+                )
             )
     return out
 
 
+async def open_threads(url: str, users: Users, concurrency: int) -> Bodies:
+    """One thread for each of `concurrency` conversations (by its first turn), and the
+    later turns of those threads."""
+    threads: list[str] = []
+    for n in range(concurrency):
+        opened = await load(url, users[n : n + 1], 1, 1)
+        if opened.errors or not opened.threads:
+            raise SystemExit(f"could not open a thread at {url}: {opened.errors[:1]}")
+        threads.append(opened.threads[0])
+    return lambda n: body("and then?", threads[n])
+
+
 async def compare(
-    ours: tuple[str, Users],
-    bare: tuple[str, Users],
+    ours: tuple[str, Users, Bodies],
+    bare: tuple[str, Users, Bodies],
     concurrency: int,
     turns: int,
 ) -> tuple[Samples, Samples]:
@@ -144,9 +185,12 @@ async def compare(
         for batch in range(max(1, turns // concurrency)):
             # Each side goes first every other time: the second of a pair runs right after
             # a burst of the first's work (busier database, warmer machine).
-            for http, (url, users), out in sides if batch % 2 == 0 else sides[::-1]:
+            for http, (url, users, bodies), out in sides if batch % 2 == 0 else sides[::-1]:
                 await asyncio.gather(
-                    *(one_turn(http, url, users[n % len(users)], out) for n in range(concurrency))
+                    *(
+                        one_turn(http, url, users[n % len(users)], bodies(n), out)
+                        for n in range(concurrency)
+                    )
                 )
     return mine, base
 
@@ -160,12 +204,8 @@ class Side:
     users: Users
     server: subprocess.Popen[bytes]
 
-    @property
-    def target(self) -> tuple[str, Users]:
-        return self.url, self.users
 
-
-def report(concurrency: int, ours: Side, base: Side, mine: Samples, theirs: Samples) -> float:
+def report(level: str, ours: Side, base: Side, mine: Samples, theirs: Samples) -> float:
     """Print one level's comparison; the worst median ratio."""
     worst = 0.0
     for label, ours_s, base_s in (
@@ -175,12 +215,12 @@ def report(concurrency: int, ours: Side, base: Side, mine: Samples, theirs: Samp
         ratio = median_ms(ours_s) / median_ms(base_s)
         worst = max(worst, ratio)
         print(
-            f"{concurrency:>3} concurrent, {label:<11}: {ours.name} "
+            f"{level}, {label:<11}: {ours.name} "
             f"{median_ms(ours_s):7.2f} ms, {base.name} {median_ms(base_s):7.2f} ms, "
             f"ratio {ratio:.2f}"
         )
     print(
-        f"{concurrency:>3} concurrent, full turn mean/p95: {ours.name} "
+        f"{level}, full turn mean/p95: {ours.name} "
         f"{mean_ms(mine.full):.2f}/{p95_ms(mine.full):.2f} ms, {base.name} "
         f"{mean_ms(theirs.full):.2f}/{p95_ms(theirs.full):.2f} ms, "
         f"mean ratio {mean_ms(mine.full) / mean_ms(theirs.full):.2f}"
@@ -256,26 +296,41 @@ def main() -> None:
             )
             worst = worst_cpu = 0.0
             failed = False
-            for concurrency in LEVELS:
-                asyncio.run(load(*ours.target, concurrency, concurrency * 2))  # warm-up
-                asyncio.run(load(*base.target, concurrency, concurrency * 2))
+            kinds = ["first turns"] if against is None else ["first turns", "later turns"]
+            for kind, concurrency in ((kind, level) for kind in kinds for level in LEVELS):
+                ours_bodies: Bodies
+                base_bodies: Bodies
+                if kind == "first turns":
+                    ours_bodies = base_bodies = first_turns
+                else:
+                    ours_bodies = asyncio.run(open_threads(ours.url, ours.users, concurrency))
+                    base_bodies = asyncio.run(open_threads(base.url, base.users, concurrency))
+                # Warm-up.
+                asyncio.run(load(ours.url, ours.users, concurrency, concurrency * 2, ours_bodies))
+                asyncio.run(load(base.url, base.users, concurrency, concurrency * 2, base_bodies))
                 cpu_before = cpu_seconds(ours.server.pid), cpu_seconds(base.server.pid)
                 mine, theirs = asyncio.run(
-                    compare(ours.target, base.target, concurrency, TURNS_PER_LEVEL)
+                    compare(
+                        (ours.url, ours.users, ours_bodies),
+                        (base.url, base.users, base_bodies),
+                        concurrency,
+                        TURNS_PER_LEVEL,
+                    )
                 )
                 cpu_ours = (cpu_seconds(ours.server.pid) - cpu_before[0]) / len(mine.full)
                 cpu_base = (cpu_seconds(base.server.pid) - cpu_before[1]) / len(theirs.full)
-                worst = max(worst, report(concurrency, ours, base, mine, theirs))
+                level = f"{kind}, {concurrency:>2} concurrent"
+                worst = max(worst, report(level, ours, base, mine, theirs))
                 worst_cpu = max(worst_cpu, cpu_ours / cpu_base)
                 print(
-                    f"{concurrency:>3} concurrent, server CPU per turn: {ours.name} "
+                    f"{level}, server CPU per turn: {ours.name} "
                     f"{cpu_ours * 1000:.2f} ms, {base.name} {cpu_base * 1000:.2f} ms, "
                     f"ratio {cpu_ours / cpu_base:.2f}"
                 )
                 if mine.errors or theirs.errors:
                     failed = True
                     print(f"errors: {ours.name} {mine.errors[:3]}, {base.name} {theirs.errors[:3]}")
-            stress = asyncio.run(load(*ours.target, STRESS, STRESS))
+            stress = asyncio.run(load(ours.url, ours.users, STRESS, STRESS))
             print(
                 f"{STRESS} concurrent against taskchat: {len(stress.full)} answered, "
                 f"{len(stress.errors)} errors {stress.errors[:3]}"
