@@ -16,11 +16,16 @@ function noticeFor(expired?: string, deleted?: string): string | null {
 }
 
 export default async function LoginPage({ searchParams }: Props) {
-  if (await currentSession()) redirect("/chat");
   const { expired, deleted } = await searchParams;
+  const notice = noticeFor(expired, deleted);
+  // Sent here with a notice, the person stays: the backend has refused their session (or
+  // may have deleted it), and the cookie, of which this page can read only the expiry, is
+  // no proof otherwise. Sending them back to the chat on its word would loop: the chat's
+  // next call is refused and brings them straight back here. Signing in again is harmless.
+  if (!notice && (await currentSession())) redirect("/chat");
   return (
     <main className="auth-page">
-      <AuthForm mode="login" notice={noticeFor(expired, deleted)} />
+      <AuthForm mode="login" notice={notice} />
     </main>
   );
 }

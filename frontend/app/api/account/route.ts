@@ -2,7 +2,14 @@
 // through the backend's /api/account with the cookie's token as Bearer.
 import { NextResponse, type NextRequest } from "next/server";
 
-import { callBackend, problem, refuseForeignOrigin, relayJson, upstreamHeaders } from "@/lib/server/backend";
+import {
+  callBackend,
+  endRefusedSession,
+  problem,
+  refuseForeignOrigin,
+  relayJson,
+  upstreamHeaders,
+} from "@/lib/server/backend";
 import { SESSION_COOKIE, clearedSessionCookie } from "@/lib/server/session";
 import { isAccount } from "@/lib/shared/account";
 
@@ -14,7 +21,7 @@ export async function GET(request: NextRequest): Promise<Response> {
     headers: upstreamHeaders(request, token),
     signal: request.signal,
   });
-  return relayJson(upstream, isAccount);
+  return endRefusedSession(request, await relayJson(upstream, isAccount));
 }
 
 /**
@@ -40,7 +47,7 @@ export async function DELETE(request: NextRequest): Promise<Response> {
     headers,
     body: JSON.stringify(proof),
   });
-  if (!upstream.ok) return relayJson(upstream);
+  if (!upstream.ok) return endRefusedSession(request, await relayJson(upstream));
   const response = new NextResponse(null, { status: 204, headers: { "cache-control": "no-store" } });
   response.cookies.set(clearedSessionCookie(request));
   return response;
