@@ -14,7 +14,7 @@ import type { Browser, Page } from "playwright-core";
 
 import { SCREENSHOTS, launchBrowser, registerInPage, signInInPage } from "./support/browser";
 import { COOKIE, TEST_PASSWORD, register } from "./support/session";
-import { startStack, type Stack } from "./support/stack";
+import { startFrontend, startStack, type Stack } from "./support/stack";
 
 let stack: Stack;
 let browser: Browser;
@@ -42,10 +42,10 @@ after(async () => {
   await stack?.stop();
 });
 
-async function freshPage(): Promise<Page> {
-  const context = await browser.newContext({ baseURL: stack.appUrl, viewport: { width: 1280, height: 800 } });
+async function freshPage(appUrl = stack.appUrl): Promise<Page> {
+  const context = await browser.newContext({ baseURL: appUrl, viewport: { width: 1280, height: 800 } });
   // Nothing off the app's own origin (the built-in UI needs nothing else).
-  const origin = new URL(stack.appUrl).origin;
+  const origin = new URL(appUrl).origin;
   await context.route(
     (url) => url.origin !== origin,
     (route) => route.abort("blockedbyclient"),
@@ -246,6 +246,57 @@ describe("the account menu", () => {
     await reloading.reload();
     await settlesOnSignIn(reloading, reloadingNavigations);
     for (const page of [here, acting, reloading]) await page.context().close();
+  });
+
+  test("the deletion waits for the backend however short BACKEND_TIMEOUT_MS is", async () => {
+    // Every other call through this frontend gives up after 1 ms; the deletion must not, or
+    // the person would be told to try again while the backend deletes everything.
+    const hasty = await startFrontend(stack.backendUrl, { CHAT_UI: "builtin", BACKEND_TIMEOUT_MS: "1" });
+    try {
+      const session = await register(stack.appUrl, "Patient Person");
+      const deleted = await fetch(`${hasty.appUrl}/api/account`, {
+        method: "DELETE",
+        headers: { cookie: session.cookie, origin: hasty.appUrl, "content-type": "application/json" },
+        body: JSON.stringify({ password: TEST_PASSWORD }),
+      });
+      assert.equal(deleted.status, 204, await deleted.text());
+      assert.ok(deleted.headers.getSetCookie().some((value) => /^taskchat_session=;.*Max-Age=0/i.test(value)));
+      const refused = await fetch(`${stack.backendUrl}/api/account`, {
+        headers: { authorization: `Bearer ${session.token}` },
+      });
+      assert.equal(refused.status, 401);
+    } finally {
+      await hasty.stop();
+    }
+  });
+
+  test("a deletion not confirmed in time says it may have happened, and ends the session", async () => {
+    const unsure = await startFrontend(stack.backendUrl, { CHAT_UI: "builtin", ACCOUNT_DELETE_TIMEOUT_MS: "1" });
+    try {
+      // The route: a 504 that says what may have happened, with the session cookie cleared.
+      const session = await register(stack.appUrl, "Unsure Person");
+      const answer = await fetch(`${unsure.appUrl}/api/account`, {
+        method: "DELETE",
+        headers: { cookie: session.cookie, origin: unsure.appUrl, "content-type": "application/json" },
+        body: JSON.stringify({ password: TEST_PASSWORD }),
+      });
+      assert.equal(answer.status, 504);
+      const body = (await answer.json()) as { error: string; detail: string };
+      assert.equal(body.error, "deletion_unconfirmed");
+      assert.match(body.detail, /may still have happened/);
+      assert.ok(answer.headers.getSetCookie().some((value) => /^taskchat_session=;.*Max-Age=0/i.test(value)));
+
+      // The page: off to sign-in, which says so instead of "nothing was deleted".
+      const page = await freshPage(unsure.appUrl);
+      await registerInPage(page, "Unsure Page Person");
+      await deleteAccountInPage(page);
+      await page.waitForURL("**/login?deleted=unconfirmed");
+      await page.getByText("Taskchat did not confirm the deletion in time").waitFor();
+      assert.ok(!(await holdsSession(page)));
+      await page.context().close();
+    } finally {
+      await unsure.stop();
+    }
   });
 
   test("the routes refuse other sites and missing sessions, and relay the backend's refusals", async () => {

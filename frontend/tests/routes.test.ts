@@ -140,7 +140,7 @@ describe("pages behind sign-in", () => {
     // Sent there because the backend refused the session: back to the chat on the cookie's
     // word (its expiry) would be refused again, and back, for ever.
     const session = await register(stack.appUrl);
-    for (const query of ["?expired=1", "?deleted=account"]) {
+    for (const query of ["?expired=1", "?deleted=account", "?deleted=unconfirmed"]) {
       const response = await fetch(`${stack.appUrl}/login${query}`, {
         redirect: "manual",
         headers: { cookie: session.cookie },

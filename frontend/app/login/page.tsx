@@ -3,6 +3,7 @@ import { redirect } from "next/navigation";
 
 import { AuthForm } from "@/components/AuthForm";
 import { currentSession } from "@/lib/server/currentSession";
+import { DELETION_UNCONFIRMED } from "@/lib/shared/account";
 
 export const metadata: Metadata = { title: "Sign in · Taskchat" };
 
@@ -12,6 +13,7 @@ type Props = { searchParams: Promise<{ expired?: string; deleted?: string }> };
 function noticeFor(expired?: string, deleted?: string): string | null {
   if (deleted === "account") return "Your account and everything in it were deleted.";
   if (deleted === "data") return "Your data was deleted. Signing in again starts with nothing.";
+  if (deleted === "unconfirmed") return DELETION_UNCONFIRMED;
   return expired ? "Your session ended. Please sign in again." : null;
 }
 

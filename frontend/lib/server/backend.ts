@@ -77,15 +77,20 @@ export type BackendInit = {
   body?: BodyInit | null;
   /** Aborts the backend call (the browser went away). */
   signal?: AbortSignal;
-  /** Abort after BACKEND_TIMEOUT_MS; off for streams, which the browser may keep open. */
-  timeout?: boolean;
+  /**
+   * Abort after BACKEND_TIMEOUT_MS (or after this many milliseconds); `false` for streams,
+   * which the browser may keep open.
+   */
+  timeout?: boolean | number;
 };
 
 /** The backend's answer, or a 502/504 problem if it could not be reached in time. */
 export async function callBackend(path: string, init: BackendInit): Promise<Response> {
   const signals: AbortSignal[] = [];
   if (init.signal) signals.push(init.signal);
-  if (init.timeout !== false) signals.push(AbortSignal.timeout(backendTimeoutMs()));
+  if (init.timeout !== false) {
+    signals.push(AbortSignal.timeout(typeof init.timeout === "number" ? init.timeout : backendTimeoutMs()));
+  }
   try {
     return await fetch(`${backendUrl()}${path}`, {
       method: init.method ?? "GET",
