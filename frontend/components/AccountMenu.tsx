@@ -170,9 +170,18 @@ function DeleteForm({ account, titleId, dialog }: DeleteFormProps) {
         return;
       }
       if (response.status === 401) return goToSignIn();
+      if (response.status === 504) {
+        // Sent but not confirmed in time (ours, or a reverse proxy's): it may have happened,
+        // and our route has cleared the session. Not "nothing was deleted", then: the
+        // sign-in page says so, and signing in again shows which it was. A full load, as above.
+        // eslint-disable-next-line @next/next/no-location-assign-relative-destination
+        window.location.assign("/login?deleted=unconfirmed");
+        return;
+      }
       setError(await errorDetail(response, `Nothing was deleted (${response.status}); try again.`));
     } catch {
-      setError("Taskchat could not be reached; nothing was deleted.");
+      // Perhaps never sent, perhaps cut off after the backend had it: it cannot say which.
+      setError("Taskchat could not be reached, so the deletion was not confirmed; reload the page to see.");
     } finally {
       setBusy(false);
     }

@@ -8,12 +8,13 @@ import { mkdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 
 import type { Browser, Page } from "playwright-core";
 
-import { SCREENSHOTS, launchBrowser, registerInPage } from "./support/browser";
-import { TEST_PASSWORD, register } from "./support/session";
-import { startStack, type Stack } from "./support/stack";
+import { SCREENSHOTS, launchBrowser, registerInPage, signInInPage } from "./support/browser";
+import { COOKIE, TEST_PASSWORD, register } from "./support/session";
+import { startFrontend, startStack, type Stack } from "./support/stack";
 
 let stack: Stack;
 let browser: Browser;
@@ -41,10 +42,10 @@ after(async () => {
   await stack?.stop();
 });
 
-async function freshPage(): Promise<Page> {
-  const context = await browser.newContext({ baseURL: stack.appUrl, viewport: { width: 1280, height: 800 } });
+async function freshPage(appUrl = stack.appUrl): Promise<Page> {
+  const context = await browser.newContext({ baseURL: appUrl, viewport: { width: 1280, height: 800 } });
   // Nothing off the app's own origin (the built-in UI needs nothing else).
-  const origin = new URL(stack.appUrl).origin;
+  const origin = new URL(appUrl).origin;
   await context.route(
     (url) => url.origin !== origin,
     (route) => route.abort("blockedbyclient"),
@@ -57,6 +58,47 @@ const accountMenu = (page: Page) => page.getByRole("group", { name: "Account" })
 async function openAccountMenu(page: Page): Promise<void> {
   await page.getByRole("button", { name: "Account", exact: true }).click();
   await accountMenu(page).waitFor();
+}
+
+/** Delete the signed-in person's account through the menu's dialog, with their password. */
+async function deleteAccountInPage(page: Page): Promise<void> {
+  await openAccountMenu(page);
+  await accountMenu(page).getByRole("button", { name: "Delete my account…" }).click();
+  const dialog = page.getByRole("dialog", { name: "Delete your account?" });
+  await dialog.getByLabel("Password").fill(TEST_PASSWORD);
+  await dialog.getByRole("button", { name: "Delete my account" }).click();
+}
+
+/** Whether the page's browser still holds a session cookie with a value. */
+async function holdsSession(page: Page): Promise<boolean> {
+  return (await page.context().cookies()).some((cookie) => cookie.name === COOKIE && cookie.value !== "");
+}
+
+/**
+ * The page comes to the sign-in page saying the session ended, and stays there: no further
+ * navigation for two seconds, no session cookie left, and the app's front door leads to
+ * sign-in rather than back to the chat.
+ */
+async function settlesOnSignIn(page: Page, navigations: string[]): Promise<void> {
+  await page.waitForURL("**/login?expired=1");
+  await page.getByText("Your session ended. Please sign in again.").waitFor();
+  const seen = navigations.length;
+  await sleep(2_000);
+  assert.deepEqual(navigations.slice(seen), [], "the sign-in page did not stay");
+  assert.match(page.url(), /\/login\?expired=1$/);
+  assert.ok(!(await holdsSession(page)), "the refused session's cookie is still there");
+  await page.goto("/");
+  await page.waitForURL("**/login");
+  await page.getByRole("button", { name: "Sign in" }).waitFor();
+}
+
+/** The URLs `page`'s main frame navigates to, from now on. */
+function navigationsOf(page: Page): string[] {
+  const seen: string[] = [];
+  page.on("framenavigated", (frame) => {
+    if (frame === page.mainFrame()) seen.push(frame.url());
+  });
+  return seen;
 }
 
 async function chatOnce(page: Page, text: string, answer: string): Promise<void> {
@@ -177,6 +219,84 @@ describe("the account menu", () => {
     });
     assert.equal(refused.status, 401);
     await page.context().close();
+  });
+
+  test("deleting the account on one device sends the others to sign-in, where they stay", async () => {
+    const here = await freshPage();
+    const email = await registerInPage(here, "Two Devices");
+    // Two more browsers signed in as the same person: one acts next, one reloads.
+    const acting = await freshPage();
+    await signInInPage(acting, email);
+    const reloading = await freshPage();
+    await signInInPage(reloading, email);
+
+    await deleteAccountInPage(here);
+    await here.waitForURL("**/login?deleted=account");
+
+    // Their cookies are unexpired, but the backend now refuses the tokens (401, revoked).
+    const actingNavigations = navigationsOf(acting);
+    const composer = acting.getByRole("combobox", { name: "Message" });
+    await composer.fill("Is anything due today?");
+    await composer.press("Enter");
+    await settlesOnSignIn(acting, actingNavigations);
+
+    // Still on the chat page (it asks the backend nothing until it loads again).
+    assert.match(reloading.url(), /\/chat$/);
+    const reloadingNavigations = navigationsOf(reloading);
+    await reloading.reload();
+    await settlesOnSignIn(reloading, reloadingNavigations);
+    for (const page of [here, acting, reloading]) await page.context().close();
+  });
+
+  test("the deletion waits for the backend however short BACKEND_TIMEOUT_MS is", async () => {
+    // Every other call through this frontend gives up after 1 ms; the deletion must not, or
+    // the person would be told to try again while the backend deletes everything.
+    const hasty = await startFrontend(stack.backendUrl, { CHAT_UI: "builtin", BACKEND_TIMEOUT_MS: "1" });
+    try {
+      const session = await register(stack.appUrl, "Patient Person");
+      const deleted = await fetch(`${hasty.appUrl}/api/account`, {
+        method: "DELETE",
+        headers: { cookie: session.cookie, origin: hasty.appUrl, "content-type": "application/json" },
+        body: JSON.stringify({ password: TEST_PASSWORD }),
+      });
+      assert.equal(deleted.status, 204, await deleted.text());
+      assert.ok(deleted.headers.getSetCookie().some((value) => /^taskchat_session=;.*Max-Age=0/i.test(value)));
+      const refused = await fetch(`${stack.backendUrl}/api/account`, {
+        headers: { authorization: `Bearer ${session.token}` },
+      });
+      assert.equal(refused.status, 401);
+    } finally {
+      await hasty.stop();
+    }
+  });
+
+  test("a deletion not confirmed in time says it may have happened, and ends the session", async () => {
+    const unsure = await startFrontend(stack.backendUrl, { CHAT_UI: "builtin", ACCOUNT_DELETE_TIMEOUT_MS: "1" });
+    try {
+      // The route: a 504 that says what may have happened, with the session cookie cleared.
+      const session = await register(stack.appUrl, "Unsure Person");
+      const answer = await fetch(`${unsure.appUrl}/api/account`, {
+        method: "DELETE",
+        headers: { cookie: session.cookie, origin: unsure.appUrl, "content-type": "application/json" },
+        body: JSON.stringify({ password: TEST_PASSWORD }),
+      });
+      assert.equal(answer.status, 504);
+      const body = (await answer.json()) as { error: string; detail: string };
+      assert.equal(body.error, "deletion_unconfirmed");
+      assert.match(body.detail, /may still have happened/);
+      assert.ok(answer.headers.getSetCookie().some((value) => /^taskchat_session=;.*Max-Age=0/i.test(value)));
+
+      // The page: off to sign-in, which says so instead of "nothing was deleted".
+      const page = await freshPage(unsure.appUrl);
+      await registerInPage(page, "Unsure Page Person");
+      await deleteAccountInPage(page);
+      await page.waitForURL("**/login?deleted=unconfirmed");
+      await page.getByText("Taskchat did not confirm the deletion in time").waitFor();
+      assert.ok(!(await holdsSession(page)));
+      await page.context().close();
+    } finally {
+      await unsure.stop();
+    }
   });
 
   test("the routes refuse other sites and missing sessions, and relay the backend's refusals", async () => {

@@ -170,6 +170,43 @@ describe("the built-in chat UI", () => {
     await context.close();
   });
 
+  test("a refused upload and a file removed mid-upload leave no attachment on the server", async () => {
+    const { context, page } = await visit();
+    await registerInPage(page, "Tidy Person");
+    // The person's attachments as the server keeps them, sent or not (the export lists them).
+    const kept = async (): Promise<{ id: string; name: string }[]> => {
+      const response = await page.request.get("/api/account/export");
+      assert.equal(response.status(), 200);
+      return ((await response.json()) as { attachments: { id: string; name: string }[] }).attachments;
+    };
+    const attach = async (file: { name: string; mimeType: string; buffer: Buffer }) => {
+      const chooser = page.waitForEvent("filechooser");
+      await chat(page).getByRole("button", { name: "Attach files" }).click();
+      await (await chooser).setFiles(file);
+    };
+    const toSend = chat(page).getByRole("list", { name: "Files to send" });
+
+    // Refused by the server (PNG bytes said to be text): its attachment is discarded, not
+    // left to count against the 20 unsent ones a person may have.
+    await attach({ name: "notes.txt", mimeType: "text/plain", buffer: PNG });
+    await toSend.getByRole("alert").filter({ hasText: "its content is a PNG image" }).waitFor();
+    await eventually("the refused file's attachment to be discarded", async () => (await kept()).length === 0);
+
+    // Removed while its file is still on the way (the upload is held in the browser): the
+    // attachment made for it goes too.
+    const held: string[] = [];
+    await page.route("**/api/attachments/*/upload", (route) => {
+      held.push(route.request().url());
+    });
+    await attach({ name: "square.png", mimeType: "image/png", buffer: PNG });
+    await eventually("the upload to start", () => held.length === 1);
+    assert.deepEqual((await kept()).map((attachment) => attachment.name), ["square.png"]);
+    await toSend.getByRole("progressbar", { name: "Uploading square.png" }).waitFor();
+    await toSend.getByRole("button", { name: "Remove square.png" }).click();
+    await eventually("the removed file's attachment to be discarded", async () => (await kept()).length === 0);
+    await context.close();
+  });
+
   test("Stop ends the answer, keeps what arrived, and the server keeps it too", async () => {
     const { context, page } = await visit();
     await registerInPage(page, "Stop Person");

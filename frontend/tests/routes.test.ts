@@ -8,6 +8,7 @@ import {
   COOKIE,
   TEST_PASSWORD,
   expiredToken,
+  refusedToken,
   register,
   uniqueEmail,
   type Session,
@@ -133,6 +134,47 @@ describe("pages behind sign-in", () => {
     const location = new URL(response.headers.get("location")!, stack.appUrl);
     assert.equal(location.pathname, "/login");
     assert.equal(location.searchParams.get("expired"), "1");
+  });
+
+  test("the sign-in page keeps a person it sends a notice to, whatever their cookie says", async () => {
+    // Sent there because the backend refused the session: back to the chat on the cookie's
+    // word (its expiry) would be refused again, and back, for ever.
+    const session = await register(stack.appUrl);
+    for (const query of ["?expired=1", "?deleted=account", "?deleted=unconfirmed"]) {
+      const response = await fetch(`${stack.appUrl}/login${query}`, {
+        redirect: "manual",
+        headers: { cookie: session.cookie },
+      });
+      assert.equal(response.status, 200, query);
+      assert.match(await response.text(), /Sign in/);
+    }
+    // Without a notice, a live session still goes straight to the chat.
+    const plain = await fetch(`${stack.appUrl}/login`, { redirect: "manual", headers: { cookie: session.cookie } });
+    assert.equal(new URL(plain.headers.get("location") ?? "", stack.appUrl).pathname, "/chat");
+  });
+
+  test("every route that forwards the session clears its cookie when the backend refuses it", async () => {
+    const cookie = `${COOKIE}=${refusedToken()}`;
+    const json = { "content-type": "application/json", origin: stack.appUrl, cookie };
+    const routes: [string, RequestInit][] = [
+      ["/api/chatkit", { method: "POST", headers: json, body: JSON.stringify(createThread("hello")) }],
+      ["/api/tasks", { headers: { cookie } }],
+      ["/api/tasks/task_000000000000000000000000", { method: "PATCH", headers: json, body: '{"done": true}' }],
+      ["/api/feedback?thread_id=thr_1", { headers: { cookie } }],
+      ["/api/account", { headers: { cookie } }],
+      ["/api/account", { method: "DELETE", headers: json, body: JSON.stringify({ password: TEST_PASSWORD }) }],
+      ["/api/account/export", { headers: { cookie } }],
+      ["/api/attachments/atc_1/content", { headers: { cookie } }],
+      ["/api/attachments/atc_1/upload", { method: "POST", headers: { origin: stack.appUrl, cookie }, body: new FormData() }],
+    ];
+    for (const [route, init] of routes) {
+      const response = await fetch(`${stack.appUrl}${route}`, init);
+      const what = `${init.method ?? "GET"} ${route}`;
+      assert.equal(response.status, 401, what);
+      assert.equal(((await response.json()) as { error: string }).error, "unauthorized", what);
+      const cleared = response.headers.getSetCookie().find((value) => value.startsWith(`${COOKIE}=`));
+      assert.match(cleared ?? "", /^taskchat_session=;.*Max-Age=0/i, what);
+    }
   });
 
   test("a signed-in person gets the chat page with their name", async () => {

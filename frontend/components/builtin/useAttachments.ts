@@ -2,7 +2,8 @@
 
 // The files attached to the message being written: each uploads as soon as it is added,
 // with its progress, and is ready, or failed with the server's sentence. Removing one before
-// sending stops its upload or deletes it on the server.
+// sending deletes it on the server, stopping its upload first if it is still going (one that
+// failed was deleted as it failed: uploadFile sees to both).
 import { useCallback, useEffect, useRef, useState } from "react";
 
 import { ChatRequestError } from "@/lib/builtin/transport";

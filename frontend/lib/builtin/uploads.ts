@@ -18,20 +18,30 @@ export function attachmentContentUrl(attachmentId: string): string {
 /**
  * Make an attachment for `file` and upload it; `onProgress` hears the share sent (0 to 1).
  * Rejects with a ChatRequestError carrying the server's sentence (a 400 for a type it does
- * not take, a 413 for a file too large), or an AbortError when `signal` aborts.
+ * not take, a 413 for a file too large), or an AbortError when `signal` aborts. Either way
+ * the attachment made for it is discarded: the server counts every unsent attachment
+ * against a person's limit (20), and a failed or cancelled one would never be sent.
  */
 export async function uploadFile(
   file: File,
   onProgress: (sent: number) => void,
   signal: AbortSignal,
 ): Promise<Attachment> {
-  const made = await chatRequest<Attachment>(
-    { type: "attachments.create", params: { name: file.name, size: file.size, mime_type: file.type } },
-    signal,
-  );
+  // Not aborted by `signal`: cut off, the request could still make the attachment on the
+  // server without our learning its id, and nothing could discard it.
+  const made = await chatRequest<Attachment>({
+    type: "attachments.create",
+    params: { name: file.name, size: file.size, mime_type: file.type },
+  });
   const upload = made.upload_descriptor;
   if (!upload) return made;
-  return send(upload.url, upload.method, file, onProgress, signal);
+  try {
+    if (signal.aborted) throw new DOMException("The upload was cancelled.", "AbortError");
+    return await send(upload.url, upload.method, file, onProgress, signal);
+  } catch (error) {
+    discardAttachment(made.id);
+    throw error;
+  }
 }
 
 /** Forget an attachment taken out of the composer before sending (its file goes too). */

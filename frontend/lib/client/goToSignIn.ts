@@ -8,7 +8,9 @@ let leaving = false;
 
 /**
  * Off to the sign-in page, once: the chat and the tasks panel can both see the same 401,
- * and a second navigation would abort the first.
+ * and a second navigation would abort the first. The 401 that brings us here has already
+ * cleared the session cookie (the routes' `endRefusedSession`), and the sign-in page never
+ * sends a person it gave a notice back to the chat, so this cannot loop.
  */
 export function goToSignIn(): void {
   if (leaving) return;

@@ -2,9 +2,11 @@
 // how the backend's answers and failures come back as JSON a person can act on.
 import "server-only";
 
+import { NextResponse } from "next/server";
+
 import { resolvedClientAddress } from "./clientAddressHook";
 import { appOrigin, backendTimeoutMs, backendUrl } from "./config";
-import { browserOrigin } from "./session";
+import { browserOrigin, clearedSessionCookie } from "./session";
 
 /** `{"error": <code>, "detail": <sentence>}`, the backend's error shape, with `status`. */
 export function problem(status: number, error: string, detail: string): Response {
@@ -75,15 +77,20 @@ export type BackendInit = {
   body?: BodyInit | null;
   /** Aborts the backend call (the browser went away). */
   signal?: AbortSignal;
-  /** Abort after BACKEND_TIMEOUT_MS; off for streams, which the browser may keep open. */
-  timeout?: boolean;
+  /**
+   * Abort after BACKEND_TIMEOUT_MS (or after this many milliseconds); `false` for streams,
+   * which the browser may keep open.
+   */
+  timeout?: boolean | number;
 };
 
 /** The backend's answer, or a 502/504 problem if it could not be reached in time. */
 export async function callBackend(path: string, init: BackendInit): Promise<Response> {
   const signals: AbortSignal[] = [];
   if (init.signal) signals.push(init.signal);
-  if (init.timeout !== false) signals.push(AbortSignal.timeout(backendTimeoutMs()));
+  if (init.timeout !== false) {
+    signals.push(AbortSignal.timeout(typeof init.timeout === "number" ? init.timeout : backendTimeoutMs()));
+  }
   try {
     return await fetch(`${backendUrl()}${path}`, {
       method: init.method ?? "GET",
@@ -119,6 +126,24 @@ export function relayedHeaders(upstream: Response, base: Record<string, string>)
 
 function unreadableAnswer(): Response {
   return problem(502, "bad_gateway", "The Taskchat service sent an unreadable answer.");
+}
+
+/**
+ * `response`, clearing the session cookie if it is a 401. Every route that forwards the
+ * cookie's token answers through this: a 401 there means the backend refused the token
+ * (expired, signed with an old secret, or revoked because the account was deleted on
+ * another device), and it will never be accepted again. Kept, an unexpired but revoked
+ * cookie would look signed-in to the pages, which read only its `exp`.
+ */
+export function endRefusedSession(request: Request, response: Response): Response {
+  if (response.status !== 401) return response;
+  const ended = new NextResponse(response.body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
+  ended.cookies.set(clearedSessionCookie(request));
+  return ended;
 }
 
 /**

@@ -53,6 +53,14 @@ export function backendTimeoutMs(): number {
   return positiveInteger("BACKEND_TIMEOUT_MS", 15_000);
 }
 
+/**
+ * How long the proxy waits for the backend to delete an account (ACCOUNT_DELETE_TIMEOUT_MS):
+ * long, since the backend finishes a deletion it has started whether or not anyone waits.
+ */
+export function accountDeleteTimeoutMs(): number {
+  return positiveInteger("ACCOUNT_DELETE_TIMEOUT_MS", 300_000);
+}
+
 /** Which chat UI the page shows (CHAT_UI): `auto` (the default), `chatkit` or `builtin`. */
 export function chatUi(): ChatUi {
   const value = (read("CHAT_UI") ?? "auto").toLowerCase();

@@ -14,6 +14,14 @@ export type Account = {
 /** What a person without a password here types to delete their data (as the backend asks). */
 export const DELETE_CONFIRMATION = "delete my data";
 
+/**
+ * What a person is told when their deletion was sent but not confirmed in time (by the route's
+ * 504, and on the sign-in page the account menu then goes to): it may have happened.
+ */
+export const DELETION_UNCONFIRMED =
+  "Taskchat did not confirm the deletion in time; it may still have happened. " +
+  "Sign in again to see whether it did.";
+
 export function isAccount(value: unknown): value is Account {
   if (typeof value !== "object" || value === null) return false;
   const account = value as Record<string, unknown>;

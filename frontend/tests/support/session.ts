@@ -33,9 +33,20 @@ export async function register(appUrl: string, name = "Ada Lovelace"): Promise<S
   return { cookie: `${COOKIE}=${token}`, token, setCookie, user };
 }
 
+function unsignedToken(exp: number): string {
+  const part = (value: object): string => Buffer.from(JSON.stringify(value)).toString("base64url");
+  return `${part({ alg: "HS256", typ: "JWT" })}.${part({ sub: "usr_x", exp, name: "X" })}.c2ln`;
+}
+
 /** A well-formed token whose `exp` has passed (unsigned: the frontend only reads claims). */
 export function expiredToken(): string {
-  const part = (value: object): string => Buffer.from(JSON.stringify(value)).toString("base64url");
-  const exp = Math.floor(Date.now() / 1000) - 60;
-  return `${part({ alg: "HS256", typ: "JWT" })}.${part({ sub: "usr_x", exp, name: "X" })}.c2ln`;
+  return unsignedToken(Math.floor(Date.now() / 1000) - 60);
+}
+
+/**
+ * A well-formed token that has not expired but that the backend refuses (401), as it does a
+ * revoked one: to the frontend, which reads only the claims, it looks like a live session.
+ */
+export function refusedToken(): string {
+  return unsignedToken(Math.floor(Date.now() / 1000) + 3600);
 }

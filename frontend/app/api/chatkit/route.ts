@@ -4,6 +4,7 @@ import type { NextRequest } from "next/server";
 
 import {
   callBackend,
+  endRefusedSession,
   problem,
   refuseForeignOrigin,
   relayedHeaders,
@@ -34,14 +35,18 @@ export async function POST(request: NextRequest): Promise<Response> {
   const type = upstream.headers.get("content-type") ?? "";
   if (!type.startsWith("text/event-stream") || !upstream.body) {
     request.signal.removeEventListener("abort", abortUpstream);
-    // Status and JSON errors pass through unchanged (401 sends the page back to sign-in).
-    return new Response(await upstream.arrayBuffer(), {
-      status: upstream.status,
-      headers: relayedHeaders(upstream, {
-        "content-type": type || "application/json",
-        "cache-control": "no-store",
+    // Status and JSON errors pass through unchanged (401 sends the page back to sign-in,
+    // and clears the cookie the backend refused).
+    return endRefusedSession(
+      request,
+      new Response(await upstream.arrayBuffer(), {
+        status: upstream.status,
+        headers: relayedHeaders(upstream, {
+          "content-type": type || "application/json",
+          "cache-control": "no-store",
+        }),
       }),
-    });
+    );
   }
 
   const reader = upstream.body.getReader();

@@ -2,7 +2,7 @@
 // the cookie's token as Bearer. Votes are given with ChatKit's items.feedback on /api/chatkit.
 import type { NextRequest } from "next/server";
 
-import { callBackend, problem, relayJson, upstreamHeaders } from "@/lib/server/backend";
+import { callBackend, endRefusedSession, problem, relayJson, upstreamHeaders } from "@/lib/server/backend";
 import { SESSION_COOKIE } from "@/lib/server/session";
 import { THREAD_ID, isVoteList } from "@/lib/shared/feedback";
 
@@ -21,5 +21,5 @@ export async function GET(request: NextRequest): Promise<Response> {
     headers: upstreamHeaders(request, token),
     signal: request.signal,
   });
-  return relayJson(upstream, isVoteList);
+  return endRefusedSession(request, await relayJson(upstream, isVoteList));
 }

@@ -1,7 +1,7 @@
 // The tasks panel's read: the backend's GET /api/tasks with the cookie's token as Bearer.
 import type { NextRequest } from "next/server";
 
-import { callBackend, problem, relayJson, upstreamHeaders } from "@/lib/server/backend";
+import { callBackend, endRefusedSession, problem, relayJson, upstreamHeaders } from "@/lib/server/backend";
 import { SESSION_COOKIE } from "@/lib/server/session";
 import { isTaskList } from "@/lib/shared/tasks";
 
@@ -24,5 +24,5 @@ export async function GET(request: NextRequest): Promise<Response> {
     headers: upstreamHeaders(request, token),
     signal: request.signal,
   });
-  return relayJson(upstream, isTaskList);
+  return endRefusedSession(request, await relayJson(upstream, isTaskList));
 }

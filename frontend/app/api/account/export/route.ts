@@ -2,7 +2,14 @@
 // cookie's token as Bearer, its answer passed on as it arrives (never held here whole).
 import type { NextRequest } from "next/server";
 
-import { callBackend, problem, relayJson, relayedHeaders, upstreamHeaders } from "@/lib/server/backend";
+import {
+  callBackend,
+  endRefusedSession,
+  problem,
+  relayJson,
+  relayedHeaders,
+  upstreamHeaders,
+} from "@/lib/server/backend";
 import { SESSION_COOKIE } from "@/lib/server/session";
 
 /** The export download; the backend's errors pass through as JSON. */
@@ -15,7 +22,7 @@ export async function GET(request: NextRequest): Promise<Response> {
     // The backend writes the file as it reads it: a large one may take a while.
     timeout: false,
   });
-  if (!upstream.ok || !upstream.body) return relayJson(upstream);
+  if (!upstream.ok || !upstream.body) return endRefusedSession(request, await relayJson(upstream));
   const headers = relayedHeaders(upstream, {
     "content-type": "application/json; charset=utf-8",
     "cache-control": "no-store",

@@ -2,7 +2,14 @@
 // with the cookie's token as Bearer.
 import type { NextRequest } from "next/server";
 
-import { callBackend, problem, refuseForeignOrigin, relayJson, upstreamHeaders } from "@/lib/server/backend";
+import {
+  callBackend,
+  endRefusedSession,
+  problem,
+  refuseForeignOrigin,
+  relayJson,
+  upstreamHeaders,
+} from "@/lib/server/backend";
 import { SESSION_COOKIE } from "@/lib/server/session";
 import { isTask } from "@/lib/shared/tasks";
 
@@ -41,5 +48,5 @@ export async function PATCH(
     body: JSON.stringify(change),
     signal: request.signal,
   });
-  return relayJson(upstream, isTask);
+  return endRefusedSession(request, await relayJson(upstream, isTask));
 }

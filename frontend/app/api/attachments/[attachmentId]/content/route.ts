@@ -5,7 +5,14 @@
 import type { NextRequest } from "next/server";
 
 import { refuseAttachmentId } from "@/lib/server/attachmentId";
-import { callBackend, problem, relayJson, relayedHeaders, upstreamHeaders } from "@/lib/server/backend";
+import {
+  callBackend,
+  endRefusedSession,
+  problem,
+  relayJson,
+  relayedHeaders,
+  upstreamHeaders,
+} from "@/lib/server/backend";
 import { SESSION_COOKIE } from "@/lib/server/session";
 
 /** The backend's headers that describe the file, passed on as they are. */
@@ -27,7 +34,7 @@ export async function GET(
     // The bytes stream to the browser at its pace; its abort still ends the call.
     timeout: false,
   });
-  if (!upstream.ok || !upstream.body) return relayJson(upstream);
+  if (!upstream.ok || !upstream.body) return endRefusedSession(request, await relayJson(upstream));
   const headers = relayedHeaders(upstream, { "x-content-type-options": "nosniff" });
   for (const name of FILE_HEADERS) {
     const value = upstream.headers.get(name);

@@ -5,7 +5,14 @@
 import type { NextRequest } from "next/server";
 
 import { refuseAttachmentId } from "@/lib/server/attachmentId";
-import { callBackend, problem, refuseForeignOrigin, relayJson, upstreamHeaders } from "@/lib/server/backend";
+import {
+  callBackend,
+  endRefusedSession,
+  problem,
+  refuseForeignOrigin,
+  relayJson,
+  upstreamHeaders,
+} from "@/lib/server/backend";
 import { attachmentMaxBytes } from "@/lib/server/config";
 import { SESSION_COOKIE } from "@/lib/server/session";
 import { tooLargeDetail } from "@/lib/shared/attachments";
@@ -62,7 +69,7 @@ export async function POST(
     timeout: false,
   });
   if (over || received > readAtMost) return tooLarge();
-  return relayJson(upstream);
+  return endRefusedSession(request, await relayJson(upstream));
 }
 
 /** Read `body` to its end (or past `atMost` bytes), keeping nothing. */
