@@ -52,6 +52,27 @@ async def test_save_thread_renames_an_existing_thread(
     assert [t.id for t in page.data] == [thread.id]
 
 
+async def test_a_title_is_set_only_where_there_is_none_and_only_by_the_owner(
+    store: PostgresStore, ctx: Callable[[], RequestContext]
+) -> None:
+    owner, other = ctx(), ctx()
+    untitled, named = make_thread(None), make_thread("Named by its owner")
+    for thread in (untitled, named):
+        await store.save_thread(thread, owner)
+
+    # Someone else cannot title it, even naming its id.
+    assert await store.set_title_if_unset(untitled.id, "Hijacked", other) is None
+    titled = await store.set_title_if_unset(untitled.id, "Weekly groceries", owner)
+    assert titled is not None and titled.title == "Weekly groceries"
+    assert titled.model_dump(exclude={"title"}) == untitled.model_dump(exclude={"title"})
+    assert (await store.load_thread(untitled.id, owner)).title == "Weekly groceries"
+    # A thread with a title keeps it; a missing one is no error.
+    assert await store.set_title_if_unset(untitled.id, "Second try", owner) is None
+    assert await store.set_title_if_unset(named.id, "Generated", owner) is None
+    assert (await store.load_thread(named.id, owner)).title == "Named by its owner"
+    assert await store.set_title_if_unset(chat_id("thread"), "Nowhere", owner) is None
+
+
 async def test_items_round_trip_exactly(
     store: PostgresStore, ctx: Callable[[], RequestContext]
 ) -> None:

@@ -178,12 +178,11 @@ class PostgresStore(Store[RequestContext]):
         """Give the thread `title` if it has none yet; the thread as now stored, or None
         when it already had a title (one its owner gave it stays) or is gone."""
         with _writing():
-            async with user_transaction_raw(self.engine, context.user_id) as conn:
+            async with pooled_driver(self.engine) as conn:
+                # One statement, one round trip (migration 0010): it scopes itself to the
+                # user, as a transaction here would in three more.
                 data = await conn.fetchval(
-                    "UPDATE chat_threads SET data = jsonb_set(data, '{title}', to_jsonb($3::text)) "
-                    "WHERE user_id = $1 AND id = $2 "
-                    "AND coalesce(jsonb_typeof(data->'title'), 'null') = 'null' "
-                    "RETURNING data",
+                    "SELECT chat_set_title_if_unset($1, $2, $3)",
                     context.user_id,
                     thread_id,
                     title,
