@@ -3,6 +3,7 @@ over real HTTP on the real database, with the scripted model reading what it was
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import Callable
@@ -12,9 +13,13 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from taskchat.chat.attachments import PostgresAttachmentStore
 from taskchat.chat.store import PostgresStore
+from taskchat.config import Settings
 from taskchat.context import RequestContext
 from taskchat.db.engine import user_transaction_raw
+from taskchat.errors import ProblemError
+from taskchat.files.postgres import PostgresFileStorage
 from tests.support.apps import app_client
 from tests.support.attachments import (
     add_message_with,
@@ -456,3 +461,100 @@ async def test_uploads_need_a_signed_in_caller(client: httpx.AsyncClient) -> Non
     assert response.status_code == 401
     preview = await client.get("/api/attachments/atc_x/content")
     assert preview.status_code == 401
+
+
+def attachment_store(store: PostgresStore, settings: Settings) -> PostgresAttachmentStore:
+    """The app's attachment store over the test database (what the upload route drives)."""
+    return PostgresAttachmentStore(store, PostgresFileStorage(store.engine), settings)
+
+
+async def attachment_row(store: PostgresStore, user_id: str, attachment_id: str) -> Any:
+    """The attachment's row (its thread) and its file's bytes, as stored; None if gone."""
+    async with user_transaction_raw(store.engine, user_id) as conn:
+        return await conn.fetchrow(
+            "SELECT a.thread_id, f.content FROM chat_attachments a "
+            "LEFT JOIN chat_attachment_files f USING (user_id, id) "
+            "WHERE a.user_id = $1 AND a.id = $2",
+            user_id,
+            attachment_id,
+        )
+
+
+async def test_an_upload_finishing_after_the_send_changes_nothing(
+    client: httpx.AsyncClient,
+    token_for: TokenFor,
+    new_user: Callable[[], str],
+    store: PostgresStore,
+    settings: Settings,
+) -> None:
+    user = new_user()
+    token = token_for(user)
+    context = RequestContext(user_id=user)
+    attachments = attachment_store(store, settings)
+    first = png()
+    attachment = await uploaded(client, token, "dot.png", "image/png", first)
+    # A second upload of it starts while it is unsent (the route's first step), and its
+    # bytes are still arriving when the message is sent.
+    _, kind = await attachments.unsent(attachment["id"], context)
+    _, events = await post(client, token, create_thread_with("look", attachment["id"]))
+    thread_id = thread_id_of(events)
+    with pytest.raises(ProblemError) as refused:
+        await attachments.upload(attachment["id"], kind, png(2, 2), context)
+    assert refused.value.status == 409 and refused.value.code == "attachment_sent"
+    # The sent file is untouched and still its thread's: the sweep leaves it, and it goes
+    # with its thread.
+    row = await attachment_row(store, user, attachment["id"])
+    assert row["thread_id"] == thread_id and row["content"] == first
+    deleted, _ = await post(
+        client, token, {"type": "threads.delete", "params": {"thread_id": thread_id}}
+    )
+    assert deleted.status_code == 200
+    assert await attachment_row(store, user, attachment["id"]) is None
+
+
+async def waiting_on_a_lock(store: PostgresStore, user_id: str) -> None:
+    """Return once another session waits for a row lock on an attachment (up to 20 s)."""
+    for _ in range(400):
+        async with user_transaction_raw(store.engine, user_id) as conn:
+            waiting = await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND query LIKE '%chat_attachments%' AND pid <> pg_backend_pid()"
+            )
+        if waiting:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the upload never waited for the attachment's row")
+
+
+async def test_an_upload_finishing_after_the_attachment_was_deleted_brings_nothing_back(
+    client: httpx.AsyncClient,
+    token_for: TokenFor,
+    new_user: Callable[[], str],
+    store: PostgresStore,
+    settings: Settings,
+) -> None:
+    user = new_user()
+    token = token_for(user)
+    context = RequestContext(user_id=user)
+    attachments = attachment_store(store, settings)
+    made = (await create(client, token, "dot.png", "image/png")).json()
+    _, kind = await attachments.unsent(made["id"], context)
+    # A deletion (attachments.delete, the sweep, the account's) that holds the row while
+    # the upload stores its file; it commits once the upload waits for it.
+    async with user_transaction_raw(store.engine, user) as deleting:
+        await deleting.execute(
+            "SELECT 1 FROM chat_attachments WHERE user_id = $1 AND id = $2 FOR NO KEY UPDATE",
+            user,
+            made["id"],
+        )
+        upload_done = asyncio.ensure_future(attachments.upload(made["id"], kind, png(), context))
+        await waiting_on_a_lock(store, user)
+        await deleting.execute(
+            "DELETE FROM chat_attachments WHERE user_id = $1 AND id = $2", user, made["id"]
+        )
+    with pytest.raises(ProblemError) as refused:
+        await upload_done
+    assert refused.value.status == 404
+    # Not made again (without a thread, and counted against the quota, until a sweep).
+    assert await attachment_row(store, user, made["id"]) is None
+    assert await file_rows(store, user) == 0

@@ -29,9 +29,10 @@ async def attachment(
         id=chat_id("attachment"), name="a.txt", mime_type="text/plain", thread_id=thread_id
     )
     await store.save_attachment(made, context)
-    await PostgresFileStorage(store.engine).save(
-        user_id=context.user_id, attachment_id=made.id, content=b"bytes", quota_bytes=0
-    )
+    async with user_transaction_raw(store.engine, context.user_id) as conn:
+        await PostgresFileStorage(store.engine).save(
+            conn, user_id=context.user_id, attachment_id=made.id, content=b"bytes", quota_bytes=0
+        )
     async with user_transaction_raw(store.engine, context.user_id) as conn:
         await conn.execute(
             "UPDATE chat_attachments SET created_at = now() - $3::interval "

@@ -79,12 +79,13 @@ async def upload_attachment(
     try:
         check_text(attachment_id, "attachment_id")
         # Before the body is kept: a foreign id is refused without taking its bytes.
-        attachment, kind = await attachments.unsent(attachment_id, context)
+        _, kind = await attachments.unsent(attachment_id, context)
     except ProblemError:
         await drain(request, max_bytes)
         raise
     content = await read_file_field(request, max_bytes)
-    ready = await attachments.upload(attachment, kind, content, context)
+    # Checked again as the file is stored: it may have been sent or deleted meanwhile.
+    ready = await attachments.upload(attachment_id, kind, content, context)
     return Response(
         ready.model_dump_json(context={"exclude_metadata": True}),
         media_type="application/json",
