@@ -558,3 +558,40 @@ async def test_an_upload_finishing_after_the_attachment_was_deleted_brings_nothi
     # Not made again (without a thread, and counted against the quota, until a sweep).
     assert await attachment_row(store, user, made["id"]) is None
     assert await file_rows(store, user) == 0
+
+
+async def test_answering_an_earlier_message_again_deletes_the_later_messages_files(
+    client: httpx.AsyncClient,
+    token_for: TokenFor,
+    new_user: Callable[[], str],
+    fake_model: FakeOpenAI,
+    store: PostgresStore,
+) -> None:
+    user = new_user()
+    token = token_for(user)
+    kept = await uploaded(client, token, "kept.png", "image/png", png())
+    later = await uploaded(client, token, "later.txt", "text/plain", b"second message's file")
+    fake_model.script(Reply(text=["One."]), Reply(text=["Two."]), Reply(text=["One again."]))
+    _, events = await post(client, token, create_thread_with("first", kept["id"]))
+    thread_id = thread_id_of(events)
+    [first] = [
+        e["item"]["id"]
+        for e in events
+        if e["type"] == "thread.item.done" and e["item"]["type"] == "user_message"
+    ]
+    await post(client, token, add_message_with(thread_id, "second", later["id"]))
+    assert await file_rows(store, user) == 2
+    retried, events = await post(
+        client,
+        token,
+        {"type": "threads.retry_after_item", "params": {"thread_id": thread_id, "item_id": first}},
+    )
+    assert retried.status_code == 200 and assistant_texts(events) == ["One again."]
+    # The second message is gone, and its file with it: not counted, not served.
+    assert await attachment_row(store, user, later["id"]) is None
+    assert await file_rows(store, user) == 1
+    gone = await client.get(f"/api/attachments/{later['id']}/content", headers=auth(token))
+    assert gone.status_code == 404
+    # The retried message keeps its own.
+    row = await attachment_row(store, user, kept["id"])
+    assert row["thread_id"] == thread_id and row["content"] == png()

@@ -120,6 +120,16 @@ def _page(data: list[T], has_more: bool) -> Page[T]:
 _THREAD_SCOPE = "user_id = $1"
 _ITEM_SCOPE = "user_id = $1 AND thread_id = $2"
 
+_DELETE_ITEM = (
+    "WITH item AS (DELETE FROM chat_items WHERE user_id = $1 AND thread_id = $2 AND id = $3 "
+    "RETURNING data->'attachments' AS attachments) "
+    "DELETE FROM chat_attachments WHERE user_id = $1 AND thread_id = $2 AND id IN ("
+    "SELECT attachment->>'id' FROM item, jsonb_array_elements(CASE "
+    "WHEN jsonb_typeof(item.attachments) = 'array' THEN item.attachments "
+    "ELSE '[]'::jsonb END) AS attachment)"
+)
+"""Delete an item and the attachments it carries (a user message's), in one statement."""
+
 
 class PostgresStore(Store[RequestContext]):
     """ChatKit thread, item and attachment storage in PostgreSQL."""
@@ -274,14 +284,12 @@ class PostgresStore(Store[RequestContext]):
     async def delete_thread_item(
         self, thread_id: str, item_id: str, context: RequestContext
     ) -> None:
+        # A user message's attachments go with it (their files by the foreign key's
+        # cascade): `threads.retry_after_item` deletes the messages after the retried one
+        # this way, and their files must not stay behind, counted and served.
         with _writing():
             async with user_transaction_raw(self.engine, context.user_id) as conn:
-                await conn.execute(
-                    "DELETE FROM chat_items WHERE user_id = $1 AND thread_id = $2 AND id = $3",
-                    context.user_id,
-                    thread_id,
-                    item_id,
-                )
+                await conn.execute(_DELETE_ITEM, context.user_id, thread_id, item_id)
 
     # Attachments ---------------------------------------------------------
 
