@@ -28,11 +28,13 @@ async def attachment(
     made = FileAttachment(
         id=chat_id("attachment"), name="a.txt", mime_type="text/plain", thread_id=thread_id
     )
-    await store.save_attachment(made, context)
+    await store.save_attachment(made.model_copy(update={"thread_id": None}), context)
     async with user_transaction_raw(store.engine, context.user_id) as conn:
         await PostgresFileStorage(store.engine).save(
             conn, user_id=context.user_id, attachment_id=made.id, content=b"bytes", quota_bytes=0
         )
+    if thread_id is not None:
+        await store.claim_attachments(thread_id, [made.id], context)
     async with user_transaction_raw(store.engine, context.user_id) as conn:
         await conn.execute(
             "UPDATE chat_attachments SET created_at = now() - $3::interval "

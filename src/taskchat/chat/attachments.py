@@ -6,10 +6,15 @@
    the browser uploads through the frontend's proxy with its cookie).
 2. The upload (api/attachments.py) sends the bytes: their kind is sniffed and must be what
    was declared, the user's quota is checked, the bytes are stored (files/storage.py), and
-   the attachment loses its upload descriptor: it is ready to send.
-3. A message names it: /chatkit checks it first (api/prechecks.py), and the SDK stores it
-   with the message's thread id. An attachment is sent once: sending it again, in any
-   thread, is refused (409); so is deleting a sent one (it goes with its thread).
+   the attachment loses its upload descriptor: it is ready to send. The last step is one
+   transaction with the attachment's row locked, so an upload that finishes after the
+   attachment was sent (409) or deleted (404) changes nothing.
+3. A message names it: /chatkit checks it first (api/prechecks.py, a 409 before the
+   stream), then the message claims its attachments, all or none, with a conditional
+   update (`PostgresStore.claim_attachments`): of two messages sent at once naming one
+   attachment, the second gets an error event. An attachment is sent once: sending it
+   again, in any thread, is refused (409); so is deleting a sent one (it goes with its
+   message, when an earlier one is answered again, or with its thread).
 
 Attachments never sent are swept after a day (files/sweep.py). Another user's attachment
 is a 404 everywhere, exactly like a missing one.
