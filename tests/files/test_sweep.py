@@ -116,3 +116,26 @@ async def test_the_periodic_sweep_runs_without_being_asked(
         assert await remaining(store, context) == (set(), set())
     finally:
         sweeper.cancel()
+
+
+async def test_operator_work_can_delete_only_unsent_attachments(
+    store: PostgresStore, ctx: Callable[[], RequestContext]
+) -> None:
+    context = ctx()
+    thread = make_thread()
+    await store.save_thread(thread, context)
+    sent = await attachment(store, context, thread_id=thread.id)
+    unsent = await attachment(store, context)
+    async with operator_transaction_raw(store.engine) as conn:
+        # It sees both (the sweep reads every user's), but a sent one is not its to delete.
+        assert (
+            await conn.fetchval(
+                "SELECT count(*) FROM chat_attachments WHERE id = ANY($1::text[])", [sent, unsent]
+            )
+            == 2
+        )
+        deleted = await conn.fetch(
+            "DELETE FROM chat_attachments WHERE id = ANY($1::text[]) RETURNING id", [sent, unsent]
+        )
+    assert [row["id"] for row in deleted] == [unsent]
+    assert await remaining(store, context) == ({sent}, {sent})
