@@ -184,12 +184,15 @@ async def test_the_preview_serves_the_bytes_with_safe_headers(
         "inline; filename=\"r_d prik.png\"; filename*=UTF-8''r%C3%B8d%20prik.png"
     )
     assert "sandbox" in preview.headers["content-security-policy"]
+    # Kept in no browser cache: nothing of it stays on a shared computer after sign-out.
+    assert preview.headers["cache-control"] == "no-store"
     assert attachment["preview_url"].endswith(f"/api/attachments/{attachment['id']}/content")
     text = await uploaded(client, token, "a.csv", "text/csv", b"a,b\n1,2\n")
     download = await client.get(f"/api/attachments/{text['id']}/content", headers=auth(token))
     assert download.headers["content-type"] == "text/csv; charset=utf-8"
     assert download.headers["content-disposition"].startswith('attachment; filename="a.csv"')
     assert download.headers["x-content-type-options"] == "nosniff"
+    assert download.headers["cache-control"] == "no-store"
 
 
 async def test_urls_follow_the_origin_the_proxy_names(

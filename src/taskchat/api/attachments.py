@@ -122,8 +122,11 @@ async def attachment_content(
             ),
             "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": CONTENT_POLICY,
-            # The person's own file, which never changes under its id.
-            "Cache-Control": "private, max-age=3600",
+            # Kept in no cache: after signing out, or deleting the file, on a computer
+            # others use, nothing of it stays on its disk. (`private, no-cache` would still
+            # store the bytes there; with no validator to revalidate against, it would not
+            # even save a download.)
+            "Cache-Control": "no-store",
         },
     )
 
