@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
+from taskchat.app import create_app
 from taskchat.chat.attachments import PostgresAttachmentStore
 from taskchat.chat.store import PostgresStore
 from taskchat.config import Settings
@@ -24,12 +25,14 @@ from tests.support.apps import app_client
 from tests.support.attachments import (
     add_message_with,
     create,
+    create_request,
     create_thread_with,
     png,
     upload,
     uploaded,
 )
 from tests.support.fake_openai import FakeOpenAI, Reply
+from tests.support.live import LiveServer
 from tests.support.protocol import assistant_texts, auth, post, thread_id_of
 from tests.support.settings import scripted_settings
 from tests.support.tokens import TokenFor
@@ -195,26 +198,85 @@ async def test_the_preview_serves_the_bytes_with_safe_headers(
     assert download.headers["cache-control"] == "no-store"
 
 
-async def test_urls_follow_the_origin_the_proxy_names(
+@pytest.fixture(params=["trusted", "untrusted"])
+def proxy_server(
+    request: pytest.FixtureRequest, database_url: str, fake_model: FakeOpenAI
+) -> Iterator[tuple[LiveServer, bool]]:
+    """The app under uvicorn, whose FORWARDED_ALLOW_IPS names the tests' own address
+    (trusted) or another (untrusted); PUBLIC_URL is set, sign-ins limited per address."""
+    trusted = request.param == "trusted"
+    settings = scripted_settings(
+        database_url,
+        fake_model,
+        forwarded_allow_ips="127.0.0.1" if trusted else "192.0.2.1",
+        public_url="https://backend.example.com",
+        auth_rate_limit_address="2/minute",
+    )
+    live = LiveServer(create_app(settings))
+    live.start()
+    yield live, trusted
+    live.stop()
+
+
+async def test_forwarded_headers_are_believed_only_from_a_trusted_proxy(
+    proxy_server: tuple[LiveServer, bool], token_for: TokenFor, new_user: Callable[[], str]
+) -> None:
+    live, trusted = proxy_server
+    token = token_for(new_user())
+    forwarded = {"X-Forwarded-Host": "tasks.example.com", "X-Forwarded-Proto": "https"}
+    async with httpx.AsyncClient(base_url=live.url, timeout=30) as http:
+        made = await http.post(
+            "/chatkit",
+            json=create_request("a.png", "image/png", 10),
+            headers={**auth(token), **forwarded},
+        )
+        attachment_id = made.json()["id"]
+        plain = await http.post(
+            "/chatkit", json=create_request("b.png", "image/png", 10), headers=auth(token)
+        )
+
+        # The client's address too: sign-ins are limited per address (2 a minute here).
+        email = f"{new_user()}@example.com"
+
+        async def login_from(address: str) -> int:
+            response = await http.post(
+                "/api/auth/login",
+                json={"email": email, "password": "wrong-password"},
+                headers={"X-Forwarded-For": address},
+            )
+            return response.status_code
+
+        logins = [await login_from("192.0.2.10"), await login_from("192.0.2.11")]
+        logins.append(await login_from("192.0.2.12"))
+    if trusted:
+        # The proxy's word: the app's origin, which the browser uploads to with its cookie.
+        assert made.json()["upload_descriptor"]["url"] == (
+            f"https://tasks.example.com/api/attachments/{attachment_id}/upload"
+        )
+        assert made.json()["preview_url"] == (
+            f"https://tasks.example.com/api/attachments/{attachment_id}/content"
+        )
+        # Naming none, the origin it reached the backend at.
+        assert plain.json()["upload_descriptor"]["url"].startswith(f"{live.url}/api/")
+        assert logins == [401, 401, 401]
+    else:
+        # Anyone else's headers choose nothing: PUBLIC_URL, whatever Host they sent.
+        assert made.json()["upload_descriptor"]["url"] == (
+            f"https://backend.example.com/api/attachments/{attachment_id}/upload"
+        )
+        assert plain.json()["upload_descriptor"]["url"].startswith("https://backend.example.com/")
+        assert logins == [401, 401, 429]
+
+
+async def test_a_forwarded_host_that_is_not_a_plain_host_is_ignored(
     client: httpx.AsyncClient, token_for: TokenFor, new_user: Callable[[], str]
 ) -> None:
     token = token_for(new_user())
-    forwarded = {"X-Forwarded-Host": "tasks.example.com", "X-Forwarded-Proto": "https"}
-    body = {
-        "type": "attachments.create",
-        "params": {"name": "a.png", "size": 10, "mime_type": "image/png"},
-    }
-    made = await client.post("/chatkit", json=body, headers={**auth(token), **forwarded})
-    attachment_id = made.json()["id"]
-    assert made.json()["upload_descriptor"]["url"] == (
-        f"https://tasks.example.com/api/attachments/{attachment_id}/upload"
-    )
-    assert made.json()["preview_url"] == (
-        f"https://tasks.example.com/api/attachments/{attachment_id}/content"
-    )
     odd = {"X-Forwarded-Host": "evil.example/path?x", "X-Forwarded-Proto": "https"}
-    other = await client.post("/chatkit", json=body, headers={**auth(token), **odd})
-    # Ignored: the backend's own host (uvicorn believes the scheme from a trusted peer).
+    other = await client.post(
+        "/chatkit", json=create_request("a.png", "image/png", 10), headers={**auth(token), **odd}
+    )
+    # From a trusted proxy (the tests' loopback), ignored: the backend's own origin.
     url = urlsplit(other.json()["upload_descriptor"]["url"])
     assert url.netloc == client.base_url.netloc.decode() and "evil" not in url.geturl()
 

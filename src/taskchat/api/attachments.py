@@ -50,7 +50,7 @@ def _context(request: Request, identity: Identity) -> RequestContext:
         user_id=identity.user_id,
         claims=identity.claims,
         request_id=request_id_var.get(),
-        origin=caller_origin(request),
+        origin=caller_origin(request, services_of(request).settings.public_url),
     )
 
 

@@ -88,6 +88,8 @@ class PostgresAttachmentStore(AttachmentStore[RequestContext]):
         """Where the bytes are kept."""
         self._max_bytes = settings.attachment_max_bytes
         self._quota_bytes = settings.attachment_quota_bytes
+        # Outside a request (no origin): the backend's configured address, the one a
+        # caller that is not a trusted proxy gets too (api/origin.py).
         self._fallback_origin = settings.public_url
 
     def generate_attachment_id(self, mime_type: str, context: RequestContext) -> str:
