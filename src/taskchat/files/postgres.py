@@ -1,10 +1,10 @@
 """Attachment bytes in PostgreSQL (`chat_attachment_files`), under row-level security.
 
 A row per uploaded file, keyed like its attachment, whose foreign key cascades: deleting an
-attachment row (with its thread, by `attachments.delete` or by the sweep) deletes its bytes
-in the same statement. Files are at most ATTACHMENT_MAX_BYTES (50 MB at the most), which
-`bytea` holds comfortably; PostgreSQL compresses and stores large values out of line (TOAST),
-so the table's pages stay small.
+attachment row (with its thread or its message, by `attachments.delete` or by the sweep)
+deletes its bytes in the same statement. Files are at most ATTACHMENT_MAX_BYTES (50 MB at the
+most), which `bytea` holds comfortably; PostgreSQL compresses and stores large values out of
+line (TOAST), so the table's pages stay small.
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 Taskchat has one backend, PostgreSQL (`files/postgres.py`), so a deployment's backups hold
 everything. The interface is what an object-storage backend would implement too. One thing
-it would have to add: the attachment rows (`chat_attachments`) are deleted with their thread
-and by the sweep, and the PostgreSQL backend's bytes go with them by a foreign key's cascade;
-a backend outside the database would have to delete its objects then as well.
+it would have to add: the attachment rows (`chat_attachments`) are deleted with their thread,
+with their message (a retry), by `attachments.delete` and by the sweep, and the PostgreSQL
+backend's bytes go with them by a foreign key's cascade; a backend outside the database would
+have to delete its objects then as well.
 """
 
 from __future__ import annotations
