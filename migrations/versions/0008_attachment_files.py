@@ -1,6 +1,7 @@
 """Attachment files: the uploaded bytes of chat attachments, under forced row-level
 security, when each attachment was created (for the sweep of unsent ones), and the
-operator policies that let the sweep find and delete every user's unsent attachments.
+operator policies that let the sweep find every user's attachments and delete the unsent
+ones (only those).
 
 Revision ID: 0008
 Revises: 0007
@@ -60,14 +61,16 @@ def upgrade() -> None:
         "USING (user_id = current_setting('taskchat.user_id', true)) "
         "WITH CHECK (user_id = current_setting('taskchat.user_id', true))"
     )
-    # The sweep (files/sweep.py) spans users: it may read and delete attachments, nothing
-    # else. Their files go by the foreign key's cascade, which row-level security does not
-    # filter, so the files table needs no operator policy.
+    # The sweep (files/sweep.py) spans users: it may read attachments and delete unsent
+    # ones, nothing else (a sent one goes only with its message or its thread). Their files
+    # go by the foreign key's cascade, which row-level security does not filter, so the
+    # files table needs no operator policy.
     op.execute(
         f"CREATE POLICY chat_attachments_operator ON chat_attachments FOR SELECT USING ({OPERATOR})"
     )
     op.execute(
-        f"CREATE POLICY chat_attachments_operator_delete ON chat_attachments FOR DELETE USING ({OPERATOR})"
+        "CREATE POLICY chat_attachments_operator_delete ON chat_attachments FOR DELETE "
+        f"USING ({OPERATOR} AND thread_id IS NULL)"
     )
 
 

@@ -16,6 +16,7 @@ from taskchat.api.body_limit import BodyLimitMiddleware
 from taskchat.api.deps import services_of
 from taskchat.api.errors import install_problem_handler
 from taskchat.api.middleware import RequestIdMiddleware
+from taskchat.api.origin import ProxyHeaders
 from taskchat.api.services import running_services
 from taskchat.config import Settings, get_settings
 from taskchat.logs import configure_logging
@@ -93,6 +94,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "/api/account": AUTH_BODY_MAX_BYTES,
         },
     )
-    # Outermost, so every response (errors and /mcp included) carries the request id.
+    # Outermost but one, so every response (errors and /mcp included) carries the request
+    # id.
     app.add_middleware(RequestIdMiddleware, metrics=app_metrics)
+    # Outermost: the proxy headers decide the client's address before anything reads it,
+    # believed only from FORWARDED_ALLOW_IPS (and `taskchat serve` runs uvicorn without
+    # its own, so this one decision, made on the connection's peer, is the only one).
+    app.add_middleware(ProxyHeaders, trusted_hosts=settings.forwarded_allow_ips)
     return app

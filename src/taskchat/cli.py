@@ -220,7 +220,15 @@ def mcp(
 
     settings = _settings()
     _port_taken(host, port, "--port")
-    serving.run("taskchat.tools.http:create_mcp_app", settings, host=host, port=port, factory=True)
+    serving.run(
+        "taskchat.tools.http:create_mcp_app",
+        settings,
+        host=host,
+        port=port,
+        factory=True,
+        # The MCP app alone has no proxy-header middleware of its own: uvicorn's applies.
+        reads_proxy_headers=False,
+    )
 
 
 @cli.command()

@@ -177,10 +177,13 @@ class Settings(BaseSettings):
     """Sign-in and registration attempts allowed per client address."""
 
     forwarded_allow_ips: str = "127.0.0.1"
-    """Proxies whose X-Forwarded-For is trusted for the client address (comma-separated, or *)."""
+    """Proxies whose X-Forwarded-* headers are believed (comma-separated, or *): the client
+    address (X-Forwarded-For), the scheme, and the app's origin for attachment URLs."""
 
     public_url: str = "http://127.0.0.1:8000"
-    """The backend's URL as MCP clients reach it; the tasks MCP endpoint is {PUBLIC_URL}/mcp."""
+    """The backend's URL as clients reach it directly: the tasks MCP endpoint is
+    {PUBLIC_URL}/mcp, and attachment URLs handed to a caller that is not a trusted proxy
+    start with it."""
 
     mcp_allowed_hosts: list[str] = Field(default_factory=list)
     """Extra Host header values accepted at /mcp (DNS-rebinding protection): "backend:8000"."""

@@ -41,8 +41,13 @@ def run(
     workers: int = 1,
     reload: bool = False,
     factory: bool = False,
+    reads_proxy_headers: bool = True,
 ) -> None:
-    """Serve the ASGI app at `target` ("module:attribute") until told to stop."""
+    """Serve the ASGI app at `target` ("module:attribute") until told to stop.
+
+    `reads_proxy_headers`: the app applies the proxy headers itself (Taskchat's does, in
+    api/origin.py); otherwise uvicorn does, believing them from FORWARDED_ALLOW_IPS too.
+    """
     configure_logging(settings.log_level, settings.log_format, settings.environment)
     uvicorn.run(
         target,
@@ -53,7 +58,9 @@ def run(
         reload=reload,
         # The client address (sign-in limits) comes from X-Forwarded-For only when the
         # request comes through a trusted proxy (the Next.js server, a load balancer).
-        proxy_headers=True,
+        # Taskchat's app decides that itself: it needs the connection's own peer (whose
+        # X-Forwarded-Host it believes too), which uvicorn's would replace first.
+        proxy_headers=not reads_proxy_headers,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_seconds),
         # Our logging set-up stays in place, and our access log replaces uvicorn's (it

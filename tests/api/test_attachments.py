@@ -3,28 +3,36 @@ over real HTTP on the real database, with the scripted model reading what it was
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
+from taskchat.app import create_app
+from taskchat.chat.attachments import PostgresAttachmentStore
 from taskchat.chat.store import PostgresStore
+from taskchat.config import Settings
 from taskchat.context import RequestContext
 from taskchat.db.engine import user_transaction_raw
+from taskchat.errors import ProblemError
+from taskchat.files.postgres import PostgresFileStorage
 from tests.support.apps import app_client
 from tests.support.attachments import (
     add_message_with,
     create,
+    create_request,
     create_thread_with,
     png,
     upload,
     uploaded,
 )
 from tests.support.fake_openai import FakeOpenAI, Reply
+from tests.support.live import LiveServer
 from tests.support.protocol import assistant_texts, auth, post, thread_id_of
 from tests.support.settings import scripted_settings
 from tests.support.tokens import TokenFor
@@ -179,34 +187,96 @@ async def test_the_preview_serves_the_bytes_with_safe_headers(
         "inline; filename=\"r_d prik.png\"; filename*=UTF-8''r%C3%B8d%20prik.png"
     )
     assert "sandbox" in preview.headers["content-security-policy"]
+    # Kept in no browser cache: nothing of it stays on a shared computer after sign-out.
+    assert preview.headers["cache-control"] == "no-store"
     assert attachment["preview_url"].endswith(f"/api/attachments/{attachment['id']}/content")
     text = await uploaded(client, token, "a.csv", "text/csv", b"a,b\n1,2\n")
     download = await client.get(f"/api/attachments/{text['id']}/content", headers=auth(token))
     assert download.headers["content-type"] == "text/csv; charset=utf-8"
     assert download.headers["content-disposition"].startswith('attachment; filename="a.csv"')
     assert download.headers["x-content-type-options"] == "nosniff"
+    assert download.headers["cache-control"] == "no-store"
 
 
-async def test_urls_follow_the_origin_the_proxy_names(
+@pytest.fixture(params=["trusted", "untrusted"])
+def proxy_server(
+    request: pytest.FixtureRequest, database_url: str, fake_model: FakeOpenAI
+) -> Iterator[tuple[LiveServer, bool]]:
+    """The app under uvicorn, whose FORWARDED_ALLOW_IPS names the tests' own address
+    (trusted) or another (untrusted); PUBLIC_URL is set, sign-ins limited per address."""
+    trusted = request.param == "trusted"
+    settings = scripted_settings(
+        database_url,
+        fake_model,
+        forwarded_allow_ips="127.0.0.1" if trusted else "192.0.2.1",
+        public_url="https://backend.example.com",
+        auth_rate_limit_address="2/minute",
+    )
+    live = LiveServer(create_app(settings))
+    live.start()
+    yield live, trusted
+    live.stop()
+
+
+async def test_forwarded_headers_are_believed_only_from_a_trusted_proxy(
+    proxy_server: tuple[LiveServer, bool], token_for: TokenFor, new_user: Callable[[], str]
+) -> None:
+    live, trusted = proxy_server
+    token = token_for(new_user())
+    forwarded = {"X-Forwarded-Host": "tasks.example.com", "X-Forwarded-Proto": "https"}
+    async with httpx.AsyncClient(base_url=live.url, timeout=30) as http:
+        made = await http.post(
+            "/chatkit",
+            json=create_request("a.png", "image/png", 10),
+            headers={**auth(token), **forwarded},
+        )
+        attachment_id = made.json()["id"]
+        plain = await http.post(
+            "/chatkit", json=create_request("b.png", "image/png", 10), headers=auth(token)
+        )
+
+        # The client's address too: sign-ins are limited per address (2 a minute here).
+        email = f"{new_user()}@example.com"
+
+        async def login_from(address: str) -> int:
+            response = await http.post(
+                "/api/auth/login",
+                json={"email": email, "password": "wrong-password"},
+                headers={"X-Forwarded-For": address},
+            )
+            return response.status_code
+
+        logins = [await login_from("192.0.2.10"), await login_from("192.0.2.11")]
+        logins.append(await login_from("192.0.2.12"))
+    if trusted:
+        # The proxy's word: the app's origin, which the browser uploads to with its cookie.
+        assert made.json()["upload_descriptor"]["url"] == (
+            f"https://tasks.example.com/api/attachments/{attachment_id}/upload"
+        )
+        assert made.json()["preview_url"] == (
+            f"https://tasks.example.com/api/attachments/{attachment_id}/content"
+        )
+        # Naming none, the origin it reached the backend at.
+        assert plain.json()["upload_descriptor"]["url"].startswith(f"{live.url}/api/")
+        assert logins == [401, 401, 401]
+    else:
+        # Anyone else's headers choose nothing: PUBLIC_URL, whatever Host they sent.
+        assert made.json()["upload_descriptor"]["url"] == (
+            f"https://backend.example.com/api/attachments/{attachment_id}/upload"
+        )
+        assert plain.json()["upload_descriptor"]["url"].startswith("https://backend.example.com/")
+        assert logins == [401, 401, 429]
+
+
+async def test_a_forwarded_host_that_is_not_a_plain_host_is_ignored(
     client: httpx.AsyncClient, token_for: TokenFor, new_user: Callable[[], str]
 ) -> None:
     token = token_for(new_user())
-    forwarded = {"X-Forwarded-Host": "tasks.example.com", "X-Forwarded-Proto": "https"}
-    body = {
-        "type": "attachments.create",
-        "params": {"name": "a.png", "size": 10, "mime_type": "image/png"},
-    }
-    made = await client.post("/chatkit", json=body, headers={**auth(token), **forwarded})
-    attachment_id = made.json()["id"]
-    assert made.json()["upload_descriptor"]["url"] == (
-        f"https://tasks.example.com/api/attachments/{attachment_id}/upload"
-    )
-    assert made.json()["preview_url"] == (
-        f"https://tasks.example.com/api/attachments/{attachment_id}/content"
-    )
     odd = {"X-Forwarded-Host": "evil.example/path?x", "X-Forwarded-Proto": "https"}
-    other = await client.post("/chatkit", json=body, headers={**auth(token), **odd})
-    # Ignored: the backend's own host (uvicorn believes the scheme from a trusted peer).
+    other = await client.post(
+        "/chatkit", json=create_request("a.png", "image/png", 10), headers={**auth(token), **odd}
+    )
+    # From a trusted proxy (the tests' loopback), ignored: the backend's own origin.
     url = urlsplit(other.json()["upload_descriptor"]["url"])
     assert url.netloc == client.base_url.netloc.decode() and "evil" not in url.geturl()
 
@@ -456,3 +526,137 @@ async def test_uploads_need_a_signed_in_caller(client: httpx.AsyncClient) -> Non
     assert response.status_code == 401
     preview = await client.get("/api/attachments/atc_x/content")
     assert preview.status_code == 401
+
+
+def attachment_store(store: PostgresStore, settings: Settings) -> PostgresAttachmentStore:
+    """The app's attachment store over the test database (what the upload route drives)."""
+    return PostgresAttachmentStore(store, PostgresFileStorage(store.engine), settings)
+
+
+async def attachment_row(store: PostgresStore, user_id: str, attachment_id: str) -> Any:
+    """The attachment's row (its thread) and its file's bytes, as stored; None if gone."""
+    async with user_transaction_raw(store.engine, user_id) as conn:
+        return await conn.fetchrow(
+            "SELECT a.thread_id, f.content FROM chat_attachments a "
+            "LEFT JOIN chat_attachment_files f USING (user_id, id) "
+            "WHERE a.user_id = $1 AND a.id = $2",
+            user_id,
+            attachment_id,
+        )
+
+
+async def test_an_upload_finishing_after_the_send_changes_nothing(
+    client: httpx.AsyncClient,
+    token_for: TokenFor,
+    new_user: Callable[[], str],
+    store: PostgresStore,
+    settings: Settings,
+) -> None:
+    user = new_user()
+    token = token_for(user)
+    context = RequestContext(user_id=user)
+    attachments = attachment_store(store, settings)
+    first = png()
+    attachment = await uploaded(client, token, "dot.png", "image/png", first)
+    # A second upload of it starts while it is unsent (the route's first step), and its
+    # bytes are still arriving when the message is sent.
+    _, kind = await attachments.unsent(attachment["id"], context)
+    _, events = await post(client, token, create_thread_with("look", attachment["id"]))
+    thread_id = thread_id_of(events)
+    with pytest.raises(ProblemError) as refused:
+        await attachments.upload(attachment["id"], kind, png(2, 2), context)
+    assert refused.value.status == 409 and refused.value.code == "attachment_sent"
+    # The sent file is untouched and still its thread's: the sweep leaves it, and it goes
+    # with its thread.
+    row = await attachment_row(store, user, attachment["id"])
+    assert row["thread_id"] == thread_id and row["content"] == first
+    deleted, _ = await post(
+        client, token, {"type": "threads.delete", "params": {"thread_id": thread_id}}
+    )
+    assert deleted.status_code == 200
+    assert await attachment_row(store, user, attachment["id"]) is None
+
+
+async def waiting_on_a_lock(store: PostgresStore, user_id: str) -> None:
+    """Return once another session waits for a row lock on an attachment (up to 20 s)."""
+    for _ in range(400):
+        async with user_transaction_raw(store.engine, user_id) as conn:
+            waiting = await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND query LIKE '%chat_attachments%' AND pid <> pg_backend_pid()"
+            )
+        if waiting:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the upload never waited for the attachment's row")
+
+
+async def test_an_upload_finishing_after_the_attachment_was_deleted_brings_nothing_back(
+    client: httpx.AsyncClient,
+    token_for: TokenFor,
+    new_user: Callable[[], str],
+    store: PostgresStore,
+    settings: Settings,
+) -> None:
+    user = new_user()
+    token = token_for(user)
+    context = RequestContext(user_id=user)
+    attachments = attachment_store(store, settings)
+    made = (await create(client, token, "dot.png", "image/png")).json()
+    _, kind = await attachments.unsent(made["id"], context)
+    # A deletion (attachments.delete, the sweep, the account's) that holds the row while
+    # the upload stores its file; it commits once the upload waits for it.
+    async with user_transaction_raw(store.engine, user) as deleting:
+        await deleting.execute(
+            "SELECT 1 FROM chat_attachments WHERE user_id = $1 AND id = $2 FOR NO KEY UPDATE",
+            user,
+            made["id"],
+        )
+        upload_done = asyncio.ensure_future(attachments.upload(made["id"], kind, png(), context))
+        await waiting_on_a_lock(store, user)
+        await deleting.execute(
+            "DELETE FROM chat_attachments WHERE user_id = $1 AND id = $2", user, made["id"]
+        )
+    with pytest.raises(ProblemError) as refused:
+        await upload_done
+    assert refused.value.status == 404
+    # Not made again (without a thread, and counted against the quota, until a sweep).
+    assert await attachment_row(store, user, made["id"]) is None
+    assert await file_rows(store, user) == 0
+
+
+async def test_answering_an_earlier_message_again_deletes_the_later_messages_files(
+    client: httpx.AsyncClient,
+    token_for: TokenFor,
+    new_user: Callable[[], str],
+    fake_model: FakeOpenAI,
+    store: PostgresStore,
+) -> None:
+    user = new_user()
+    token = token_for(user)
+    kept = await uploaded(client, token, "kept.png", "image/png", png())
+    later = await uploaded(client, token, "later.txt", "text/plain", b"second message's file")
+    fake_model.script(Reply(text=["One."]), Reply(text=["Two."]), Reply(text=["One again."]))
+    _, events = await post(client, token, create_thread_with("first", kept["id"]))
+    thread_id = thread_id_of(events)
+    [first] = [
+        e["item"]["id"]
+        for e in events
+        if e["type"] == "thread.item.done" and e["item"]["type"] == "user_message"
+    ]
+    await post(client, token, add_message_with(thread_id, "second", later["id"]))
+    assert await file_rows(store, user) == 2
+    retried, events = await post(
+        client,
+        token,
+        {"type": "threads.retry_after_item", "params": {"thread_id": thread_id, "item_id": first}},
+    )
+    assert retried.status_code == 200 and assistant_texts(events) == ["One again."]
+    # The second message is gone, and its file with it: not counted, not served.
+    assert await attachment_row(store, user, later["id"]) is None
+    assert await file_rows(store, user) == 1
+    gone = await client.get(f"/api/attachments/{later['id']}/content", headers=auth(token))
+    assert gone.status_code == 404
+    # The retried message keeps its own.
+    row = await attachment_row(store, user, kept["id"])
+    assert row["thread_id"] == thread_id and row["content"] == png()

@@ -13,10 +13,12 @@ import pytest
 from agents import Model
 from agents.testing import ModelStep, ScriptedModel, assistant_message, function_call
 from chatkit.server import StreamingResult
+from chatkit.types import AttachmentCreateParams
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskchat.agent.llm import NOT_CONFIGURED_MESSAGE
 from taskchat.api.chatkit import chatkit_request
+from taskchat.api.prechecks import check_targets
 from taskchat.chat.server import TaskchatServer
 from taskchat.chat.store import PostgresStore
 from taskchat.chat.turn import SHUTDOWN_NOTICE
@@ -28,6 +30,7 @@ from taskchat.metrics import Metrics
 from taskchat.tasks import service
 from taskchat.tools.servers import TurnTools
 from taskchat.tools.tasks import list_tool_definitions
+from tests.support.attachments import png
 from tests.support.protocol import assistant_texts, collected_events, create_thread, thread_id_of
 
 ServerFor = Callable[[Model | None], TaskchatServer]
@@ -171,3 +174,44 @@ async def test_without_a_model_each_turn_says_what_to_set(
     [failure] = [e for e in events if e["type"] == "error"]
     assert failure["message"] == NOT_CONFIGURED_MESSAGE and failure["allow_retry"] is False
     assert [k for k, _ in await stored(server, context, thread_id_of(events))] == ["user_message"]
+
+
+async def ready_attachment(server: TaskchatServer, context: RequestContext, name: str) -> str:
+    """An image attachment made and uploaded, as attachments.create and the upload do."""
+    made = await server.attachments.create_attachment(
+        AttachmentCreateParams(name=name, size=100, mime_type="image/png"), context
+    )
+    await server.store.save_attachment(made, context)
+    _, kind = await server.attachments.unsent(made.id, context)
+    await server.attachments.upload(made.id, kind, png(), context)
+    return made.id
+
+
+async def test_of_two_messages_sent_at_once_with_one_attachment_only_one_gets_it(
+    server_for: ServerFor, ctx: Callable[[], RequestContext]
+) -> None:
+    model = ScriptedModel([[assistant_message("First.")], [assistant_message("Second.")]])
+    server, context = server_for(model), ctx()
+    shared = await ready_attachment(server, context, "shared.png")
+    other = await ready_attachment(server, context, "other.png")
+    # The second message (naming another file first) passes the checks made before its
+    # stream while the shared file is still unsent...
+    second = create_thread("second")
+    second["params"]["input"]["attachments"] = [other, shared]
+    await check_targets(chatkit_request().validate_python(second), server.store, context)
+    # ...then the first message is sent and takes it.
+    first = create_thread("first")
+    first["params"]["input"]["attachments"] = [shared]
+    sent = thread_id_of(await turn(server, context, first))
+    events = await turn(server, context, second)
+    [error] = [event for event in events if event["type"] == "error"]
+    assert error["message"] == (
+        "shared.png was already sent in a message; attach the file again to send it here."
+    )
+    assert not error["allow_retry"]
+    # The file stays the first message's; the second's thread is discarded, and its other
+    # file is still unsent, ready to go in another message.
+    assert (await server.store.load_attachment(shared, context)).thread_id == sent
+    threads = await server.store.load_threads(10, None, "asc", context)
+    assert [thread.id for thread in threads.data] == [sent]
+    assert (await server.store.load_attachment(other, context)).thread_id is None

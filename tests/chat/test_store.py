@@ -21,6 +21,7 @@ from sqlalchemy import text
 from taskchat.chat.store import PostgresStore, chat_id
 from taskchat.context import RequestContext
 from taskchat.db.engine import SCOPED_ROW, pooled_driver, user_transaction
+from taskchat.files.storage import AttachmentGoneError, AttachmentSentError
 from tests.support.threads import (
     BASE,
     assistant_message,
@@ -147,12 +148,12 @@ async def test_delete_thread_removes_items_and_attachments(
 ) -> None:
     context = ctx()
     thread, items = await thread_with_items(store, context, 2)
-    attachment = FileAttachment(
-        id=chat_id("attachment"), name="a.txt", mime_type="text/plain", thread_id=thread.id
-    )
+    attachment = FileAttachment(id=chat_id("attachment"), name="a.txt", mime_type="text/plain")
     loose = FileAttachment(id=chat_id("attachment"), name="b.txt", mime_type="text/plain")
     await store.save_attachment(attachment, context)
     await store.save_attachment(loose, context)
+    # Sent in the thread, as a message's send marks it.
+    await store.save_attachment(attachment.model_copy(update={"thread_id": thread.id}), context)
     await store.delete_thread(thread.id, context)
     with pytest.raises(NotFoundError):
         await store.load_thread(thread.id, context)
@@ -380,3 +381,36 @@ async def test_an_empty_cursor_means_from_the_start(
     page = await store.load_thread_items(thread.id, "", 10, "asc", context)
     assert [i.id for i in page.data] == [i.id for i in items]
     assert [t.id for t in (await store.load_threads(10, "", "asc", context)).data] == [thread.id]
+
+
+async def test_an_attachment_is_sent_in_one_thread_only_and_never_unsent(
+    store: PostgresStore, ctx: Callable[[], RequestContext]
+) -> None:
+    context = ctx()
+    first, second = make_thread("first"), make_thread("second")
+    for thread in (first, second):
+        await store.save_thread(thread, context)
+    unsent = FileAttachment(id=chat_id("attachment"), name="a.txt", mime_type="text/plain")
+    other = FileAttachment(id=chat_id("attachment"), name="b.txt", mime_type="text/plain")
+    await store.save_attachment(unsent, context)
+    await store.save_attachment(other, context)
+    await store.claim_attachments(first.id, [unsent.id], context)
+    # Claimed again for its own thread (the SDK stores it once more): nothing changes.
+    await store.save_attachment(unsent.model_copy(update={"thread_id": first.id}), context)
+    # Another thread's claim fails whole: the other file stays unsent.
+    with pytest.raises(AttachmentSentError, match=r"a\.txt was already sent"):
+        await store.claim_attachments(second.id, [other.id, unsent.id], context)
+    with pytest.raises(AttachmentSentError):
+        await store.save_attachment(unsent.model_copy(update={"thread_id": second.id}), context)
+    # Neither a stale unsent copy nor attachments.delete takes it back from its thread.
+    with pytest.raises(AttachmentSentError):
+        await store.save_attachment(unsent, context)
+    await store.delete_attachment(unsent.id, context)
+    assert (await store.load_attachment(unsent.id, context)).thread_id == first.id
+    assert (await store.load_attachment(other.id, context)).thread_id is None
+    # Gone, it is not made again by a send.
+    await store.delete_attachment(other.id, context)
+    with pytest.raises(AttachmentGoneError):
+        await store.claim_attachments(second.id, [other.id], context)
+    with pytest.raises(NotFoundError):
+        await store.load_attachment(other.id, context)

@@ -10,6 +10,7 @@ from chatkit.types import FileAttachment
 
 from taskchat.chat.store import PostgresStore, chat_id
 from taskchat.context import RequestContext
+from taskchat.db.engine import user_transaction_raw
 from taskchat.files.postgres import PostgresFileStorage
 from taskchat.files.storage import AttachmentGoneError, QuotaExceededError
 
@@ -25,20 +26,39 @@ async def attachment(store: PostgresStore, context: RequestContext) -> str:
     return made.id
 
 
+async def save(
+    files: PostgresFileStorage,
+    *,
+    user_id: str,
+    attachment_id: str,
+    content: bytes,
+    quota_bytes: int,
+) -> None:
+    """`files.save` in a transaction of its own, as the upload makes one (locked for the quota)."""
+    async with user_transaction_raw(files.engine, user_id, locked=bool(quota_bytes)) as conn:
+        await files.save(
+            conn,
+            user_id=user_id,
+            attachment_id=attachment_id,
+            content=content,
+            quota_bytes=quota_bytes,
+        )
+
+
 async def test_files_are_read_only_by_their_owner(
     store: PostgresStore, files: PostgresFileStorage, ctx: Callable[[], RequestContext]
 ) -> None:
     owner, other = ctx(), ctx()
     attachment_id = await attachment(store, owner)
-    await files.save(
-        user_id=owner.user_id, attachment_id=attachment_id, content=b"hi", quota_bytes=0
+    await save(
+        files, user_id=owner.user_id, attachment_id=attachment_id, content=b"hi", quota_bytes=0
     )
     assert await files.load(user_id=owner.user_id, attachment_id=attachment_id) == b"hi"
     assert await files.load(user_id=other.user_id, attachment_id=attachment_id) is None
     # Another user cannot store bytes under someone else's attachment, nor delete them.
     with pytest.raises(AttachmentGoneError):
-        await files.save(
-            user_id=other.user_id, attachment_id=attachment_id, content=b"x", quota_bytes=0
+        await save(
+            files, user_id=other.user_id, attachment_id=attachment_id, content=b"x", quota_bytes=0
         )
     await files.delete(user_id=other.user_id, attachment_id=attachment_id)
     assert await files.load(user_id=owner.user_id, attachment_id=attachment_id) == b"hi"
@@ -52,11 +72,11 @@ async def test_replacing_a_file_counts_only_its_new_size_against_the_quota(
     context = ctx()
     first, second = await attachment(store, context), await attachment(store, context)
     user = context.user_id
-    await files.save(user_id=user, attachment_id=first, content=b"a" * 60, quota_bytes=100)
-    await files.save(user_id=user, attachment_id=first, content=b"b" * 90, quota_bytes=100)
+    await save(files, user_id=user, attachment_id=first, content=b"a" * 60, quota_bytes=100)
+    await save(files, user_id=user, attachment_id=first, content=b"b" * 90, quota_bytes=100)
     with pytest.raises(QuotaExceededError):
-        await files.save(user_id=user, attachment_id=second, content=b"c" * 11, quota_bytes=100)
-    await files.save(user_id=user, attachment_id=second, content=b"c" * 10, quota_bytes=100)
+        await save(files, user_id=user, attachment_id=second, content=b"c" * 11, quota_bytes=100)
+    await save(files, user_id=user, attachment_id=second, content=b"c" * 10, quota_bytes=100)
     assert await files.used_bytes(user_id=user) == 100
 
 
@@ -67,8 +87,8 @@ async def test_the_model_gets_the_newest_files_that_fit_the_budget(
     user = context.user_id
     newest, big, older, missing = [await attachment(store, context) for _ in range(4)]
     for attachment_id, size in ((newest, 60), (big, 50), (older, 30)):
-        await files.save(
-            user_id=user, attachment_id=attachment_id, content=b"x" * size, quota_bytes=0
+        await save(
+            files, user_id=user, attachment_id=attachment_id, content=b"x" * size, quota_bytes=0
         )
     loaded = await files.load_many(
         user_id=user, attachment_ids=[newest, big, older, missing], budget_bytes=100

@@ -28,10 +28,13 @@ async def attachment(
     made = FileAttachment(
         id=chat_id("attachment"), name="a.txt", mime_type="text/plain", thread_id=thread_id
     )
-    await store.save_attachment(made, context)
-    await PostgresFileStorage(store.engine).save(
-        user_id=context.user_id, attachment_id=made.id, content=b"bytes", quota_bytes=0
-    )
+    await store.save_attachment(made.model_copy(update={"thread_id": None}), context)
+    async with user_transaction_raw(store.engine, context.user_id) as conn:
+        await PostgresFileStorage(store.engine).save(
+            conn, user_id=context.user_id, attachment_id=made.id, content=b"bytes", quota_bytes=0
+        )
+    if thread_id is not None:
+        await store.claim_attachments(thread_id, [made.id], context)
     async with user_transaction_raw(store.engine, context.user_id) as conn:
         await conn.execute(
             "UPDATE chat_attachments SET created_at = now() - $3::interval "
@@ -113,3 +116,26 @@ async def test_the_periodic_sweep_runs_without_being_asked(
         assert await remaining(store, context) == (set(), set())
     finally:
         sweeper.cancel()
+
+
+async def test_operator_work_can_delete_only_unsent_attachments(
+    store: PostgresStore, ctx: Callable[[], RequestContext]
+) -> None:
+    context = ctx()
+    thread = make_thread()
+    await store.save_thread(thread, context)
+    sent = await attachment(store, context, thread_id=thread.id)
+    unsent = await attachment(store, context)
+    async with operator_transaction_raw(store.engine) as conn:
+        # It sees both (the sweep reads every user's), but a sent one is not its to delete.
+        assert (
+            await conn.fetchval(
+                "SELECT count(*) FROM chat_attachments WHERE id = ANY($1::text[])", [sent, unsent]
+            )
+            == 2
+        )
+        deleted = await conn.fetch(
+            "DELETE FROM chat_attachments WHERE id = ANY($1::text[]) RETURNING id", [sent, unsent]
+        )
+    assert [row["id"] for row in deleted] == [unsent]
+    assert await remaining(store, context) == ({sent}, {sent})

@@ -17,7 +17,7 @@ from tests.support.ports import free_port
 class LiveServer:
     """The app on a loopback port, served by uvicorn like in production."""
 
-    def __init__(self, app: ASGIApp, *, forwarded_allow_ips: str | None = None) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._server = uvicorn.Server(
@@ -26,8 +26,9 @@ class LiveServer:
                 host="127.0.0.1",
                 port=self.port,
                 log_level="warning",
-                # None: uvicorn's default (its own FORWARDED_ALLOW_IPS variable, else loopback).
-                forwarded_allow_ips=forwarded_allow_ips,
+                # As `taskchat serve` runs it: Taskchat's app reads the proxy headers itself,
+                # from its FORWARDED_ALLOW_IPS (api/origin.py).
+                proxy_headers=False,
             )
         )
         self._thread = threading.Thread(target=self._server.run, daemon=True)

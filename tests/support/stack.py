@@ -49,11 +49,9 @@ def main() -> None:
                 # Overrides may fix the secret, for a test that mints its own tokens.
                 **{"jwt_secret": secrets.token_hex(32), **SCRIPTED_MODEL, **overrides},
             )
-            # Trusting X-Forwarded-For from the proxies FORWARDED_ALLOW_IPS names, as
-            # `taskchat serve` does (taskchat.serving).
-            backend = LiveServer(
-                create_app(settings), forwarded_allow_ips=settings.forwarded_allow_ips
-            )
+            # Trusting X-Forwarded-* from the proxies FORWARDED_ALLOW_IPS names, as under
+            # `taskchat serve` (the app reads them itself, api/origin.py).
+            backend = LiveServer(create_app(settings))
             backend.start()
             try:
                 announcement = {

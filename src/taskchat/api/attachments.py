@@ -50,7 +50,7 @@ def _context(request: Request, identity: Identity) -> RequestContext:
         user_id=identity.user_id,
         claims=identity.claims,
         request_id=request_id_var.get(),
-        origin=caller_origin(request),
+        origin=caller_origin(request, services_of(request).settings.public_url),
     )
 
 
@@ -79,12 +79,13 @@ async def upload_attachment(
     try:
         check_text(attachment_id, "attachment_id")
         # Before the body is kept: a foreign id is refused without taking its bytes.
-        attachment, kind = await attachments.unsent(attachment_id, context)
+        _, kind = await attachments.unsent(attachment_id, context)
     except ProblemError:
         await drain(request, max_bytes)
         raise
     content = await read_file_field(request, max_bytes)
-    ready = await attachments.upload(attachment, kind, content, context)
+    # Checked again as the file is stored: it may have been sent or deleted meanwhile.
+    ready = await attachments.upload(attachment_id, kind, content, context)
     return Response(
         ready.model_dump_json(context={"exclude_metadata": True}),
         media_type="application/json",
@@ -121,8 +122,11 @@ async def attachment_content(
             ),
             "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": CONTENT_POLICY,
-            # The person's own file, which never changes under its id.
-            "Cache-Control": "private, max-age=3600",
+            # Kept in no cache: after signing out, or deleting the file, on a computer
+            # others use, nothing of it stays on its disk. (`private, no-cache` would still
+            # store the bytes there; with no validator to revalidate against, it would not
+            # even save a download.)
+            "Cache-Control": "no-store",
         },
     )
 

@@ -104,7 +104,7 @@ async def chatkit_endpoint(request: Request, identity: CurrentIdentity) -> Respo
         claims=identity.claims,
         request_id=request_id_var.get(),
         metadata=parsed.metadata,
-        origin=caller_origin(request),
+        origin=caller_origin(request, settings.public_url),
     )
     try:
         await check_targets(parsed, server.store, context)

@@ -30,6 +30,7 @@ from taskchat.chat.attachments import PER_MESSAGE_MAX
 from taskchat.chat.store import PostgresStore
 from taskchat.context import RequestContext
 from taskchat.errors import ProblemError, UnsupportedError
+from taskchat.files.storage import AttachmentSentError
 
 TITLE_MAX = 200
 """The longest thread title, in characters."""
@@ -103,15 +104,16 @@ async def check_targets(parsed: ChatKitReq, store: PostgresStore, context: Reque
         # Before the SDK decodes the audio: bad base64 would otherwise be a 500.
         raise UnsupportedError("The input.transcribe request is not supported by this server.")
     if isinstance(parsed, ThreadsCreateReq | ThreadsAddUserMessageReq):
+        # Here a 409 before the stream; the message's claim of its attachments checks
+        # again (PostgresStore.claim_attachments), so a message sent meanwhile that took
+        # one still wins, and this one ends with an error event.
         for attachment_id in parsed.params.input.attachments:
             attachment = await store.load_attachment(attachment_id, context)
             if attachment.thread_id is not None:
                 # Sent once, it belongs to that message (and goes with its thread).
-                raise ProblemError(
+                raise AttachmentSentError(
                     f"{attachment.name} was already sent in a message; attach the file "
-                    "again to send it here.",
-                    status=409,
-                    code="attachment_sent",
+                    "again to send it here."
                 )
             if attachment.upload_descriptor is not None:
                 raise ProblemError(

@@ -6,10 +6,15 @@
    the browser uploads through the frontend's proxy with its cookie).
 2. The upload (api/attachments.py) sends the bytes: their kind is sniffed and must be what
    was declared, the user's quota is checked, the bytes are stored (files/storage.py), and
-   the attachment loses its upload descriptor: it is ready to send.
-3. A message names it: /chatkit checks it first (api/prechecks.py), and the SDK stores it
-   with the message's thread id. An attachment is sent once: sending it again, in any
-   thread, is refused (409); so is deleting a sent one (it goes with its thread).
+   the attachment loses its upload descriptor: it is ready to send. The last step is one
+   transaction with the attachment's row locked, so an upload that finishes after the
+   attachment was sent (409) or deleted (404) changes nothing.
+3. A message names it: /chatkit checks it first (api/prechecks.py, a 409 before the
+   stream), then the message claims its attachments, all or none, with a conditional
+   update (`PostgresStore.claim_attachments`): of two messages sent at once naming one
+   attachment, the second gets an error event. An attachment is sent once: sending it
+   again, in any thread, is refused (409); so is deleting a sent one (it goes with its
+   message, when an earlier one is answered again, or with its thread).
 
 Attachments never sent are swept after a day (files/sweep.py). Another user's attachment
 is a 404 everywhere, exactly like a missing one.
@@ -29,6 +34,7 @@ from chatkit.types import (
     ThreadItem,
     UserMessageItem,
 )
+from pydantic import TypeAdapter
 
 from taskchat.chat.store import PostgresStore, chat_id
 from taskchat.config import Settings
@@ -36,7 +42,13 @@ from taskchat.context import RequestContext
 from taskchat.db.engine import user_transaction_raw
 from taskchat.errors import ProblemError, ResourceNotFoundError
 from taskchat.files.kinds import KINDS, Kind, check_content, declared_kind, file_name
-from taskchat.files.storage import FileStorage, FileTooLargeError, QuotaExceededError
+from taskchat.files.storage import (
+    AttachmentGoneError,
+    AttachmentSentError,
+    FileStorage,
+    FileTooLargeError,
+    QuotaExceededError,
+)
 
 PER_MESSAGE_MAX = 5
 """The most attachments one message may carry (the frontend's composers say the same)."""
@@ -50,6 +62,10 @@ MODEL_BYTES_MAX = 20 * 1024 * 1024
 older files past it are named to the model, not shown again."""
 
 _KIND_OF_MIME = {kind.mime: kind for kind in KINDS}
+
+_ATTACHMENT = TypeAdapter[Attachment](Attachment)
+
+_SENT_UPLOAD = "This attachment was already sent in a message, so its file cannot change."
 
 
 def attachment_path(attachment_id: str, action: str) -> str:
@@ -72,6 +88,8 @@ class PostgresAttachmentStore(AttachmentStore[RequestContext]):
         """Where the bytes are kept."""
         self._max_bytes = settings.attachment_max_bytes
         self._quota_bytes = settings.attachment_quota_bytes
+        # Outside a request (no origin): the backend's configured address, the one a
+        # caller that is not a trusted proxy gets too (api/origin.py).
         self._fallback_origin = settings.public_url
 
     def generate_attachment_id(self, mime_type: str, context: RequestContext) -> str:
@@ -114,15 +132,13 @@ class PostgresAttachmentStore(AttachmentStore[RequestContext]):
         )
 
     async def delete_attachment(self, attachment_id: str, context: RequestContext) -> None:
-        # The row itself is deleted by Store.delete_attachment, which the SDK calls next.
+        # Only checks: the row is deleted by Store.delete_attachment, which the SDK calls
+        # next, with its file (the foreign key's cascade) and only while it is not sent.
         attachment = await self._store.load_attachment(attachment_id, context)
         if attachment.thread_id is not None:
-            raise ProblemError(
-                "This attachment was sent in a message; it is deleted with its conversation.",
-                status=409,
-                code="attachment_sent",
+            raise AttachmentSentError(
+                "This attachment was sent in a message; it is deleted with its conversation."
             )
-        await self.files.delete(user_id=context.user_id, attachment_id=attachment_id)
 
     async def unsent(self, attachment_id: str, context: RequestContext) -> tuple[Attachment, Kind]:
         """The caller's attachment that can still take an upload, and its kind: a 404 for
@@ -130,29 +146,54 @@ class PostgresAttachmentStore(AttachmentStore[RequestContext]):
         attachment = await self.owned(attachment_id, context)
         kind = kind_of(attachment)
         if attachment.thread_id is not None or kind is None:
-            raise ProblemError(
-                "This attachment was already sent in a message, so its file cannot change.",
-                status=409,
-                code="attachment_sent",
-            )
+            raise AttachmentSentError(_SENT_UPLOAD)
         return attachment, kind
 
     async def upload(
-        self, attachment: Attachment, kind: Kind, content: bytes, context: RequestContext
+        self, attachment_id: str, kind: Kind, content: bytes, context: RequestContext
     ) -> Attachment:
-        """Store the uploaded `content` of `attachment` (from `unsent`): a 400 if it is not
-        the kind declared, a 413 past the quota. The attachment, now ready to send."""
+        """Store the uploaded `content` of the attachment (of `kind`, from `unsent`): a 400
+        if it is not the kind declared, a 413 past the quota; a 409 if the attachment was
+        sent while its bytes arrived, a 404 if it was deleted meanwhile. The attachment,
+        now ready to send."""
         if len(content) > self._max_bytes:
             raise FileTooLargeError(self._max_bytes)
         check_content(kind, content)
-        await self.files.save(
-            user_id=context.user_id,
-            attachment_id=attachment.id,
-            content=content,
-            quota_bytes=self._quota_bytes,
-        )
-        ready = attachment.model_copy(update={"upload_descriptor": None})
-        await self._store.save_attachment(ready, context)
+        # One transaction from the check to the last write, the row locked: a message
+        # sending it, its deletion (with its thread, by attachments.delete, by the sweep,
+        # or the person's account) waits for the upload, or the upload sees it happened.
+        # With a quota, the user's advisory lock too (taken first): two uploads at once
+        # cannot both pass it.
+        user_id = context.user_id
+        async with user_transaction_raw(
+            self._store.engine, user_id, locked=bool(self._quota_bytes)
+        ) as conn:
+            row = await conn.fetchrow(
+                "SELECT thread_id, data FROM chat_attachments WHERE user_id = $1 AND id = $2 "
+                "FOR UPDATE",
+                user_id,
+                attachment_id,
+            )
+            if row is None:
+                raise AttachmentGoneError(attachment_id)
+            if row["thread_id"] is not None:
+                raise AttachmentSentError(_SENT_UPLOAD)
+            await self.files.save(
+                conn,
+                user_id=user_id,
+                attachment_id=attachment_id,
+                content=content,
+                quota_bytes=self._quota_bytes,
+            )
+            ready = _ATTACHMENT.validate_python(row["data"]).model_copy(
+                update={"upload_descriptor": None}
+            )
+            await conn.execute(
+                "UPDATE chat_attachments SET data = $3 WHERE user_id = $1 AND id = $2",
+                user_id,
+                attachment_id,
+                ready.model_dump_json(),
+            )
         return ready
 
     async def content(

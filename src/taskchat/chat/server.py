@@ -37,6 +37,7 @@ from chatkit.types import (
     ThreadsRetryAfterItemReq,
     ThreadStreamEvent,
     ThreadUpdatedEvent,
+    UserMessageInput,
     UserMessageItem,
     WidgetItem,
     is_streaming_req,
@@ -138,6 +139,16 @@ class TaskchatServer(ChatKitServer[RequestContext]):
                 )
             )
         return NonStreamingResult(await serve_non_streaming(self, request, context))
+
+    async def _build_user_message_item(
+        self, input: UserMessageInput, thread: ThreadMetadata, context: RequestContext
+    ) -> UserMessageItem:
+        # openai-chatkit 1.6.5 stores a new message's attachments one by one
+        # (`_process_new_thread_item_respond`): one lost to a message sent at the same
+        # time would leave the others claimed by a message that is never stored. They are
+        # claimed here first, all or none; its stores after that change nothing.
+        await self.store.claim_attachments(thread.id, input.attachments, context)
+        return await super()._build_user_message_item(input, thread, context)
 
     async def respond(
         self,

@@ -9,7 +9,7 @@ about 2 ms to each.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Literal, TypeVar
@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from taskchat.context import RequestContext
 from taskchat.db.engine import SCOPED_ROW, create_engine, pooled_driver, user_transaction_raw
 from taskchat.db.errors import DatabaseUnavailableError, is_unavailable
+from taskchat.files.storage import AttachmentGoneError, AttachmentSentError
 from taskchat.ids import new_id
 
 _ITEM = TypeAdapter[ThreadItem](ThreadItem)
@@ -119,6 +120,22 @@ def _page(data: list[T], has_more: bool) -> Page[T]:
 
 _THREAD_SCOPE = "user_id = $1"
 _ITEM_SCOPE = "user_id = $1 AND thread_id = $2"
+
+_DELETE_ITEM = (
+    "WITH item AS (DELETE FROM chat_items WHERE user_id = $1 AND thread_id = $2 AND id = $3 "
+    "RETURNING data->'attachments' AS attachments) "
+    "DELETE FROM chat_attachments WHERE user_id = $1 AND thread_id = $2 AND id IN ("
+    "SELECT attachment->>'id' FROM item, jsonb_array_elements(CASE "
+    "WHEN jsonb_typeof(item.attachments) = 'array' THEN item.attachments "
+    "ELSE '[]'::jsonb END) AS attachment)"
+)
+"""Delete an item and the attachments it carries (a user message's), in one statement."""
+
+
+def _sent(name: str) -> AttachmentSentError:
+    return AttachmentSentError(
+        f"{name} was already sent in a message; attach the file again to send it here."
+    )
 
 
 class PostgresStore(Store[RequestContext]):
@@ -273,29 +290,76 @@ class PostgresStore(Store[RequestContext]):
     async def delete_thread_item(
         self, thread_id: str, item_id: str, context: RequestContext
     ) -> None:
+        # A user message's attachments go with it (their files by the foreign key's
+        # cascade): `threads.retry_after_item` deletes the messages after the retried one
+        # this way, and their files must not stay behind, counted and served.
         with _writing():
             async with user_transaction_raw(self.engine, context.user_id) as conn:
-                await conn.execute(
-                    "DELETE FROM chat_items WHERE user_id = $1 AND thread_id = $2 AND id = $3",
-                    context.user_id,
-                    thread_id,
-                    item_id,
-                )
+                await conn.execute(_DELETE_ITEM, context.user_id, thread_id, item_id)
 
     # Attachments ---------------------------------------------------------
 
     async def save_attachment(self, attachment: Attachment, context: RequestContext) -> None:
+        """Store an attachment not sent yet, or mark one as sent in its `thread_id`.
+
+        Never un-sends one and never moves one to another thread: an attachment already
+        sent elsewhere is an AttachmentSentError (409), and marking one as sent that is
+        gone an AttachmentGoneError (404), never a new row.
+        """
+        if attachment.thread_id is not None:
+            await self.claim_attachments(attachment.thread_id, [attachment.id], context)
+            return
         async with pooled_driver(self.engine) as conn:
-            await conn.execute(
+            saved = await conn.fetchval(
                 "INSERT INTO chat_attachments (user_id, id, thread_id, data) "
-                f"SELECT $1::text, $2::text, $3::text, $4::jsonb FROM {SCOPED_ROW} "
-                "ON CONFLICT (user_id, id) "
-                "DO UPDATE SET data = EXCLUDED.data, thread_id = EXCLUDED.thread_id",
+                f"SELECT $1::text, $2::text, NULL, $3::jsonb FROM {SCOPED_ROW} "
+                "ON CONFLICT (user_id, id) DO UPDATE SET data = EXCLUDED.data "
+                "WHERE chat_attachments.thread_id IS NULL RETURNING true",
                 context.user_id,
                 attachment.id,
-                attachment.thread_id,
                 attachment.model_dump_json(),
             )
+        if saved is None:
+            raise _sent(attachment.name)
+
+    async def claim_attachments(
+        self, thread_id: str, attachment_ids: Sequence[str], context: RequestContext
+    ) -> None:
+        """Mark the user's attachments as sent in `thread_id`: all of them, or (raising)
+        none.
+
+        The claim is conditional, so of two messages sent at once naming one attachment
+        only one gets it: an attachment sent in another thread is an AttachmentSentError
+        (409), a missing one an AttachmentGoneError (404). One already marked as sent in
+        `thread_id` stays so (the SDK stores each attachment again after the claim).
+        """
+        ids = list(dict.fromkeys(attachment_ids))
+        if not ids:
+            return
+        with _writing():
+            async with user_transaction_raw(self.engine, context.user_id) as conn:
+                # Locked in id order, so two claims of overlapping sets cannot deadlock.
+                rows = await conn.fetch(
+                    "SELECT id, thread_id, data->>'name' AS name FROM chat_attachments "
+                    "WHERE user_id = $1 AND id = ANY($2::text[]) ORDER BY id FOR UPDATE",
+                    context.user_id,
+                    ids,
+                )
+                found = {row["id"]: row for row in rows}
+                for attachment_id in ids:
+                    row = found.get(attachment_id)
+                    if row is None:
+                        raise AttachmentGoneError(attachment_id)
+                    if row["thread_id"] not in (None, thread_id):
+                        raise _sent(row["name"])
+                await conn.execute(
+                    "UPDATE chat_attachments SET thread_id = $3, "
+                    "data = jsonb_set(data, '{thread_id}', to_jsonb($3::text)) "
+                    "WHERE user_id = $1 AND id = ANY($2::text[]) AND thread_id IS NULL",
+                    context.user_id,
+                    ids,
+                    thread_id,
+                )
 
     async def load_attachment(self, attachment_id: str, context: RequestContext) -> Attachment:
         async with user_transaction_raw(self.engine, context.user_id) as conn:
@@ -309,9 +373,10 @@ class PostgresStore(Store[RequestContext]):
         return _ATTACHMENT.validate_python(data)
 
     async def delete_attachment(self, attachment_id: str, context: RequestContext) -> None:
+        # Only one not sent yet: a sent one goes with its message or its thread.
         async with user_transaction_raw(self.engine, context.user_id) as conn:
             await conn.execute(
-                "DELETE FROM chat_attachments WHERE user_id = $1 AND id = $2",
+                "DELETE FROM chat_attachments WHERE user_id = $1 AND id = $2 AND thread_id IS NULL",
                 context.user_id,
                 attachment_id,
             )

@@ -15,6 +15,7 @@ from agents import AgentsException, RunResultStreaming
 from taskchat.agent.llm import IncompleteAnswerError
 from taskchat.chat.store import DATABASE_MESSAGE
 from taskchat.db.errors import is_unavailable
+from taskchat.errors import ProblemError
 from taskchat.metrics import Metrics
 
 RUN_STOP_SECONDS = 5.0
@@ -63,7 +64,7 @@ class Failure:
 
     kind: Literal["model", "database", "turn"]
     """`model` for a provider failure, `database` when PostgreSQL cannot be reached,
-    `turn` for anything else (a bug)."""
+    `turn` for anything else (a request refused mid-stream, or a bug)."""
 
     message: str
     """The error event's text."""
@@ -86,6 +87,10 @@ def failure_of(error: BaseException) -> Failure:
         return Failure("model", INCOMPLETE_MESSAGE)
     if is_unavailable(error):
         return Failure("database", DATABASE_MESSAGE)
+    if isinstance(error, ProblemError):
+        # Refused on purpose, with a sentence for the person (an attachment that another
+        # message took meanwhile): sending the same again would be refused again.
+        return Failure("turn", error.detail, retry=False)
     return Failure("turn", "Something went wrong while answering. Please try again.")
 
 

@@ -1,10 +1,10 @@
 """Attachment bytes in PostgreSQL (`chat_attachment_files`), under row-level security.
 
 A row per uploaded file, keyed like its attachment, whose foreign key cascades: deleting an
-attachment row (with its thread, by `attachments.delete` or by the sweep) deletes its bytes
-in the same statement. Files are at most ATTACHMENT_MAX_BYTES (50 MB at the most), which
-`bytea` holds comfortably; PostgreSQL compresses and stores large values out of line (TOAST),
-so the table's pages stay small.
+attachment row (with its thread or its message, by `attachments.delete` or by the sweep)
+deletes its bytes in the same statement. Files are at most ATTACHMENT_MAX_BYTES (50 MB at the
+most), which `bytea` holds comfortably; PostgreSQL compresses and stores large values out of
+line (TOAST), so the table's pages stay small.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taskchat.db.engine import user_transaction_raw
+from taskchat.db.engine import Driver, user_transaction_raw
 from taskchat.files.storage import AttachmentGoneError, FileStorage, QuotaExceededError
 
 
@@ -25,32 +25,36 @@ class PostgresFileStorage(FileStorage):
         self.engine = engine
 
     async def save(
-        self, *, user_id: str, attachment_id: str, content: bytes, quota_bytes: int
+        self,
+        conn: Driver,
+        *,
+        user_id: str,
+        attachment_id: str,
+        content: bytes,
+        quota_bytes: int,
     ) -> None:
-        # Locked: two uploads of one user's at once cannot both pass the quota check.
-        async with user_transaction_raw(self.engine, user_id, locked=bool(quota_bytes)) as conn:
-            if quota_bytes:
-                used = await conn.fetchval(
-                    "SELECT coalesce(sum(size), 0) FROM chat_attachment_files "
-                    "WHERE user_id = $1 AND id <> $2",
-                    user_id,
-                    attachment_id,
-                )
-                if used + len(content) > quota_bytes:
-                    raise QuotaExceededError(used=used, size=len(content), quota=quota_bytes)
-            try:
-                await conn.execute(
-                    "INSERT INTO chat_attachment_files (user_id, id, size, content, created_at) "
-                    "VALUES ($1, $2, $3, $4, now()) ON CONFLICT (user_id, id) DO UPDATE SET "
-                    "size = EXCLUDED.size, content = EXCLUDED.content, "
-                    "created_at = EXCLUDED.created_at",
-                    user_id,
-                    attachment_id,
-                    len(content),
-                    content,
-                )
-            except asyncpg.ForeignKeyViolationError:
-                raise AttachmentGoneError(attachment_id) from None
+        if quota_bytes:
+            used = await conn.fetchval(
+                "SELECT coalesce(sum(size), 0) FROM chat_attachment_files "
+                "WHERE user_id = $1 AND id <> $2",
+                user_id,
+                attachment_id,
+            )
+            if used + len(content) > quota_bytes:
+                raise QuotaExceededError(used=used, size=len(content), quota=quota_bytes)
+        try:
+            await conn.execute(
+                "INSERT INTO chat_attachment_files (user_id, id, size, content, created_at) "
+                "VALUES ($1, $2, $3, $4, now()) ON CONFLICT (user_id, id) DO UPDATE SET "
+                "size = EXCLUDED.size, content = EXCLUDED.content, "
+                "created_at = EXCLUDED.created_at",
+                user_id,
+                attachment_id,
+                len(content),
+                content,
+            )
+        except asyncpg.ForeignKeyViolationError:
+            raise AttachmentGoneError(attachment_id) from None
 
     async def load(self, *, user_id: str, attachment_id: str) -> bytes | None:
         async with user_transaction_raw(self.engine, user_id) as conn:

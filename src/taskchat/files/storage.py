@@ -2,9 +2,10 @@
 
 Taskchat has one backend, PostgreSQL (`files/postgres.py`), so a deployment's backups hold
 everything. The interface is what an object-storage backend would implement too. One thing
-it would have to add: the attachment rows (`chat_attachments`) are deleted with their thread
-and by the sweep, and the PostgreSQL backend's bytes go with them by a foreign key's cascade;
-a backend outside the database would have to delete its objects then as well.
+it would have to add: the attachment rows (`chat_attachments`) are deleted with their thread,
+with their message (a retry), by `attachments.delete` and by the sweep, and the PostgreSQL
+backend's bytes go with them by a foreign key's cascade; a backend outside the database would
+have to delete its objects then as well.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from taskchat.db.engine import Driver
 from taskchat.errors import ProblemError, ResourceNotFoundError
 
 
@@ -43,10 +45,19 @@ class QuotaExceededError(ProblemError):
 
 
 class AttachmentGoneError(ResourceNotFoundError):
-    """The attachment was deleted while its file was being stored."""
+    """The attachment is not the user's (any more): deleted while its file was being
+    stored or its message sent, or never theirs."""
 
     def __init__(self, attachment_id: str) -> None:
         super().__init__(f"Attachment {attachment_id} not found")
+
+
+class AttachmentSentError(ProblemError):
+    """The attachment belongs to a message already: its file cannot change, it cannot be
+    deleted on its own, and no other message can carry it."""
+
+    status = 409
+    code = "attachment_sent"
 
 
 class FileStorage(Protocol):
@@ -57,9 +68,22 @@ class FileStorage(Protocol):
     """
 
     async def save(
-        self, *, user_id: str, attachment_id: str, content: bytes, quota_bytes: int
+        self,
+        conn: Driver,
+        *,
+        user_id: str,
+        attachment_id: str,
+        content: bytes,
+        quota_bytes: int,
     ) -> None:
-        """Store (or replace) the file of an attachment the user has.
+        """Store (or replace) the file of an attachment the user has, within `conn`'s
+        transaction.
+
+        The caller holds the attachment's row locked in that transaction (so it cannot be
+        sent or deleted meanwhile), and with a quota the user's advisory lock too (so two
+        uploads at once cannot both pass it). A backend in the database writes there, and
+        its bytes commit or roll back with the attachment; one elsewhere would write its
+        object while the locks are held.
 
         Raises QuotaExceededError when the user's other files and this one would pass
         `quota_bytes` (0: no quota), and AttachmentGoneError when the attachment is gone.
@@ -97,6 +121,7 @@ def size_text(size: int) -> str:
 
 __all__ = [
     "AttachmentGoneError",
+    "AttachmentSentError",
     "FileStorage",
     "FileTooLargeError",
     "QuotaExceededError",
