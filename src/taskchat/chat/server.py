@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
@@ -31,12 +30,10 @@ from chatkit.types import (
     FeedbackKind,
     NoticeEvent,
     Page,
-    Thread,
     ThreadItem,
     ThreadMetadata,
     ThreadsRetryAfterItemReq,
     ThreadStreamEvent,
-    ThreadUpdatedEvent,
     UserMessageInput,
     UserMessageItem,
     WidgetItem,
@@ -58,7 +55,7 @@ from taskchat.chat.preloaded import PreloadedHistoryStore
 from taskchat.chat.retries import turn_calls, with_earlier_calls
 from taskchat.chat.store import PostgresStore, chat_id
 from taskchat.chat.task_actions import handle_action
-from taskchat.chat.titles import Ask, snippet, title_for
+from taskchat.chat.titles import Ask, Titling, title_event
 from taskchat.chat.tool_results import TurnHooks
 from taskchat.chat.turn import SHUTDOWN_NOTICE, RunDeadline, TurnRecord, failure_of, stop_run
 from taskchat.config import Settings
@@ -76,10 +73,6 @@ from taskchat.tools.ledger import TurnCalls
 from taskchat.tools.servers import TurnTools
 
 logger = logging.getLogger("taskchat.chat")
-
-TITLE_GRACE_SECONDS = 5.0
-"""How long shutdown waits for title calls still running (they are cancelled after)."""
-
 
 Start = Callable[[Agent[AgentContext[RequestContext]]], Awaitable[RunState[Any, Any]]]
 """A paused run restored for this turn's agent (a `Resume` with its context given)."""
@@ -109,10 +102,8 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         self.settings = settings
         self.model = model
         """The language model; None when no provider is configured (each turn says so)."""
-        self.titler = titler
-        """The title call that names new threads (chat/titles.py); None: a snippet does."""
-        self._titling: set[asyncio.Task[ThreadMetadata | None]] = set()
-        """Title calls still running after their turn's stream ended."""
+        self.titles = Titling(store, titler)
+        """Names new threads (chat/titles.py): `titler` is the title call, None a snippet."""
         self.metrics = metrics
         self.drain = drain
         self.tools = tools
@@ -163,42 +154,7 @@ class TaskchatServer(ChatKitServer[RequestContext]):
 
     async def aclose(self) -> None:
         """Let title calls still running finish (briefly) before the database closes."""
-        if not self._titling:
-            return
-        with anyio.CancelScope(shield=True):
-            _, late = await asyncio.wait(set(self._titling), timeout=TITLE_GRACE_SECONDS)
-        for task in late:
-            task.cancel()
-
-    def _start_title(
-        self,
-        thread: ThreadMetadata,
-        message: UserMessageItem | None,
-        recent: Page[ThreadItem],
-        context: RequestContext,
-    ) -> asyncio.Task[ThreadMetadata | None] | None:
-        """Name a new thread, alongside its first answer (chat/titles.py): when `message`
-        is its oldest item (in `recent`, the history the turn loaded anyway). Later turns,
-        and a thread its owner named, get no title call."""
-        if thread.title is not None or message is None or recent.has_more:
-            return None
-        if not recent.data or recent.data[-1].id != message.id:
-            return None
-        text = "".join(part.text for part in message.content)
-        task = asyncio.create_task(self._title(thread.id, text, context))
-        self._titling.add(task)
-        task.add_done_callback(self._titling.discard)
-        return task
-
-    async def _title(
-        self, thread_id: str, text: str, context: RequestContext
-    ) -> ThreadMetadata | None:
-        try:
-            title = await title_for(self.titler, text)
-            return await self.store.set_title_if_unset(thread_id, title, context)
-        except Exception as error:
-            log_failure(logger, "could not title thread %s", thread_id, error=error)
-            return None
+        await self.titles.aclose()
 
     async def _turn(
         self,
@@ -211,17 +167,15 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         """One model turn, from the thread's history or resuming a paused run (whose
         confirmation `card` was answered); a failure is told (an error event) and counted
         once. A new thread's first turn also names it (`title_from`, its first message)."""
-        if self.model is None and title_from is not None and thread.title is None:
+        if self.model is None and title_from is not None:
             # No model to answer: the setup message, and the first words as the title.
-            await self.store.set_title_if_unset(
-                thread.id, snippet("".join(p.text for p in title_from.content)), context
-            )
+            await self.titles.without_model(thread, title_from, context)
         model = self._model()
         record = TurnRecord(self.metrics)
         titling = None
         try:
             agent_context, history, recent = await self._prepare(thread, context)
-            titling = self._start_title(thread, title_from, recent, context)
+            titling = self.titles.start(thread, title_from, recent, context)
             calls = turn_calls(self.store.engine, context, thread.id, title_from, recent, card)
             if calls is not None and context.retrying and resume is None:
                 history = await with_earlier_calls(history, calls)
@@ -239,14 +193,8 @@ class TaskchatServer(ChatKitServer[RequestContext]):
         finally:
             record.record()
         # Only if the title is back already: the answer's end never waits for it.
-        # (Not one cancelled by shutdown: its result would raise out of this stream.)
-        if (
-            titling is not None
-            and titling.done()
-            and not titling.cancelled()
-            and (titled := titling.result())
-        ):
-            yield ThreadUpdatedEvent(thread=Thread(**titled.model_dump(), items=Page()))
+        if (titled := title_event(titling)) is not None:
+            yield titled
 
     async def _run(
         self,

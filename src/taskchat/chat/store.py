@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Literal, TypeVar
 
 import asyncpg
 from chatkit.errors import CustomStreamError
@@ -26,6 +25,7 @@ from chatkit.types import (
 from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from taskchat.chat.keyset import keyset_page, page
 from taskchat.context import RequestContext
 from taskchat.db.engine import SCOPED_ROW, create_engine, pooled_driver, user_transaction_raw
 from taskchat.db.errors import DatabaseUnavailableError, is_unavailable
@@ -34,10 +34,6 @@ from taskchat.ids import new_id
 
 _ITEM = TypeAdapter[ThreadItem](ThreadItem)
 _ATTACHMENT = TypeAdapter[Attachment](Attachment)
-
-MAX_PAGE = 1000
-
-T = TypeVar("T", ThreadMetadata, ThreadItem)
 
 PREFIXES: dict[StoreItemType, str] = {
     "thread": "thr",
@@ -91,31 +87,6 @@ def _aware(moment: datetime) -> datetime:
     # The SDK stamps items with naive local datetimes (datetime.now()); the column is
     # timestamptz, so read them as the local time they are.
     return moment if moment.tzinfo is not None else moment.astimezone(UTC)
-
-
-def _order(order: str) -> Literal["asc", "desc"]:
-    return "desc" if order == "desc" else "asc"
-
-
-def _page_sql(table: str, scope: str, order: Literal["asc", "desc"], cursor: bool) -> str:
-    """A keyset page on (created_at, seq); `scope` uses $1.. and the cursor the next two."""
-    first = scope.count("$") + 1
-    after = ""
-    if cursor:
-        comparison = ">" if order == "asc" else "<"
-        after = f" AND (created_at, seq) {comparison} (${first}, ${first + 1})"
-        first += 2
-    direction = order.upper()
-    return (
-        f"SELECT id, data FROM {table} WHERE {scope}{after} "
-        f"ORDER BY created_at {direction}, seq {direction} LIMIT ${first}"
-    )
-
-
-def _page(data: list[T], has_more: bool) -> Page[T]:
-    # The cursor of the next page; on the last page there is none (the SDK's own store
-    # tests expect None there, and a client must not ask again).
-    return Page(data=data, has_more=has_more, after=data[-1].id if data and has_more else None)
 
 
 _THREAD_SCOPE = "user_id = $1"
@@ -213,18 +184,19 @@ class PostgresStore(Store[RequestContext]):
         order: str,
         context: RequestContext,
     ) -> Page[ThreadMetadata]:
-        rows, has_more = await self._keyset_page(
+        rows, has_more = await keyset_page(
+            self.engine,
             "chat_threads",
             _THREAD_SCOPE,
             [context.user_id],
             after=after,
             limit=limit,
             order=order,
-            context=context,
+            user_id=context.user_id,
             gone=f"Thread {after} not found (the list cursor is gone)",
         )
         data = [ThreadMetadata.model_validate(row["data"]) for row in rows]
-        return _page(data, has_more)
+        return page(data, has_more)
 
     async def delete_thread(self, thread_id: str, context: RequestContext) -> None:
         async with user_transaction_raw(self.engine, context.user_id) as conn:
@@ -252,18 +224,19 @@ class PostgresStore(Store[RequestContext]):
         order: str,
         context: RequestContext,
     ) -> Page[ThreadItem]:
-        rows, has_more = await self._keyset_page(
+        rows, has_more = await keyset_page(
+            self.engine,
             "chat_items",
             _ITEM_SCOPE,
             [context.user_id, thread_id],
             after=after,
             limit=limit,
             order=order,
-            context=context,
+            user_id=context.user_id,
             gone=f"Item {after} not found in thread {thread_id}",
         )
         data = [_ITEM.validate_python(row["data"]) for row in rows]
-        return _page(data, has_more)
+        return page(data, has_more)
 
     async def add_thread_item(
         self, thread_id: str, item: ThreadItem, context: RequestContext
@@ -382,37 +355,6 @@ class PostgresStore(Store[RequestContext]):
             )
 
     # Helpers -------------------------------------------------------------
-
-    async def _keyset_page(
-        self,
-        table: str,
-        scope: str,
-        scope_args: list[str],
-        *,
-        after: str | None,
-        limit: int,
-        order: str,
-        context: RequestContext,
-        gone: str,
-    ) -> tuple[list[asyncpg.Record], bool]:
-        """Up to `limit` rows of `table` within `scope`, after the `after` row; has_more."""
-        limit = max(1, min(limit, MAX_PAGE))
-        async with user_transaction_raw(self.engine, context.user_id) as conn:
-            args: list[object] = list(scope_args)
-            if after:
-                cursor = await conn.fetchrow(
-                    f"SELECT created_at, seq FROM {table} WHERE {scope} AND id = ${len(args) + 1}",
-                    *args,
-                    after,
-                )
-                if cursor is None:
-                    # A cursor that is gone (deleted, or never this user's): paging on from
-                    # nowhere would silently end the list early.
-                    raise NotFoundError(gone)
-                args += [cursor["created_at"], cursor["seq"]]
-            sql = _page_sql(table, scope, _order(order), bool(after))
-            rows = await conn.fetch(sql, *args, limit + 1)
-        return rows[:limit], len(rows) > limit
 
     async def _upsert_item(self, thread_id: str, item: ThreadItem, context: RequestContext) -> None:
         try:

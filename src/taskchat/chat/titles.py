@@ -10,18 +10,34 @@ gave it (even while the answer streams) is never overwritten.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import anyio
 import httpx2 as httpx
+from chatkit.types import (
+    Page,
+    Thread,
+    ThreadItem,
+    ThreadMetadata,
+    ThreadUpdatedEvent,
+    UserMessageItem,
+)
 from openai import AsyncOpenAI
 
+from taskchat.chat.store import PostgresStore
 from taskchat.config import Settings
+from taskchat.context import RequestContext
+from taskchat.logs import log_failure
 from taskchat.text import shortened
 
 logger = logging.getLogger("taskchat.chat")
+
+TITLE_GRACE_SECONDS = 5.0
+"""How long shutdown waits for title calls still running (they are cancelled after)."""
 
 MAX_WORDS = 6
 MAX_CHARS = 60
@@ -130,4 +146,77 @@ async def title_for(ask: Ask | None, message: str) -> str:
     return snippet(message)
 
 
-__all__ = ["Ask", "cleaned", "snippet", "title_call", "title_for"]
+class Titling:
+    """The title calls of new threads: each started alongside its thread's first answer,
+    stored where the thread has no title yet, and tracked until it ends."""
+
+    def __init__(self, store: PostgresStore, ask: Ask | None) -> None:
+        self.store = store
+        self.ask = ask
+        """The title call (`title_call`); None: a snippet of the message names the thread."""
+        self._running: set[asyncio.Task[ThreadMetadata | None]] = set()
+        """Title calls still running (some after their turn's stream ended)."""
+
+    def start(
+        self,
+        thread: ThreadMetadata,
+        message: UserMessageItem | None,
+        recent: Page[ThreadItem],
+        context: RequestContext,
+    ) -> asyncio.Task[ThreadMetadata | None] | None:
+        """Name a new thread, alongside its first answer: when `message` is its oldest item
+        (in `recent`, the history the turn loaded anyway). Later turns, and a thread its
+        owner named, get no title call."""
+        if thread.title is not None or message is None or recent.has_more:
+            return None
+        if not recent.data or recent.data[-1].id != message.id:
+            return None
+        task = asyncio.create_task(self._title(thread.id, _text(message), context))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        return task
+
+    async def without_model(
+        self, thread: ThreadMetadata, message: UserMessageItem, context: RequestContext
+    ) -> None:
+        """No model to answer (or to title): the first words name the thread."""
+        if thread.title is None:
+            await self.store.set_title_if_unset(thread.id, snippet(_text(message)), context)
+
+    async def aclose(self) -> None:
+        """Let title calls still running finish (briefly) before the database closes."""
+        if not self._running:
+            return
+        with anyio.CancelScope(shield=True):
+            _, late = await asyncio.wait(set(self._running), timeout=TITLE_GRACE_SECONDS)
+        for task in late:
+            task.cancel()
+
+    async def _title(
+        self, thread_id: str, text: str, context: RequestContext
+    ) -> ThreadMetadata | None:
+        try:
+            title = await title_for(self.ask, text)
+            return await self.store.set_title_if_unset(thread_id, title, context)
+        except Exception as error:
+            log_failure(logger, "could not title thread %s", thread_id, error=error)
+            return None
+
+
+def title_event(task: asyncio.Task[ThreadMetadata | None] | None) -> ThreadUpdatedEvent | None:
+    """The `thread.updated` event of a title call that is back already (the answer's end
+    never waits for it), or None. Not for one cancelled by shutdown: its result would
+    raise."""
+    if task is None or not task.done() or task.cancelled():
+        return None
+    titled = task.result()
+    if titled is None:
+        return None
+    return ThreadUpdatedEvent(thread=Thread(**titled.model_dump(), items=Page()))
+
+
+def _text(message: UserMessageItem) -> str:
+    return "".join(part.text for part in message.content)
+
+
+__all__ = ["Ask", "Titling", "cleaned", "snippet", "title_call", "title_event", "title_for"]
