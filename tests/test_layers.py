@@ -41,6 +41,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "taskchat.app",
             "taskchat.asgi",
             "taskchat.cli",
+            "taskchat.cli_common",
+            "taskchat.cli_operator",
             "taskchat.frontend_dev",
             "taskchat.serving",
         ),
