@@ -45,6 +45,27 @@ def test_process_still_dispatches_to_the_methods_the_seam_calls() -> None:
         assert list(inspect.signature(method).parameters) == ["self", "request", "context"]
 
 
+def test_a_new_message_is_built_before_its_attachments_are_stored() -> None:
+    # ClaimsAttachmentsFirst claims them in `_build_user_message_item`: it must still come
+    # before `_process_new_thread_item_respond`, which stores them, for both requests.
+    source = inspect.getsource(ChatKitServer._process_streaming_impl)
+    built = source.count("self._build_user_message_item(")
+    assert built == 2 and source.count("self._process_new_thread_item_respond(") >= 2
+    for request in ("ThreadsCreateReq()", "ThreadsAddUserMessageReq()"):
+        branch = source[source.index(f"case {request}:") :]
+        assert branch.index("self._build_user_message_item(") < branch.index(
+            "self._process_new_thread_item_respond("
+        )
+    storing = inspect.getsource(ChatKitServer._process_new_thread_item_respond)
+    assert "self.store.save_attachment(" in storing
+    assert list(inspect.signature(ChatKitServer._build_user_message_item).parameters) == [
+        "self",
+        "input",
+        "thread",
+        "context",
+    ]
+
+
 class _Silent(ChatKitServer[RequestContext]):
     async def respond(self, thread: Any, input_user_message: Any, context: Any) -> Any:
         if False:  # an async generator that yields nothing

@@ -51,9 +51,11 @@ async def backdate(store: PostgresStore, user_id: str, item_id: str, moment: dat
         )
 
 
-async def exported(store: PostgresStore, **filters: object) -> list[dict[str, str]]:
+async def exported(
+    store: PostgresStore, *, since: datetime | None = None, kind: Kind | None = None
+) -> list[dict[str, str]]:
     out = io.StringIO(newline="")
-    count = await export_feedback(engine=store.engine, out=out, **filters)  # type: ignore[arg-type]
+    count = await export_feedback(engine=store.engine, out=out, since=since, kind=kind)
     out.seek(0)
     reader = csv.DictReader(out)
     assert tuple(reader.fieldnames or ()) == COLUMNS
@@ -144,8 +146,8 @@ async def test_since_and_kind_choose_the_votes(
     await vote(store, bob, bobs, bobs_new.id, "positive")
     await backdate(store, alice.user_id, old.id, datetime(2020, 5, 1, 12, tzinfo=UTC))
 
-    async def items(**filters: object) -> set[str]:
-        rows = await exported(store, **filters)
+    async def items(*, since: datetime | None = None, kind: Kind | None = None) -> set[str]:
+        rows = await exported(store, since=since, kind=kind)
         return {row["item_id"] for row in rows if row["thread_id"] in {alices, bobs}}
 
     assert await items() == {old.id, new.id, bobs_new.id}

@@ -49,7 +49,7 @@ def test_the_note_names_each_earlier_call_and_suits_both_model_paths() -> None:
             Recorded("complete_task", {"task_id": "task_0", "done": True}, "Completed: ..."),
         ]
     )
-    content = str(note["content"])  # type: ignore[typeddict-item]
+    content = str(note["content"])
     assert 'add_task {"title": "Buy milk"}: Added: [ ] Buy milk id=task_1' in content
     assert 'complete_task {"task_id": "task_0", "done": true}: Completed: ...' in content
     assert "not shown to the user" in content

@@ -17,9 +17,39 @@ from collections.abc import AsyncGenerator
 from typing import TypeVar
 
 from chatkit.server import ChatKitServer
-from chatkit.types import NonStreamingReq, StreamingReq, ThreadStreamEvent
+from chatkit.types import (
+    NonStreamingReq,
+    StreamingReq,
+    ThreadMetadata,
+    ThreadStreamEvent,
+    UserMessageInput,
+    UserMessageItem,
+)
 
 C = TypeVar("C")
+
+
+class ClaimsAttachmentsFirst(ChatKitServer[C]):
+    """A server that claims a new message's attachments before the SDK stores anything of it.
+
+    openai-chatkit 1.6.5 builds the message (`_build_user_message_item`), then stores its
+    attachments one by one (`_process_new_thread_item_respond`): one lost to a message
+    sent at the same time would leave the others claimed by a message that is never
+    stored. `claim_attachments` runs first, and claims all of them or (raising) none; the
+    SDK's stores after it change nothing.
+    """
+
+    async def claim_attachments(
+        self, thread: ThreadMetadata, attachment_ids: list[str], context: C
+    ) -> None:
+        """Mark the attachments as sent in `thread`: all of them, or raise."""
+        raise NotImplementedError
+
+    async def _build_user_message_item(
+        self, input: UserMessageInput, thread: ThreadMetadata, context: C
+    ) -> UserMessageItem:
+        await self.claim_attachments(thread, input.attachments, context)
+        return await super()._build_user_message_item(input, thread, context)
 
 
 def stream_events(

@@ -29,6 +29,8 @@ class ProxyHeaders(ProxyHeadersMiddleware):
     is one of those proxies: once the client's address replaces the peer's, nobody can
     tell any more."""
 
+    # The two ignores: uvicorn types its middleware with its own typed-dict ASGI messages
+    # (uvicorn._types), Starlette with plain mappings; at run time both are the same ASGI.
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
         if scope["type"] in ("http", "websocket"):
             client = scope.get("client")

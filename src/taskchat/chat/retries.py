@@ -81,7 +81,7 @@ async def with_earlier_calls(
     return [*history, retry_note(earlier)]
 
 
-def retry_note(calls: list[Recorded]) -> TResponseInputItem:
+def retry_note(calls: list[Recorded]) -> EasyInputMessageParam:
     """What the model is told, after the message it answers again, of the calls made while
     answering it before (`calls`, oldest first)."""
     lines = "\n".join(

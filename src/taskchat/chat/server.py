@@ -23,7 +23,7 @@ from agents import (
 from chatkit.actions import Action
 from chatkit.agents import AgentContext, stream_agent_response
 from chatkit.errors import CustomStreamError
-from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
+from chatkit.server import NonStreamingResult, StreamingResult
 from chatkit.types import (
     AssistantMessageItem,
     ChatKitReq,
@@ -34,13 +34,17 @@ from chatkit.types import (
     ThreadMetadata,
     ThreadsRetryAfterItemReq,
     ThreadStreamEvent,
-    UserMessageInput,
     UserMessageItem,
     WidgetItem,
     is_streaming_req,
 )
 
-from taskchat._sdk.chatkit_server import serve_non_streaming, sse_frame, stream_events
+from taskchat._sdk.chatkit_server import (
+    ClaimsAttachmentsFirst,
+    serve_non_streaming,
+    sse_frame,
+    stream_events,
+)
 from taskchat.agent.assistant import build_agent
 from taskchat.agent.llm import NOT_CONFIGURED_MESSAGE
 from taskchat.chat.approvals import Approvals
@@ -78,7 +82,7 @@ Start = Callable[[Agent[AgentContext[RequestContext]]], Awaitable[RunState[Any, 
 """A paused run restored for this turn's agent (a `Resume` with its context given)."""
 
 
-class TaskchatServer(ChatKitServer[RequestContext]):
+class TaskchatServer(ClaimsAttachmentsFirst[RequestContext]):
     """Answers each user message with the task assistant over the user's own store."""
 
     # Narrowed from the SDK's `Store`: the preloaded history wraps this one.
@@ -131,15 +135,11 @@ class TaskchatServer(ChatKitServer[RequestContext]):
             )
         return NonStreamingResult(await serve_non_streaming(self, request, context))
 
-    async def _build_user_message_item(
-        self, input: UserMessageInput, thread: ThreadMetadata, context: RequestContext
-    ) -> UserMessageItem:
-        # openai-chatkit 1.6.5 stores a new message's attachments one by one
-        # (`_process_new_thread_item_respond`): one lost to a message sent at the same
-        # time would leave the others claimed by a message that is never stored. They are
-        # claimed here first, all or none; its stores after that change nothing.
-        await self.store.claim_attachments(thread.id, input.attachments, context)
-        return await super()._build_user_message_item(input, thread, context)
+    async def claim_attachments(
+        self, thread: ThreadMetadata, attachment_ids: list[str], context: RequestContext
+    ) -> None:
+        """A new message's attachments, claimed before it is stored (_sdk/chatkit_server.py)."""
+        await self.store.claim_attachments(thread.id, attachment_ids, context)
 
     async def respond(
         self,
