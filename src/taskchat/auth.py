@@ -47,7 +47,8 @@ class TokenVerifier:
 
     def __init__(self, settings: Settings, *, revoked: RevocationCheck | None = None) -> None:
         """`revoked`, if given, is asked about every token `verify_async` accepts (never
-        remembered: a revocation must take effect at once, on every replica)."""
+        remembered here: a revocation must take effect at once, on every replica; see
+        accounts/revocation_watch.py)."""
         self._settings = settings
         self._revoked = revoked
         # Settings only admit HMAC algorithms with a secret and asymmetric ones with JWKS:

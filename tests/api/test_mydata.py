@@ -22,11 +22,14 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from taskchat.accounts.revocations import subject_digest
+from taskchat.api.services import Services
 from taskchat.chat.store import PostgresStore
+from taskchat.config import Settings
 from taskchat.context import RequestContext
 from taskchat.tasks import service
 from taskchat.tasks.schemas import TaskCreate
-from tests.support.apps import app_client
+from tests.support.apps import app_client, running_app
+from tests.support.eventually import eventually, holds
 from tests.support.fake_openai import FakeOpenAI, Reply, ToolCall
 from tests.support.leftovers import ids_of, rows_of
 from tests.support.live import LiveServer
@@ -247,6 +250,29 @@ async def test_deleting_an_account_leaves_no_row_of_it_and_ends_its_sessions(
     assert listed.status_code == 200 and len(listed.json()["data"]) == 1
 
 
+async def test_a_deletion_on_one_replica_ends_the_sessions_on_another(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    alice, bob = await register(client, "Alice Elsewhere"), await register(client, "Bob Here")
+    async with running_app(settings) as (app, replica):
+        # The other replica has the revocations in memory (accounts/revocation_watch.py),
+        # so what refuses the token there is the deletion's notice.
+        services: Services = app.state.services
+
+        await eventually(holds(lambda: services.revocations.current), "the replica listens")
+        assert (await replica.get("/api/account", headers=auth(alice.token))).status_code == 200
+
+        assert (await delete(client, alice.token, password=PASSWORD)).status_code == 204
+
+        async def refused_there() -> bool:
+            answer = await replica.get("/api/account", headers=auth(alice.token))
+            return answer.status_code == 401
+
+        await eventually(refused_there, "the other replica refuses the old token")
+        await refused_everywhere(replica, alice.token)
+        assert (await replica.get("/api/account", headers=auth(bob.token))).status_code == 200
+
+
 async def test_a_subject_without_an_account_deletes_its_data_with_the_typed_confirmation(
     client: httpx.AsyncClient,
     token_for: TokenFor,
@@ -408,6 +434,12 @@ async def test_with_an_identity_provider_delete_my_data_keeps_the_account_for_a_
         finally:
             await engine.dispose()
         fresh = idp_token(subject, datetime.now(UTC))
+
+        async def accepted() -> bool:
+            # The update reaches the app as a notice (accounts/revocation_watch.py).
+            return (await http.get("/api/account", headers=auth(fresh))).status_code == 200
+
+        await eventually(accepted, "the moved revocation is seen")
         again = await http.get("/api/account/export", headers=auth(fresh))
         assert again.status_code == 200
         assert (again.json()["threads"], again.json()["tasks"]) == ([], [])

@@ -37,6 +37,9 @@ class Erased:
     rows: dict[str, int]
     """Rows deleted, by table (the account's row under `users`)."""
 
+    revoked_at: float | None = None
+    """When the person's tokens were revoked (seconds since the epoch), if they were."""
+
     @property
     def total(self) -> int:
         """Rows deleted in all."""
@@ -65,9 +68,8 @@ async def erase(
         if account:
             status = await conn.execute("DELETE FROM users WHERE id = $1", user_id)
             rows["users"] = _count(status)
-        if revoke_tokens:
-            await revoke(conn, user_id=user_id)
-    return Erased(rows=rows)
+        revoked_at = await revoke(conn, user_id=user_id) if revoke_tokens else None
+    return Erased(rows=rows, revoked_at=revoked_at)
 
 
 def _count(status: str) -> int:

@@ -5,9 +5,11 @@ provider's tokens for someone who deleted their data here do too. Deleting write
 revocation for the token subject (`revoke`, in the deleting transaction); every
 authenticated request then asks `revoked` whether its token was issued up to that moment.
 
-The check is one primary-key probe of a table that holds a row per deletion ever made,
-straight through asyncpg (see `db/engine.py`): it has to run on every request, on every
-replica, because a deletion on one replica must end sessions on all of them.
+Every request has to be checked, on every replica, because a deletion on one replica must
+end sessions on all of them. Each app keeps the table in memory for that
+(accounts/revocation_watch.py); `revoked` here is the check by the database, one
+primary-key probe straight through asyncpg (see `db/engine.py`), for whenever that copy
+cannot be trusted.
 
 Keyed by a SHA-256 digest of the subject, not the subject itself: nothing kept after a
 deletion names the account (an identity provider's subject may be an email address).
@@ -35,29 +37,39 @@ def subject_digest(subject: str) -> bytes:
     return hashlib.sha256(subject.encode("utf-8")).digest()
 
 
-async def revoke(conn: Driver, *, user_id: str) -> None:
-    """Refuse `user_id`'s tokens issued until now (in the caller's transaction)."""
-    await conn.execute(
-        "INSERT INTO token_revocations (subject_digest, revoked_at) VALUES ($1, now()) "
-        "ON CONFLICT (subject_digest) DO UPDATE SET revoked_at = EXCLUDED.revoked_at",
-        subject_digest(user_id),
+async def revoke(conn: Driver, *, user_id: str) -> float:
+    """Refuse `user_id`'s tokens issued until now (in the caller's transaction); the time
+    of the revocation (seconds since the epoch, the database's clock)."""
+    return float(
+        await conn.fetchval(
+            "INSERT INTO token_revocations (subject_digest, revoked_at) VALUES ($1, now()) "
+            "ON CONFLICT (subject_digest) DO UPDATE SET revoked_at = EXCLUDED.revoked_at "
+            "RETURNING extract(epoch FROM revoked_at)::float8",
+            subject_digest(user_id),
+        )
     )
 
 
-# A token without `iat` cannot show it came after the revocation: it counts as issued before.
-_REVOKED = (
-    "SELECT EXISTS (SELECT 1 FROM token_revocations WHERE subject_digest = $1 "
-    "AND ($2::float8 IS NULL OR $2::float8 <= extract(epoch FROM revoked_at) + $3))"
+def issued_at(identity: Identity) -> float | None:
+    """When `identity`'s token was issued (its `iat`), if it says."""
+    issued = identity.claims.get("iat")
+    return float(issued) if isinstance(issued, int | float) else None
+
+
+def refuses(revoked_at: float, issued: float | None) -> bool:
+    """Whether a revocation at `revoked_at` refuses a token issued at `issued`. A token
+    without `iat` cannot show it came after the revocation: it counts as issued before."""
+    return issued is None or issued <= revoked_at + LEEWAY_SECONDS
+
+
+_REVOKED_AT = (
+    "SELECT extract(epoch FROM revoked_at)::float8 FROM token_revocations WHERE subject_digest = $1"
 )
 
 
 async def revoked(engine: AsyncEngine, identity: Identity) -> bool:
-    """Whether `identity`'s token was issued before its subject's data was deleted."""
-    issued = identity.claims.get("iat")
-    issued_at = float(issued) if isinstance(issued, int | float) else None
+    """Whether `identity`'s token was issued before its subject's data was deleted, asked
+    of the database."""
     async with pooled_driver(engine) as conn:
-        return bool(
-            await conn.fetchval(
-                _REVOKED, subject_digest(identity.user_id), issued_at, LEEWAY_SECONDS
-            )
-        )
+        revoked_at = await conn.fetchval(_REVOKED_AT, subject_digest(identity.user_id))
+    return revoked_at is not None and refuses(revoked_at, issued_at(identity))

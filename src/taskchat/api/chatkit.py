@@ -12,11 +12,9 @@ import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskchat import text
 from taskchat.accounts.erasure import erase
-from taskchat.accounts.revocations import revoked
 from taskchat.api.deps import CurrentIdentity, services_of
 from taskchat.api.errors import problem_responses
 from taskchat.api.origin import caller_origin
@@ -27,6 +25,8 @@ from taskchat.logs import log_failure, request_id_var
 
 if TYPE_CHECKING:
     from chatkit.types import ChatKitReq
+
+    from taskchat.api.services import Services
 
 logger = logging.getLogger("taskchat.api")
 
@@ -122,7 +122,7 @@ async def chatkit_endpoint(request: Request, identity: CurrentIdentity) -> Respo
         limiter = services.turn_limiter
         lease = await limiter.admit(identity.user_id) if limiter.enabled else None
         return StreamingResponse(
-            _finishing(result, lease, services.engine, identity),
+            _finishing(result, lease, services, identity),
             media_type="text/event-stream",
             headers=SSE_HEADERS,
         )
@@ -130,7 +130,7 @@ async def chatkit_endpoint(request: Request, identity: CurrentIdentity) -> Respo
 
 
 async def _finishing(
-    stream: AsyncIterable[bytes], lease: TurnLease | None, engine: AsyncEngine, identity: Identity
+    stream: AsyncIterable[bytes], lease: TurnLease | None, services: Services, identity: Identity
 ) -> AsyncIterator[bytes]:
     """The stream; when it ends (or the client leaves), its chat-limit slot given back, and
     what it wrote after its person's data was deleted, deleted too."""
@@ -145,10 +145,10 @@ async def _finishing(
                 except Exception as error:
                     # Its lease runs out instead; the stream itself is not the worse for it.
                     log_failure(logger, "could not release a chat slot", error=error)
-            await _erase_leftovers(engine, identity)
+            await _erase_leftovers(services, identity)
 
 
-async def _erase_leftovers(engine: AsyncEngine, identity: Identity) -> None:
+async def _erase_leftovers(services: Services, identity: Identity) -> None:
     """Erase the person's rows again if their data was deleted while this turn streamed.
 
     A turn can outlive the deletion by minutes (a slow model, a slow tool), and
@@ -158,7 +158,9 @@ async def _erase_leftovers(engine: AsyncEngine, identity: Identity) -> None:
     before the old turn ended loses that too; an account of ours is gone for good anyway.
     """
     try:
-        if await revoked(engine, identity):
-            await erase(engine, user_id=identity.user_id, account=False, revoke_tokens=False)
+        if await services.revocations.revoked(identity):
+            await erase(
+                services.engine, user_id=identity.user_id, account=False, revoke_tokens=False
+            )
     except Exception as error:
         log_failure(logger, "could not erase a deleted person's leftovers", error=error)

@@ -151,7 +151,9 @@ async def delete_account(
             )
     else:
         await _check_password(request, services, account, body.password)
-    await erase(services.engine, user_id=identity.user_id, account=account is not None)
+    erased = await erase(services.engine, user_id=identity.user_id, account=account is not None)
+    if erased.revoked_at is not None:
+        services.revocations.noted(identity.user_id, erased.revoked_at)
     return Response(status_code=204)
 
 

@@ -30,7 +30,7 @@ from starlette.types import ASGIApp
 
 from taskchat.accounts.limits import AttemptLimiter
 from taskchat.accounts.passwords import Passwords
-from taskchat.accounts.revocations import revoked
+from taskchat.accounts.revocation_watch import RevocationWatch
 from taskchat.auth import TokenVerifier
 from taskchat.chat.limits import TurnLimiter
 from taskchat.config import Settings
@@ -64,6 +64,9 @@ class Services:
 
     verifier: TokenVerifier
     """Verifies bearer tokens (and remembers verified ones)."""
+
+    revocations: RevocationWatch
+    """Whether a token was revoked (its person's data deleted), kept current in memory."""
 
     passwords: Passwords
     """Hashes and checks account passwords."""
@@ -144,7 +147,8 @@ async def running_services(settings: Settings, metrics: Metrics) -> AsyncIterato
         )
         opened.push_async_callback(engine.dispose)
         opened.callback(metrics.watch_pool(engine))
-        verifier = TokenVerifier(settings, revoked=lambda identity: revoked(engine, identity))
+        revocations = RevocationWatch(engine)
+        verifier = TokenVerifier(settings, revoked=revocations.revoked)
         drain = Drain()
         chat_loaded: asyncio.Future[ChatParts] = asyncio.get_running_loop().create_future()
         # Nobody may ever await it (no chat request before shutdown): a failure is logged
@@ -174,6 +178,7 @@ async def running_services(settings: Settings, metrics: Metrics) -> AsyncIterato
             settings=settings,
             engine=engine,
             verifier=verifier,
+            revocations=revocations,
             passwords=await passwords,
             turn_limiter=TurnLimiter(
                 engine,
@@ -196,6 +201,8 @@ async def running_services(settings: Settings, metrics: Metrics) -> AsyncIterato
         background = await opened.enter_async_context(anyio.create_task_group())
         opened.callback(background.cancel_scope.cancel)
         background.start_soon(_load_chat, services)
+        # Until it has loaded the revocations, every token is checked against the database.
+        background.start_soon(revocations.run)
         # Unsent attachments older than a day, every hour (files/sweep.py).
         background.start_soon(run_sweeps, engine)
         opened.callback(install_signal_hooks(drain, settings.shutdown_grace_seconds))

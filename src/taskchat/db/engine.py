@@ -168,6 +168,22 @@ async def pooled_driver(engine: AsyncEngine) -> AsyncIterator[Driver]:
             raise
 
 
+@asynccontextmanager
+async def dedicated_driver(engine: AsyncEngine) -> AsyncIterator[Driver]:
+    """An asyncpg connection made as the pool makes them, but taken out of it for good: for
+    work that holds a connection for as long as the app runs (a LISTEN). Closed (abruptly:
+    nothing is left to finish on it) at the end."""
+    async with engine.connect() as conn:
+        driver = await _driver(conn)
+        # Detached: the pool may open another in its place, and never hands this one out.
+        await conn.run_sync(lambda sync: sync.detach())
+        try:
+            yield driver
+        finally:
+            # Not close(): on a connection whose peer went silent that waits for a reply.
+            driver.terminate()
+
+
 async def _driver(conn: AsyncConnection) -> Driver:
     raw = await conn.get_raw_connection()
     # SQLAlchemy types the driver's connection as Any; with the asyncpg dialect it is
