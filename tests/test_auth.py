@@ -16,14 +16,11 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from taskchat.auth import AuthError, TokenVerifier, bearer_token
 from taskchat.config import Settings
 from tests.support.fake_openai import FakeOpenAI
+from tests.support.jwks import jwks_served
 from tests.support.live import LiveServer
 from tests.support.protocol import create_thread
 from tests.support.settings import TEST_SECRET, make_settings
@@ -160,16 +157,8 @@ def test_bearer_header_parsing() -> None:
 
 @pytest.fixture(scope="module")
 def jwks_server() -> Iterator[LiveServer]:
-    public = jwt.algorithms.RSAAlgorithm.to_jwk(RSA_KEY.public_key(), as_dict=True)
-    public.update({"kid": "key-1", "use": "sig", "alg": "RS256"})
-
-    async def keys(request: Request) -> JSONResponse:
-        return JSONResponse({"keys": [public]})
-
-    server = LiveServer(Starlette(routes=[Route("/jwks.json", keys)]))
-    server.start()
-    yield server
-    server.stop()
+    with jwks_served(RSA_KEY, "key-1") as server:
+        yield server
 
 
 def jwks_settings(database_url: str, server: LiveServer) -> Settings:

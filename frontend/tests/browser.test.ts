@@ -230,7 +230,8 @@ describe("in the browser", () => {
     await stack.model.reset();
     await stack.model.script({ text: ["Tuesday is free."] });
     await sendInWidget(page, "Is Tuesday free?");
-    const answer = widget(page).locator('[data-role="assistant"]', { hasText: "Tuesday is free." });
+    // With its id: the text streams in before the answer's `thread.item.done` names it.
+    const answer = widget(page).locator('[data-role="assistant"][data-item-id]', { hasText: "Tuesday is free." });
     await answer.waitFor();
     const itemId = await answer.getAttribute("data-item-id");
     assert.match(itemId ?? "", /^msg_/);

@@ -16,10 +16,6 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from taskchat.accounts.revocations import subject_digest
 from taskchat.api.services import Services
@@ -31,6 +27,7 @@ from taskchat.tasks.schemas import TaskCreate
 from tests.support.apps import app_client, running_app
 from tests.support.eventually import eventually, holds
 from tests.support.fake_openai import FakeOpenAI, Reply, ToolCall
+from tests.support.jwks import jwks_served
 from tests.support.leftovers import ids_of, rows_of
 from tests.support.live import LiveServer
 from tests.support.protocol import aiter_events, auth, create_thread, post
@@ -351,16 +348,8 @@ IDP_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 @pytest.fixture(scope="module")
 def identity_provider() -> Iterator[LiveServer]:
     """An identity provider's public keys (JWKS), served on loopback."""
-    public = jwt.algorithms.RSAAlgorithm.to_jwk(IDP_KEY.public_key(), as_dict=True)
-    public.update({"kid": "idp-1", "use": "sig", "alg": "RS256"})
-
-    async def keys(request: Request) -> JSONResponse:
-        return JSONResponse({"keys": [public]})
-
-    server = LiveServer(Starlette(routes=[Route("/jwks.json", keys)]))
-    server.start()
-    yield server
-    server.stop()
+    with jwks_served(IDP_KEY, "idp-1") as server:
+        yield server
 
 
 def idp_token(subject: str, issued: datetime) -> str:
