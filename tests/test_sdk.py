@@ -11,6 +11,7 @@ from importlib.metadata import version
 from typing import Any
 
 import pytest
+from agents import Agent, FunctionTool, RunContextWrapper
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
 from chatkit.types import ThreadsCreateReq, ThreadsListReq
 from mcp.server._otel import OpenTelemetryMiddleware
@@ -23,6 +24,7 @@ from taskchat._sdk.mcp_server import without_tracing
 from taskchat.api.chatkit import chatkit_request
 from taskchat.chat.store import PostgresStore
 from taskchat.context import RequestContext
+from taskchat.tools.tasks import list_tool_definitions as tasks_tool_definitions
 from tests.support.protocol import create_thread
 
 
@@ -121,6 +123,32 @@ async def test_an_in_process_server_connects_through_the_private_session_base() 
         await client.cleanup()
     with pytest.raises(RuntimeError, match="closed"):
         await client.call_tool("echo", {"text": "late"})
+
+
+async def test_converting_the_tools_for_a_run_leaves_the_listed_tools_as_they_were() -> None:
+    # InProcessMCPServer.list_tools hands every turn the same tool objects: the SDK must
+    # not change them, or one turn's conversion would leak into the next.
+    tools = tuple(await tasks_tool_definitions())
+    before = [tool.model_dump() for tool in tools]
+    server = InProcessMCPServer(
+        _echo_server,
+        name="tasks",
+        tools=tools,
+        call_timeout_seconds=5,
+        connect_timeout_seconds=5,
+        require_approval={"always": {"tool_names": ["delete_task"]}},
+    )
+    for strict in (True, False):
+        agent = Agent(
+            name="t", mcp_servers=[server], mcp_config={"convert_schemas_to_strict": strict}
+        )
+        converted = await agent.get_all_tools(RunContextWrapper(context=None))
+        assert {tool.name for tool in converted} == {tool.name for tool in tools}
+        assert (
+            any(isinstance(tool, FunctionTool) and tool.strict_json_schema for tool in converted)
+            is strict
+        )
+    assert [tool.model_dump() for tool in tools] == before
 
 
 def test_a_new_server_traces_every_message_and_without_tracing_removes_only_that() -> None:

@@ -63,6 +63,10 @@ class RequestContext:
     """A `threads.retry_after_item` request: its turn answers a message that an earlier
     turn answered already (chat/retries.py)."""
 
+    creating: bool = False
+    """A `threads.create` request: its thread is new, so the turn's message is the
+    thread's only item (the turn need not read its history back)."""
+
     origin: str = ""
     """Where the caller reached Taskchat, such as `https://tasks.example.com` (through the
     frontend's proxy, the app's own origin): the base of the URLs handed back to it

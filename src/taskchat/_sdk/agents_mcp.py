@@ -68,7 +68,11 @@ class InProcessMCPServer(_MCPServerWithClientSession):
     async def list_tools(
         self, run_context: RunContextWrapper[Any] | None = None, agent: Any = None
     ) -> list[MCPTool]:
-        return [tool.model_copy(deep=True) for tool in self._static_tools]
+        # The same objects every turn, not copies: a deep copy of each tool's schema was
+        # half of what listing the tools cost (about 0.25 ms a model call), and the SDK
+        # copies a schema before it changes one (`MCPUtil.to_function_tool`; pinned by
+        # tests/test_sdk.py).
+        return list(self._static_tools)
 
     async def call_tool(
         self, tool_name: str, arguments: dict[str, Any] | None, meta: dict[str, Any] | None = None

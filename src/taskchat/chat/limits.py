@@ -14,7 +14,7 @@ from datetime import timedelta
 import anyio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taskchat.db.engine import user_transaction_raw
+from taskchat.db.engine import pooled_driver
 from taskchat.errors import ProblemError
 from taskchat.ids import new_id
 
@@ -50,39 +50,11 @@ class TurnLease:
         """Mark the stream ended, and drop the user's turns too old to count. Shielded:
         it runs as a cancelled request unwinds."""
         with anyio.CancelScope(shield=True):
-            async with user_transaction_raw(self.limiter.engine, self.user_id) as conn:
-                await conn.execute(_RELEASE, self.user_id, self.turn_id, KEEP)
-
-
-_RELEASE = """
-WITH old AS (
-    DELETE FROM chat_turns
-    WHERE user_id = $1 AND id <> $2 AND started_at < now() - $3::interval
-      AND (ended_at IS NOT NULL OR lease_until < now())
-)
-UPDATE chat_turns SET ended_at = now() WHERE user_id = $1 AND id = $2
-"""
-
-# Reads both counts (turns started in the window; streams still open: not ended, lease
-# not run out) and, when both are under their limits, takes the slot, in one statement.
-# The INSERT sees the counts' snapshot; the advisory lock taken before it makes the
-# snapshot current for this user. A limit of 0 is off.
-_ADMIT = """
-WITH counts AS (
-    SELECT count(*) FILTER (WHERE started_at > now() - $2::interval) AS recent,
-           min(started_at) FILTER (WHERE started_at > now() - $2::interval) AS oldest,
-           count(*) FILTER (WHERE ended_at IS NULL AND lease_until > now()) AS open
-    FROM chat_turns
-    WHERE user_id = $1
-      AND (started_at > now() - $2::interval OR (ended_at IS NULL AND lease_until > now()))
-), taken AS (
-    INSERT INTO chat_turns (user_id, id, started_at, lease_until)
-    SELECT $1, $3, now(), now() + $4::interval FROM counts
-    WHERE ($5 = 0 OR recent < $5) AND ($6 = 0 OR open < $6)
-    RETURNING id
-)
-SELECT recent, oldest, open, now() AS at, EXISTS (SELECT 1 FROM taken) AS admitted FROM counts
-"""
+            async with pooled_driver(self.limiter.engine) as conn:
+                # One round trip (migration 0012): the function scopes itself to the user.
+                await conn.execute(
+                    "SELECT chat_end_turn($1, $2, $3)", self.user_id, self.turn_id, KEEP
+                )
 
 
 class TurnLimiter:
@@ -105,11 +77,20 @@ class TurnLimiter:
     async def admit(self, user_id: str) -> TurnLease:
         """Take a slot for a new stream, or TooManyTurnsError."""
         turn_id = new_id("turn")
-        # Locked: one user's admissions are serialized across replicas (two at once would
-        # both see room for one more); other users never wait on it.
-        async with user_transaction_raw(self.engine, user_id, locked=True) as conn:
+        # One round trip (migration 0012). The function reads both counts (turns started
+        # in the window; streams still open: not ended, lease not run out) and, when both
+        # are under their limits, takes the slot. It takes the user's advisory lock first,
+        # so one user's admissions are serialized across replicas (two at once would both
+        # see room for one more); other users never wait on it.
+        async with pooled_driver(self.engine) as conn:
             counts = await conn.fetchrow(
-                _ADMIT, user_id, WINDOW, turn_id, self.lease, self.per_minute, self.concurrent
+                "SELECT * FROM chat_admit_turn($1, $2, $3, $4, $5, $6)",
+                user_id,
+                turn_id,
+                WINDOW,
+                self.lease,
+                self.per_minute,
+                self.concurrent,
             )
         assert counts is not None  # an aggregate always returns a row
         if not counts["admitted"]:

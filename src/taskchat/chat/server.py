@@ -32,6 +32,7 @@ from chatkit.types import (
     Page,
     ThreadItem,
     ThreadMetadata,
+    ThreadsCreateReq,
     ThreadsRetryAfterItemReq,
     ThreadStreamEvent,
     UserMessageItem,
@@ -124,6 +125,8 @@ class TaskchatServer(ClaimsAttachmentsFirst[RequestContext]):
         if isinstance(request, ThreadsRetryAfterItemReq):
             # Its turn is told what the message's earlier answer did (chat/retries.py).
             context = replace(context, retrying=True)
+        elif isinstance(request, ThreadsCreateReq):
+            context = replace(context, creating=True)
         if is_streaming_req(request):
             return StreamingResult(
                 guarded(
@@ -174,7 +177,7 @@ class TaskchatServer(ClaimsAttachmentsFirst[RequestContext]):
         record = TurnRecord(self.metrics)
         titling = None
         try:
-            agent_context, history, recent = await self._prepare(thread, context)
+            agent_context, history, recent = await self._prepare(thread, context, title_from)
             titling = self.titles.start(thread, title_from, recent, context)
             calls = turn_calls(self.store.engine, context, thread.id, title_from, recent, card)
             if calls is not None and context.retrying and resume is None:
@@ -253,13 +256,17 @@ class TaskchatServer(ClaimsAttachmentsFirst[RequestContext]):
         return self.model
 
     async def _prepare(
-        self, thread: ThreadMetadata, context: RequestContext
+        self, thread: ThreadMetadata, context: RequestContext, message: UserMessageItem | None
     ) -> tuple[AgentContext[RequestContext], list[TResponseInputItem], Page[ThreadItem]]:
         """The agent's context, the model's input, and the thread's latest items they come
         from."""
-        recent = await self.store.load_thread_items(
-            thread.id, None, self.settings.history_items, "desc", context
-        )
+        if context.creating and message is not None:
+            # A new thread holds only the message just stored: a read saved per thread.
+            recent = Page[ThreadItem](data=[message], has_more=False)
+        else:
+            recent = await self.store.load_thread_items(
+                thread.id, None, self.settings.history_items, "desc", context
+            )
         converter = HistoryConverter(
             partial(self._task, context.user_id),
             files=await self.attachments.model_files(recent.data, context),

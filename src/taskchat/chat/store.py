@@ -25,7 +25,7 @@ from chatkit.types import (
 from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taskchat.chat.keyset import keyset_page, page
+from taskchat.chat.keyset import MAX_PAGE, keyset_page, page
 from taskchat.context import RequestContext
 from taskchat.db.engine import SCOPED_ROW, create_engine, pooled_driver, user_transaction_raw
 from taskchat.db.errors import DatabaseUnavailableError, is_unavailable
@@ -133,12 +133,9 @@ class PostgresStore(Store[RequestContext]):
     # Threads -------------------------------------------------------------
 
     async def load_thread(self, thread_id: str, context: RequestContext) -> ThreadMetadata:
-        async with user_transaction_raw(self.engine, context.user_id) as conn:
-            data = await conn.fetchval(
-                "SELECT data FROM chat_threads WHERE user_id = $1 AND id = $2",
-                context.user_id,
-                thread_id,
-            )
+        async with pooled_driver(self.engine) as conn:
+            # One round trip (migration 0012): the function scopes itself to the user.
+            data = await conn.fetchval("SELECT chat_thread($1, $2)", context.user_id, thread_id)
         if data is None:
             raise NotFoundError(f"Thread {thread_id} not found")
         return ThreadMetadata.model_validate(data)
@@ -224,6 +221,10 @@ class PostgresStore(Store[RequestContext]):
         order: str,
         context: RequestContext,
     ) -> Page[ThreadItem]:
+        if after is None and order == "desc":
+            # Every turn's history, and the SDK's own first look at a thread.
+            rows, has_more = await self._newest_items(thread_id, limit, context)
+            return page([_ITEM.validate_python(row["data"]) for row in rows], has_more)
         rows, has_more = await keyset_page(
             self.engine,
             "chat_items",
@@ -355,6 +356,21 @@ class PostgresStore(Store[RequestContext]):
             )
 
     # Helpers -------------------------------------------------------------
+
+    async def _newest_items(
+        self, thread_id: str, limit: int, context: RequestContext
+    ) -> tuple[list[asyncpg.Record], bool]:
+        """The thread's `limit` newest items, newest first, in one round trip (migration
+        0012, the function scopes itself to the user); and whether there are older ones."""
+        limit = max(1, min(limit, MAX_PAGE))
+        async with pooled_driver(self.engine) as conn:
+            rows = await conn.fetch(
+                "SELECT id, data FROM chat_newest_items($1, $2, $3)",
+                context.user_id,
+                thread_id,
+                limit + 1,
+            )
+        return rows[:limit], len(rows) > limit
 
     async def _upsert_item(self, thread_id: str, item: ThreadItem, context: RequestContext) -> None:
         try:

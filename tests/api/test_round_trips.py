@@ -1,0 +1,70 @@
+"""How many statements a chat turn sends to the database: each is a round trip, and on a
+busy server round trips are a large share of the CPU a turn costs (README, Performance).
+
+Counted with asyncpg's own query logger on every pooled connection, so a transaction
+(BEGIN, the scope, the statement, COMMIT: four) counts as four.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.support.apps import running_app
+from tests.support.eventually import eventually, holds
+from tests.support.fake_openai import FakeOpenAI, Reply
+from tests.support.protocol import add_message, create_thread, post, thread_id_of
+from tests.support.settings import scripted_settings
+from tests.support.tokens import TokenFor
+
+
+def counted(engine: AsyncEngine) -> list[str]:
+    """Every statement the engine's pooled connections send from now on."""
+    sent: list[str] = []
+
+    def log(record: Any) -> None:
+        sent.append(record.query)
+
+    def on_checkout(dbapi_connection: Any, *_: object) -> None:
+        # A set inside asyncpg: adding the same logger again changes nothing.
+        dbapi_connection.driver_connection.add_query_logger(log)
+
+    event.listen(engine.sync_engine, "checkout", on_checkout)
+    return sent
+
+
+async def test_a_turn_sends_one_statement_per_step(
+    database_url: str, fake_model: FakeOpenAI, token_for: TokenFor, new_user: Callable[[], str]
+) -> None:
+    fake_model.titles.append("Dentist plans")
+    fake_model.script(Reply(text=["Sure."]), Reply(text=["At nine."]))
+    async with running_app(scripted_settings(database_url, fake_model)) as (app, http):
+        token = token_for(new_user())
+        services = app.state.services
+        # Until then each token check asks the database (accounts/revocation_watch.py).
+        await eventually(holds(lambda: services.revocations.current), "the app listens")
+        sent = counted(services.engine)
+
+        _, events = await post(http, token, create_thread("Plan my dentist visit"))
+        # The title is stored alongside the answer, and may land just after it.
+        await eventually(
+            holds(lambda: any("chat_set_title_if_unset" in each for each in sent)),
+            "the title was stored",
+        )
+        first = list(sent)
+        sent.clear()
+        _, later_events = await post(http, token, add_message(thread_id_of(events), "When?"))
+        later = list(sent)
+
+    answers = [e for e in events + later_events if e["type"] == "thread.item.done"]
+    assert [e["item"]["type"] for e in answers] == ["user_message", "assistant_message"] * 2
+    # A new thread: admission, the thread, the message, the title, the answer, the
+    # release. Its history is the message just stored, so it is not read back.
+    assert len(first) == 6, first
+    # A later turn: the thread (checked before the answer starts, then loaded by the
+    # SDK), admission, the message, its history, the answer, the release.
+    assert len(later) == 7, later
+    assert not any(each.strip().upper() in ("BEGIN", "BEGIN;") for each in first + later)
