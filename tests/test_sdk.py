@@ -7,20 +7,28 @@ import inspect
 import json
 import subprocess
 import sys
+import typing
+from datetime import UTC, datetime
 from importlib.metadata import version
 from typing import Any
 
 import pytest
+import typing_extensions
 from agents import Agent, FunctionTool, RunContextWrapper
+from agents.models.chatcmpl_converter import Converter
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
 from chatkit.types import ThreadsCreateReq, ThreadsListReq
 from mcp.server._otel import OpenTelemetryMiddleware
 from mcp.server.mcpserver import MCPServer as MCPServerApp
+from openai import NOT_GIVEN, omit
+from openai._utils._transform import PropertyInfo, async_maybe_transform
+from openai.types.chat import completion_create_params
 
 from taskchat._sdk import WRITTEN_AGAINST
 from taskchat._sdk.agents_mcp import InProcessMCPServer
 from taskchat._sdk.chatkit_server import serve_non_streaming, sse_frame, stream_events
 from taskchat._sdk.mcp_server import without_tracing
+from taskchat._sdk.openai_requests import plain_json, untransformed
 from taskchat.api.chatkit import chatkit_request
 from taskchat.chat.store import PostgresStore
 from taskchat.context import RequestContext
@@ -149,6 +157,102 @@ async def test_converting_the_tools_for_a_run_leaves_the_listed_tools_as_they_we
             is strict
         )
     assert [tool.model_dump() for tool in tools] == before
+
+
+def _property_infos(annotation: object, seen: set[int]) -> list[object]:
+    """Every alias or format (`PropertyInfo`) reachable from a request type's annotations."""
+    if id(annotation) in seen:
+        return []
+    seen.add(id(annotation))
+    found: list[object] = []
+    if typing.get_origin(annotation) is typing.Annotated:
+        found += [each for each in annotation.__metadata__ if isinstance(each, PropertyInfo)]  # type: ignore[attr-defined]  # Annotated's metadata
+    if typing_extensions.is_typeddict(annotation):
+        for hint in typing.get_type_hints(annotation, include_extras=True).values():
+            found += _property_infos(hint, seen)
+    if typing.get_origin(annotation) is not typing.Literal:
+        for argument in typing.get_args(annotation):
+            found += _property_infos(argument, seen)
+    return found
+
+
+@pytest.mark.parametrize(
+    "request_type",
+    [
+        completion_create_params.CompletionCreateParamsStreaming,
+        completion_create_params.CompletionCreateParamsNonStreaming,
+    ],
+)
+def test_the_chat_completions_request_types_rename_and_format_nothing(
+    request_type: object,
+) -> None:
+    # What lets _sdk/openai_requests skip openai's transform of a plain body: were any
+    # field renamed (an alias) or formatted (a date, a file), skipping it would send it wrong.
+    assert _property_infos(request_type, set()) == []
+    assert len(typing.get_type_hints(request_type)) > 30  # the walk reached the fields
+    # And the walk does find one, however deep.
+    assert _property_infos(list[_Renamed] | None, set()) == [_RENAME]
+
+
+_RENAME = PropertyInfo(alias="toolChoice")
+
+
+class _Renamed(typing_extensions.TypedDict):
+    tool_choice: typing.Annotated[str, _RENAME]
+
+
+async def test_a_plain_request_body_is_sent_as_openais_transform_would_send_it() -> None:
+    tools = tuple(await tasks_tool_definitions())
+    server = InProcessMCPServer(
+        _echo_server, name="tasks", tools=tools, call_timeout_seconds=5, connect_timeout_seconds=5
+    )
+    agent = Agent(name="t", mcp_servers=[server])
+    converted = await agent.get_all_tools(RunContextWrapper(context=None))
+    body: dict[str, object] = {
+        "messages": [
+            {"role": "system", "content": "Be brief."},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "what is this?"},
+                    {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
+                ],
+            },
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "call_1",
+                        "type": "function",
+                        "function": {"name": "list_tasks", "arguments": "{}"},
+                    }
+                ],
+            },
+            {"role": "tool", "tool_call_id": "call_1", "content": "[]"},
+        ],
+        "model": "scripted",
+        "tools": [Converter.tool_to_openai(tool) for tool in converted],
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "temperature": 0.2,
+        "max_tokens": NOT_GIVEN,
+        "tool_choice": omit,
+        "parallel_tool_calls": False,
+    }
+    expected = await async_maybe_transform(
+        body, completion_create_params.CompletionCreateParamsStreaming
+    )
+    fast = untransformed(async_maybe_transform)
+    sent = await fast(body, completion_create_params.CompletionCreateParamsStreaming)
+    assert json.dumps(sent) == json.dumps(expected)
+    assert "max_tokens" not in sent and "tool_choice" not in sent
+
+    # Anything but plain JSON goes to openai's transform, which knows what to do with it.
+    assert not plain_json({"messages": ({"role": "user", "content": "a tuple"},)})
+    assert not plain_json({"when": datetime.now(UTC)})
+    odd = {**body, "messages": tuple(body["messages"])}  # type: ignore[arg-type]  # a tuple
+    assert await fast(odd, completion_create_params.CompletionCreateParamsStreaming) == expected
 
 
 def test_a_new_server_traces_every_message_and_without_tracing_removes_only_that() -> None:

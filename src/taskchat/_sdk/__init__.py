@@ -12,7 +12,12 @@ fake message ids) stay next to the code they fix, with their upstream issue.
 
 from __future__ import annotations
 
-WRITTEN_AGAINST = {"openai-chatkit": "1.6.5", "openai-agents": "0.24.0", "mcp": "2.3.0"}
+WRITTEN_AGAINST = {
+    "openai-chatkit": "1.6.5",
+    "openai-agents": "0.24.0",
+    "mcp": "2.3.0",
+    "openai": "3.57.0",
+}
 """The SDK versions these seams were checked against."""
 
 __all__ = ["WRITTEN_AGAINST"]

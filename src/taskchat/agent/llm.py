@@ -9,6 +9,7 @@ import httpx2 as httpx
 from agents import Model, OpenAIChatCompletionsModel, OpenAIResponsesModel
 from openai import AsyncOpenAI
 
+from taskchat._sdk import openai_requests
 from taskchat.config import Settings
 from taskchat.errors import TaskchatError
 
@@ -96,6 +97,8 @@ def build_client(settings: Settings, http: httpx.AsyncClient | None = None) -> A
     """One OpenAI client per process, so its connection pool is shared by all turns."""
     if not settings.model_configured:
         return None
+    # Each model call's body skips openai's per-call transform where it would change nothing.
+    openai_requests.install()
     return AsyncOpenAI(
         # Local OpenAI-compatible servers (Ollama, vLLM) accept any key.
         api_key=settings.openai_api_key or "not-needed",

@@ -1,0 +1,85 @@
+"""openai 3.57: a chat-completions request body without the client's per-call transform.
+
+`AsyncCompletions.create` passes its parameters through `async_maybe_transform`, which
+walks them against their TypedDict annotations to rename aliased keys and to format dates
+and files. The chat-completions request types have neither an alias nor a format
+(`tests/test_sdk.py` walks them to check), so for a body of plain JSON values the
+transform gives back the same values, less the parameters not given. Walking the
+annotations cost about 0.7 ms of CPU per model call here (the messages and every tool's
+schema, every call): about 5% of a chat turn, and more than the title call of a new thread.
+
+`install()` answers those calls directly when the body is plain JSON (dicts, lists,
+strings, numbers, booleans, None) and hands every other call, and any body holding
+anything else (a pydantic model, a date, a file, a tuple), to openai's transform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from openai import NotGiven, Omit
+from openai.resources.chat.completions import completions as _chat
+from openai.types.chat import completion_create_params
+
+_BODIES: tuple[object, ...] = (
+    completion_create_params.CompletionCreateParamsStreaming,
+    completion_create_params.CompletionCreateParamsNonStreaming,
+)
+"""The request types answered here: `create`'s whole body, streamed or not."""
+
+_SCALARS = (str, int, float, bool)
+
+Transform = Callable[[object, object], Coroutine[Any, Any, Any]]
+
+
+def plain_json(value: object) -> bool:
+    """Whether `value` is made only of what JSON has (no subclass, no tuple, no model)."""
+    if value is None or type(value) in _SCALARS:
+        return True
+    if isinstance(value, dict) and type(value) is dict:
+        return all(type(key) is str and plain_json(each) for key, each in value.items())
+    if isinstance(value, list) and type(value) is list:
+        return all(plain_json(each) for each in value)
+    return False
+
+
+def given(body: dict[str, object]) -> dict[str, object]:
+    """`body` without the parameters left out (openai's `not_given` and `omit`)."""
+    return {key: value for key, value in body.items() if not isinstance(value, NotGiven | Omit)}
+
+
+def untransformed(original: Transform) -> Transform:
+    """`async_maybe_transform`, answering a plain chat-completions body itself."""
+
+    async def transform(data: object, expected_type: object) -> Any:
+        if expected_type in _BODIES and isinstance(data, dict) and type(data) is dict:
+            body = given(data)
+            try:
+                plain = plain_json(body)
+            except RecursionError:  # nested deeper than Python recurses: let openai try
+                plain = False
+            if plain:
+                return body
+        return await original(data, expected_type)
+
+    return transform
+
+
+_NAME = "async_maybe_transform"
+
+_installed: list[Transform] = []
+"""The transform `install` put in place, once it has."""
+
+
+def install() -> None:
+    """Answer plain chat-completions bodies without openai's transform, from now on, in
+    this process. Calling it again changes nothing."""
+    if not _installed:
+        # The module's own (unexported) import of the transform, which `create` calls.
+        namespace = vars(_chat)
+        _installed.append(untransformed(namespace[_NAME]))
+        namespace[_NAME] = _installed[0]
+
+
+__all__ = ["install", "plain_json", "untransformed"]
