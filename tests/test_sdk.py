@@ -23,12 +23,13 @@ from mcp.server.mcpserver import MCPServer as MCPServerApp
 from openai import NOT_GIVEN, omit
 from openai._utils._transform import PropertyInfo, async_maybe_transform
 from openai.types.chat import completion_create_params
+from openai.types.responses import response_create_params
 
 from taskchat._sdk import WRITTEN_AGAINST
 from taskchat._sdk.agents_mcp import InProcessMCPServer
 from taskchat._sdk.chatkit_server import serve_non_streaming, sse_frame, stream_events
 from taskchat._sdk.mcp_server import without_tracing
-from taskchat._sdk.openai_requests import plain_json, untransformed
+from taskchat._sdk.openai_requests import BODIES, plain_json, untransformed
 from taskchat.api.chatkit import chatkit_request
 from taskchat.chat.store import PostgresStore
 from taskchat.context import RequestContext
@@ -176,20 +177,14 @@ def _property_infos(annotation: object, seen: set[int]) -> list[object]:
     return found
 
 
-@pytest.mark.parametrize(
-    "request_type",
-    [
-        completion_create_params.CompletionCreateParamsStreaming,
-        completion_create_params.CompletionCreateParamsNonStreaming,
-    ],
-)
-def test_the_chat_completions_request_types_rename_and_format_nothing(
+@pytest.mark.parametrize("request_type", BODIES)
+def test_the_model_request_types_rename_and_format_nothing(
     request_type: object,
 ) -> None:
     # What lets _sdk/openai_requests skip openai's transform of a plain body: were any
     # field renamed (an alias) or formatted (a date, a file), skipping it would send it wrong.
     assert _property_infos(request_type, set()) == []
-    assert len(typing.get_type_hints(request_type)) > 30  # the walk reached the fields
+    assert len(typing.get_type_hints(request_type)) > 20  # the walk reached the fields
     # And the walk does find one, however deep.
     assert _property_infos(list[_Renamed] | None, set()) == [_RENAME]
 
@@ -247,6 +242,32 @@ async def test_a_plain_request_body_is_sent_as_openais_transform_would_send_it()
     sent = await fast(body, completion_create_params.CompletionCreateParamsStreaming)
     assert json.dumps(sent) == json.dumps(expected)
     assert "max_tokens" not in sent and "tool_choice" not in sent
+
+    responses_body: dict[str, object] = {
+        "input": [
+            {"role": "user", "content": [{"type": "input_text", "text": "add milk"}]},
+            {"type": "function_call", "call_id": "c1", "name": "add_task", "arguments": "{}"},
+            {"type": "function_call_output", "call_id": "c1", "output": "added"},
+        ],
+        "instructions": "Be brief.",
+        "model": "gpt-test",
+        "tools": [
+            {
+                "type": "function",
+                "name": "add_task",
+                "parameters": {"type": "object"},
+                "strict": False,
+            }
+        ],
+        "stream": True,
+        "include": NOT_GIVEN,
+    }
+    for streamed in (
+        response_create_params.ResponseCreateParamsStreaming,
+        response_create_params.ResponseCreateParamsNonStreaming,
+    ):
+        expected_responses = await async_maybe_transform(responses_body, streamed)
+        assert json.dumps(await fast(responses_body, streamed)) == json.dumps(expected_responses)
 
     # Anything but plain JSON goes to openai's transform, which knows what to do with it.
     assert not plain_json({"messages": ({"role": "user", "content": "a tuple"},)})

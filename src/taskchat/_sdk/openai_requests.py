@@ -1,14 +1,15 @@
-"""openai 3.57: a chat-completions request body without the client's per-call transform.
+"""openai 3.57: a model request's body without the client's per-call transform.
 
-`AsyncCompletions.create` passes its parameters through `async_maybe_transform`, which
-walks them against their TypedDict annotations to rename aliased keys and to format dates
-and files. The chat-completions request types have neither an alias nor a format
-(`tests/test_sdk.py` walks them to check), so for a body of plain JSON values the
-transform gives back the same values, less the parameters not given. Walking the
+`AsyncCompletions.create` (chat completions) and `AsyncResponses.create` (the Responses
+API) pass their parameters through `async_maybe_transform`, which walks them against their
+TypedDict annotations to rename aliased keys and to format dates and files. Their request
+types have neither an alias nor a format (`tests/test_sdk.py` walks them to check), so for
+a body of plain JSON values the transform gives back the same values, less the parameters
+not given. Walking the
 annotations cost about 0.7 ms of CPU per model call here (the messages and every tool's
 schema, every call): about 5% of a chat turn, and more than the title call of a new thread.
 
-`install()` answers those calls directly when the body is plain JSON (dicts, lists,
+`install()` answers those two calls directly when the body is plain JSON (dicts, lists,
 strings, numbers, booleans, None) and hands every other call, and any body holding
 anything else (a pydantic model, a date, a file, a tuple), to openai's transform.
 """
@@ -20,13 +21,20 @@ from typing import Any
 
 from openai import NotGiven, Omit
 from openai.resources.chat.completions import completions as _chat
+from openai.resources.responses import responses as _responses
 from openai.types.chat import completion_create_params
+from openai.types.responses import response_create_params
 
-_BODIES: tuple[object, ...] = (
+BODIES: tuple[object, ...] = (
     completion_create_params.CompletionCreateParamsStreaming,
     completion_create_params.CompletionCreateParamsNonStreaming,
+    response_create_params.ResponseCreateParamsStreaming,
+    response_create_params.ResponseCreateParamsNonStreaming,
 )
-"""The request types answered here: `create`'s whole body, streamed or not."""
+"""The request types answered here: each `create`'s whole body, streamed or not."""
+
+_CALLERS = (_chat, _responses)
+"""The modules whose `create` calls the transform (each imported it under its own name)."""
 
 _SCALARS = (str, int, float, bool)
 
@@ -50,10 +58,10 @@ def given(body: dict[str, object]) -> dict[str, object]:
 
 
 def untransformed(original: Transform) -> Transform:
-    """`async_maybe_transform`, answering a plain chat-completions body itself."""
+    """`async_maybe_transform`, answering a plain request body itself."""
 
     async def transform(data: object, expected_type: object) -> Any:
-        if expected_type in _BODIES and isinstance(data, dict) and type(data) is dict:
+        if expected_type in BODIES and isinstance(data, dict) and type(data) is dict:
             body = given(data)
             try:
                 plain = plain_json(body)
@@ -73,13 +81,13 @@ _installed: list[Transform] = []
 
 
 def install() -> None:
-    """Answer plain chat-completions bodies without openai's transform, from now on, in
-    this process. Calling it again changes nothing."""
+    """Send plain request bodies without openai's transform, from now on, in this
+    process. Calling it again changes nothing."""
     if not _installed:
-        # The module's own (unexported) import of the transform, which `create` calls.
-        namespace = vars(_chat)
-        _installed.append(untransformed(namespace[_NAME]))
-        namespace[_NAME] = _installed[0]
+        _installed.append(untransformed(vars(_chat)[_NAME]))
+        for module in _CALLERS:
+            # The module's own (unexported) import of the transform, which `create` calls.
+            vars(module)[_NAME] = _installed[0]
 
 
-__all__ = ["install", "plain_json", "untransformed"]
+__all__ = ["BODIES", "install", "plain_json", "untransformed"]
