@@ -56,5 +56,6 @@ protocol: install  ## Regenerate the built-in chat UI's protocol types from the 
 bench: install  ## Benchmarks (not tests): print ratios against a baseline measured in the same run
 	-$(UV) run python bench/store_pagination.py
 	-$(UV) run python bench/chatkit_overhead.py
+	-$(UV) run python bench/turn_cost.py
 	-$(UV) run python bench/mcp_overhead.py
 	-$(UV) run python bench/startup.py

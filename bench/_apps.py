@@ -1,8 +1,8 @@
 """The two apps the overhead benchmark compares, as uvicorn factories.
 
 `baseline_app`: a bare ChatKitServer over an in-memory store, no auth, the same model
-client and the same tool definitions (plain function tools): the least a ChatKit server
-with this agent can do. `taskchat_app`: ours, from settings.
+client, the same tool definitions (plain function tools) and the same history converter:
+the least a ChatKit server with this agent can do. `taskchat_app`: ours, from settings.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from agents import Agent, FunctionTool, OpenAIChatCompletionsModel, RunConfig, Runner
-from chatkit.agents import AgentContext, simple_to_agent_input, stream_agent_response
+from chatkit.agents import AgentContext, stream_agent_response
 from chatkit.server import ChatKitServer
 from chatkit.store import NotFoundError, Store
 from chatkit.types import (
@@ -32,6 +32,7 @@ from openai import AsyncOpenAI
 from taskchat._sdk.chatkit_server import serve_non_streaming, sse_frame, stream_events
 from taskchat.api.chatkit import chatkit_request
 from taskchat.app import create_app
+from taskchat.chat.history import HistoryConverter
 from taskchat.tools.tasks import TOOLS
 
 Ctx = dict[str, Any]
@@ -137,7 +138,9 @@ class BareServer(ChatKitServer[Ctx]):
         self, thread: ThreadMetadata, input_user_message: UserMessageItem | None, context: Ctx
     ) -> AsyncIterator[ThreadStreamEvent]:
         recent = await self.store.load_thread_items(thread.id, None, 30, "desc", context)
-        history = await simple_to_agent_input(list(reversed(recent.data)))
+        # Taskchat's converter: the SDK's default (`simple_to_agent_input`) renders earlier
+        # answers in a shape the chat-completions path rejects, failing later turns.
+        history = await HistoryConverter().to_agent_input(list(reversed(recent.data)))
         agent_context = AgentContext[Ctx](thread=thread, store=self.store, request_context=context)
         agent = Agent[AgentContext[Ctx]](
             name="Bare", instructions="Be brief.", model=self.model, tools=list(self.tools)

@@ -28,10 +28,20 @@ def database() -> Iterator[str]:
 
 @contextmanager
 def process(
-    args: list[str], env: dict[str, str], health_url: str, root: Path = ROOT
+    args: list[str], env: dict[str, str], health_url: str, root: Path = ROOT, *, quiet: bool = False
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """A child process that serves HTTP from `root`; waits until `health_url` answers."""
-    child = subprocess.Popen(args, cwd=root, env={**os.environ, **env, "PYTHONPATH": str(root)})
+    """A child process that serves HTTP from `root`; waits until `health_url` answers.
+
+    `quiet`: its output (a server's log lines, one per request) is dropped, not printed
+    among the results; writing it still costs the child what it costs in production."""
+    output = subprocess.DEVNULL if quiet else None
+    child = subprocess.Popen(
+        args,
+        cwd=root,
+        env={**os.environ, **env, "PYTHONPATH": str(root)},
+        stdout=output,
+        stderr=output,
+    )
     try:
         deadline = time.monotonic() + 90
         while True:

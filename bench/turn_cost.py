@@ -1,0 +1,248 @@
+"""What a chat turn costs the server: Taskchat against a bare ChatKitServer.
+
+Taskchat with production settings (JSON logs at INFO, metrics on, the per-user chat limits
+on, and a database role without BYPASSRLS, so row-level security applies to every
+statement), and the bare ChatKitServer of bench/_apps.py (an in-memory store, no auth, no
+tools server: the same model client and tool definitions), each in its own uvicorn
+process, against one scripted model, with the same load, at 1 and 50 concurrent
+conversations (one user each), for two kinds of turn measured apart: a new thread's first
+turn (`threads.create`; Taskchat also titles the thread, one more model request) and a
+later turn of a thread (`threads.add_user_message`, with the thread's history). Each kind
+and level runs three batches per server, alternating which server goes first. Per server
+and batch: the server process's CPU time per turn (user + system, from /proc), turns per
+second, mean, p50 and p95 turn time, and the median time to the first event; then the
+ratios Taskchat/bare, and their medians over the three batches.
+
+Judge the mean, the throughput and the CPU, not the p50 alone: the bare server starves
+some turns at 50 concurrent (its p95 is often twice its p50).
+
+Target at 50 concurrent, for each kind (median of the three batches): CPU per turn at most
+0.8 of the bare server's, mean turn at most 1.0 of its, throughput at least 1.0 of its.
+
+    uv run python bench/turn_cost.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.support.ports import free_port
+
+from bench._support import (
+    cpu_seconds,
+    database,
+    mean_ms,
+    median_ms,
+    p95_ms,
+    process,
+    scripted_model,
+)
+from bench.chatkit_overhead import SECRET, Bodies, Samples, Users, first_turns, load, open_threads
+from taskchat.auth import mint_token
+from taskchat.config import Settings
+
+KINDS = ("first turns", "later turns")
+LEVELS = ((1, 100), (50, 500))
+"""(concurrent conversations, turns per batch)."""
+BATCHES = 3
+CPU_TARGET = 0.8
+MEAN_TARGET = 1.0
+THROUGHPUT_TARGET = 1.0
+SETTLE_SECONDS = 0.3
+"""Pause after a batch before its CPU is read: work a turn leaves behind (a title call
+finishing after its stream) counts for the server that made it."""
+
+
+@dataclass
+class Batch:
+    """One server's batch: its turns and what they cost."""
+
+    samples: Samples
+    cpu_per_turn: float
+    turns_per_second: float
+
+    @property
+    def turns(self) -> int:
+        return len(self.samples.full)
+
+
+@dataclass
+class Server:
+    name: str
+    url: str
+    users: Users
+    pid: int
+    bodies: Bodies = first_turns
+    """The requests of this kind of turn, by conversation."""
+
+
+async def batch(server: Server, concurrency: int, turns: int) -> Batch:
+    cpu = cpu_seconds(server.pid)
+    start = time.perf_counter()
+    samples = await load(server.url, server.users, concurrency, turns, server.bodies)
+    wall = time.perf_counter() - start
+    await asyncio.sleep(SETTLE_SECONDS)
+    done = max(1, len(samples.full))
+    return Batch(samples, (cpu_seconds(server.pid) - cpu) / done, done / wall)
+
+
+def describe(name: str, run: Batch) -> str:
+    full = run.samples.full
+    return (
+        f"{name:<8} CPU/turn {run.cpu_per_turn * 1000:6.2f} ms, {run.turns_per_second:6.1f} "
+        f"turns/s, turn mean/p50/p95 {mean_ms(full):7.1f}/{median_ms(full):7.1f}/"
+        f"{p95_ms(full):7.1f} ms, first event {median_ms(run.samples.first):7.1f} ms"
+    )
+
+
+@dataclass
+class Ratios:
+    cpu: float
+    mean: float
+    throughput: float
+    first_event: float
+
+
+def ratios(ours: Batch, bare: Batch) -> Ratios:
+    return Ratios(
+        cpu=ours.cpu_per_turn / bare.cpu_per_turn,
+        mean=mean_ms(ours.samples.full) / mean_ms(bare.samples.full),
+        throughput=ours.turns_per_second / bare.turns_per_second,
+        first_event=median_ms(ours.samples.first) / median_ms(bare.samples.first),
+    )
+
+
+async def level(
+    kind: str, ours: Server, bare: Server, concurrency: int, turns: int
+) -> tuple[Ratios, bool]:
+    """Three alternating batches of `kind` at `concurrency`; the median ratios, and whether
+    all turns were answered."""
+    if kind == "later turns":
+        for server in (ours, bare):
+            server.bodies = await open_threads(server.url, server.users, concurrency)
+    # Warm-up: connections, caches, the first statements' plans.
+    for server in (ours, bare):
+        await load(server.url, server.users, concurrency, concurrency * 2, server.bodies)
+    found: list[Ratios] = []
+    clean = True
+    for number in range(BATCHES):
+        order = (ours, bare) if number % 2 == 0 else (bare, ours)
+        runs = {server.name: await batch(server, concurrency, turns) for server in order}
+        mine, theirs = runs[ours.name], runs[bare.name]
+        found.append(ratios(mine, theirs))
+        print(f"{kind}, {concurrency:>2} concurrent, batch {number + 1}:")
+        print("  " + describe(ours.name, mine))
+        print("  " + describe(bare.name, theirs))
+        last = found[-1]
+        print(
+            f"  ratios: CPU/turn {last.cpu:.2f}, mean turn {last.mean:.2f}, "
+            f"throughput {last.throughput:.2f}, first event {last.first_event:.2f}"
+        )
+        for name, run in runs.items():
+            if run.samples.errors or run.turns < turns:
+                clean = False
+                print(
+                    f"  {name} errors: {run.samples.errors[:3]} ({run.turns} of {turns} answered)"
+                )
+    median = Ratios(
+        cpu=statistics.median(each.cpu for each in found),
+        mean=statistics.median(each.mean for each in found),
+        throughput=statistics.median(each.throughput for each in found),
+        first_event=statistics.median(each.first_event for each in found),
+    )
+    print(
+        f"{kind}, {concurrency:>2} concurrent, median of {BATCHES}: CPU/turn {median.cpu:.2f}, "
+        f"mean turn {median.mean:.2f}, throughput {median.throughput:.2f}, "
+        f"first event {median.first_event:.2f}"
+    )
+    return median, clean
+
+
+def main() -> None:
+    model_cmd, model_url, model_probe = scripted_model()
+    ours_port, bare_port = free_port(), free_port()
+    with database() as db_url:
+        env = {
+            "DATABASE_URL": db_url,
+            "JWT_SECRET": SECRET,
+            "ENVIRONMENT": "production",
+            "LOG_FORMAT": "json",
+            "LOG_LEVEL": "INFO",
+            "MODEL_PROVIDER": "openai_compatible",
+            "MODEL_BASE_URL": model_url,
+            "MODEL_NAME": "scripted",
+            "MODEL_MAX_RETRIES": "2",
+            # The limits run (their statements are measured) but never refuse a turn.
+            "CHAT_TURNS_PER_MINUTE": "1000000",
+            "CHAT_CONCURRENT_STREAMS": "100000",
+        }
+        flags = ["-m", "uvicorn", "--factory", "--log-level", "warning"]
+        with (
+            process(model_cmd, {}, model_probe),
+            process(
+                [sys.executable, *flags, "bench._apps:taskchat_app", "--port", str(ours_port)],
+                env,
+                f"http://127.0.0.1:{ours_port}/healthz",
+                quiet=True,
+            ) as ours_process,
+            process(
+                [sys.executable, *flags, "bench._apps:baseline_app", "--port", str(bare_port)],
+                env,
+                f"http://127.0.0.1:{bare_port}/healthz",
+                quiet=True,
+            ) as bare_process,
+        ):
+            values: dict[str, Any] = {k.lower(): v for k, v in env.items()}
+            settings = Settings(_env_file=None, **values)
+            users = [
+                {
+                    "Authorization": "Bearer "
+                    + mint_token(settings, sub=f"bench-user-{n}", ttl_seconds=3600)
+                }
+                for n in range(max(concurrency for concurrency, _ in LEVELS))
+            ]
+            ours_url = f"http://127.0.0.1:{ours_port}/chatkit"
+            bare_url = f"http://127.0.0.1:{bare_port}/chatkit"
+            results = {
+                (kind, concurrency): asyncio.run(
+                    level(
+                        kind,
+                        Server("taskchat", ours_url, users, ours_process.pid),
+                        Server("bare", bare_url, [{}] * len(users), bare_process.pid),
+                        concurrency,
+                        turns,
+                    )
+                )
+                for kind in KINDS
+                for concurrency, turns in LEVELS
+            }
+    clean = all(answered for _, answered in results.values())
+    within = True
+    for kind in KINDS:
+        at_50 = results[(kind, 50)][0]
+        kind_within = (
+            at_50.cpu <= CPU_TARGET
+            and at_50.mean <= MEAN_TARGET
+            and at_50.throughput >= THROUGHPUT_TARGET
+        )
+        within = within and kind_within
+        print(
+            f"{kind} at 50 concurrent: CPU/turn {at_50.cpu:.2f} (target <= {CPU_TARGET}), "
+            f"mean turn {at_50.mean:.2f} (<= {MEAN_TARGET}), throughput "
+            f"{at_50.throughput:.2f} (>= {THROUGHPUT_TARGET}) "
+            f"{'within' if kind_within else 'over'}"
+        )
+    print("OK" if within and clean else "OVER TARGET")
+    sys.exit(0 if within and clean else 1)
+
+
+if __name__ == "__main__":
+    main()
