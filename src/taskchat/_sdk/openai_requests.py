@@ -5,9 +5,9 @@ API) pass their parameters through `async_maybe_transform`, which walks them aga
 TypedDict annotations to rename aliased keys and to format dates and files. Their request
 types have neither an alias nor a format (`tests/test_sdk.py` walks them to check), so for
 a body of plain JSON values the transform gives back the same values, less the parameters
-not given. Walking the
-annotations cost about 0.7 ms of CPU per model call here (the messages and every tool's
-schema, every call): about 5% of a chat turn, and more than the title call of a new thread.
+not given. Walking the annotations cost about 0.7 ms of CPU per model call here with a short
+history (the messages and every tool's schema, every call), about 5% of a chat turn, and
+several ms with a long one.
 
 `install()` answers those two calls directly when the body is plain JSON (dicts, lists,
 strings, numbers, booleans, None) and hands every other call, and any body holding
