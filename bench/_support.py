@@ -10,13 +10,54 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 from tests.support.ports import free_port
 
+from taskchat.auth import mint_token
+from taskchat.config import Settings
 from taskchat.db.local import migrated_database
 
 ROOT = Path(__file__).resolve().parents[1]
+
+SECRET = "bench-secret-" + "x" * 40
+"""The JWT secret of every benchmarked Taskchat."""
+
+UVICORN = ["-m", "uvicorn", "--factory", "--log-level", "warning"]
+"""A benchmarked app's server: one uvicorn worker, after `python`."""
+
+PRODUCTION_LOGS = {"LOG_FORMAT": "json", "LOG_LEVEL": "INFO"}
+"""Logging as in production: a JSON line per request."""
+
+
+def taskchat_env(db_url: str, model_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a benchmarked Taskchat (production, the scripted model), with
+    `extra` on top. The chat limits run but never refuse a turn: what is measured is
+    their cost, not their refusals."""
+    return {
+        "DATABASE_URL": db_url,
+        "JWT_SECRET": SECRET,
+        "ENVIRONMENT": "production",
+        "MODEL_PROVIDER": "openai_compatible",
+        "MODEL_BASE_URL": model_url,
+        "MODEL_NAME": "scripted",
+        "MODEL_MAX_RETRIES": "2",
+        "CHAT_TURNS_PER_MINUTE": "1000000",
+        "CHAT_CONCURRENT_STREAMS": "100000",
+        **extra,
+    }
+
+
+def user_headers(env: dict[str, str], count: int) -> list[dict[str, str]]:
+    """The Authorization headers of `count` users of the Taskchat that `env` configures,
+    one user per concurrent conversation (as people chat)."""
+    values: dict[str, Any] = {key.lower(): value for key, value in env.items()}
+    settings = Settings(_env_file=None, **values)
+    return [
+        {"Authorization": "Bearer " + mint_token(settings, sub=f"bench-user-{n}", ttl_seconds=3600)}
+        for n in range(count)
+    ]
 
 
 @contextmanager

@@ -33,7 +33,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -43,6 +42,7 @@ from tests.support.protocol import aiter_events
 
 from bench._support import (
     ROOT,
+    UVICORN,
     cpu_seconds,
     database,
     mean_ms,
@@ -50,11 +50,10 @@ from bench._support import (
     p95_ms,
     process,
     scripted_model,
+    taskchat_env,
+    user_headers,
 )
-from taskchat.auth import mint_token
-from taskchat.config import Settings
 
-SECRET = "bench-secret-" + "x" * 40
 LEVELS = (1, 50)
 TURNS_PER_LEVEL = 400
 STRESS = 200
@@ -239,22 +238,7 @@ def main() -> None:
     model_cmd, model_url, model_probe = scripted_model()
     ours_port, base_port = free_port(), free_port()
     with database() as db_url:
-        env = {
-            "DATABASE_URL": db_url,
-            "JWT_SECRET": SECRET,
-            "ENVIRONMENT": "production",
-            "MODEL_PROVIDER": "openai_compatible",
-            "MODEL_BASE_URL": model_url,
-            "MODEL_NAME": "scripted",
-            "MODEL_MAX_RETRIES": "2",
-            "DATABASE_POOL_SIZE": "20",
-            "DATABASE_MAX_OVERFLOW": "20",
-            # Limits high enough never to refuse a turn: what is measured is their cost,
-            # not their refusals.
-            "CHAT_TURNS_PER_MINUTE": "1000000",
-            "CHAT_CONCURRENT_STREAMS": "100000",
-        }
-        flags = ["-m", "uvicorn", "--factory", "--log-level", "warning"]
+        env = taskchat_env(db_url, model_url, DATABASE_POOL_SIZE="20", DATABASE_MAX_OVERFLOW="20")
         if against is None:
             base_python, base_root, base_app = sys.executable, ROOT, "bench._apps:baseline_app"
         else:
@@ -264,29 +248,21 @@ def main() -> None:
         with (
             process(model_cmd, {}, model_probe),
             process(
-                [sys.executable, *flags, "bench._apps:taskchat_app", "--port", str(ours_port)],
+                [sys.executable, *UVICORN, "bench._apps:taskchat_app", "--port", str(ours_port)],
                 env,
                 f"http://127.0.0.1:{ours_port}/healthz",
             ) as ours_server,
             process(
-                [base_python, *flags, base_app, "--port", str(base_port)],
+                [base_python, *UVICORN, base_app, "--port", str(base_port)],
                 env,
                 f"http://127.0.0.1:{base_port}/healthz",
                 root=base_root,
             ) as base_server,
         ):
-            values: dict[str, Any] = {k.lower(): v for k, v in env.items()}
-            settings = Settings(_env_file=None, **values)
             # One user per concurrent conversation, as people chat: one user's 50 streams
             # at once would measure its admissions queueing on one lock (chat/limits.py),
             # which CHAT_CONCURRENT_STREAMS (3 by default) never lets happen.
-            users = [
-                {
-                    "Authorization": "Bearer "
-                    + mint_token(settings, sub=f"bench-user-{n}", ttl_seconds=3600)
-                }
-                for n in range(STRESS)
-            ]
+            users = user_headers(env, STRESS)
             ours = Side("taskchat", f"http://127.0.0.1:{ours_port}/chatkit", users, ours_server)
             base = Side(
                 "bare" if against is None else "against",

@@ -38,11 +38,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx
 from tests.support.ports import free_port
 
-from bench._support import ROOT, database
+from bench._support import ROOT, SECRET, database
 from taskchat.auth import mint_token
 from taskchat.config import Settings
 
-SECRET = "bench-secret-" + "x" * 40
 REPETITIONS = 5
 FLOOR_TARGET = 6.0
 """Without --against: `taskchat serve` ready in at most this many times the floor."""

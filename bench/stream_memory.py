@@ -19,7 +19,6 @@ import asyncio
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -27,10 +26,16 @@ import httpx
 from tests.support.fake_openai import TITLE_MODEL
 from tests.support.ports import free_port
 
-from bench._support import database, process, scripted_model
-from bench.chatkit_overhead import SECRET, Samples, first_turns, load, one_turn
-from taskchat.auth import mint_token
-from taskchat.config import Settings
+from bench._support import (
+    PRODUCTION_LOGS,
+    UVICORN,
+    database,
+    process,
+    scripted_model,
+    taskchat_env,
+    user_headers,
+)
+from bench.chatkit_overhead import Samples, first_turns, load, one_turn
 
 OPEN_STREAMS = (200, 1000)
 CHUNKS, CHUNK_DELAY = 10, 0.4
@@ -74,40 +79,24 @@ def main() -> None:
     control = model_url.removesuffix("/v1") + "/_control"
     port = free_port()
     with database() as db_url:
-        env = {
-            "DATABASE_URL": db_url,
-            "JWT_SECRET": SECRET,
-            "ENVIRONMENT": "production",
-            "LOG_FORMAT": "json",
-            "LOG_LEVEL": "INFO",
-            "MODEL_PROVIDER": "openai_compatible",
-            "MODEL_BASE_URL": model_url,
-            "MODEL_NAME": "scripted",
+        env = taskchat_env(
+            db_url,
+            model_url,
+            **PRODUCTION_LOGS,
             # Title calls go to the scripted model's title route (it answers them with an
             # error: the threads get their fallback titles), not to the held replies.
-            "TITLE_MODEL_NAME": TITLE_MODEL,
-            "CHAT_TURNS_PER_MINUTE": "1000000",
-            "CHAT_CONCURRENT_STREAMS": "100000",
-        }
-        flags = ["-m", "uvicorn", "--factory", "--log-level", "warning"]
+            TITLE_MODEL_NAME=TITLE_MODEL,
+        )
         with (
             process(model_cmd, {}, model_probe),
             process(
-                [sys.executable, *flags, "bench._apps:taskchat_app", "--port", str(port)],
+                [sys.executable, *UVICORN, "bench._apps:taskchat_app", "--port", str(port)],
                 env,
                 f"http://127.0.0.1:{port}/healthz",
                 quiet=True,
             ) as server,
         ):
-            values: dict[str, Any] = {k.lower(): v for k, v in env.items()}
-            settings = Settings(_env_file=None, **values)
-            users = [
-                {
-                    "Authorization": "Bearer "
-                    + mint_token(settings, sub=f"bench-user-{n}", ttl_seconds=3600)
-                }
-                for n in range(max(OPEN_STREAMS))
-            ]
+            users = user_headers(env, max(OPEN_STREAMS))
             url = f"http://127.0.0.1:{port}/chatkit"
             asyncio.run(load(url, users, CONCURRENCY, CONCURRENCY * 4))
             time.sleep(1)

@@ -30,13 +30,14 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.support.ports import free_port
 
 from bench._support import (
+    PRODUCTION_LOGS,
+    UVICORN,
     cpu_seconds,
     database,
     mean_ms,
@@ -44,10 +45,10 @@ from bench._support import (
     p95_ms,
     process,
     scripted_model,
+    taskchat_env,
+    user_headers,
 )
-from bench.chatkit_overhead import SECRET, Bodies, Samples, Users, first_turns, load, open_threads
-from taskchat.auth import mint_token
-from taskchat.config import Settings
+from bench.chatkit_overhead import Bodies, Samples, Users, first_turns, load, open_threads
 
 KINDS = ("first turns", "later turns")
 LEVELS = ((1, 100), (50, 500))
@@ -170,45 +171,23 @@ def main() -> None:
     model_cmd, model_url, model_probe = scripted_model()
     ours_port, bare_port = free_port(), free_port()
     with database() as db_url:
-        env = {
-            "DATABASE_URL": db_url,
-            "JWT_SECRET": SECRET,
-            "ENVIRONMENT": "production",
-            "LOG_FORMAT": "json",
-            "LOG_LEVEL": "INFO",
-            "MODEL_PROVIDER": "openai_compatible",
-            "MODEL_BASE_URL": model_url,
-            "MODEL_NAME": "scripted",
-            "MODEL_MAX_RETRIES": "2",
-            # The limits run (their statements are measured) but never refuse a turn.
-            "CHAT_TURNS_PER_MINUTE": "1000000",
-            "CHAT_CONCURRENT_STREAMS": "100000",
-        }
-        flags = ["-m", "uvicorn", "--factory", "--log-level", "warning"]
+        env = taskchat_env(db_url, model_url, **PRODUCTION_LOGS)
         with (
             process(model_cmd, {}, model_probe),
             process(
-                [sys.executable, *flags, "bench._apps:taskchat_app", "--port", str(ours_port)],
+                [sys.executable, *UVICORN, "bench._apps:taskchat_app", "--port", str(ours_port)],
                 env,
                 f"http://127.0.0.1:{ours_port}/healthz",
                 quiet=True,
             ) as ours_process,
             process(
-                [sys.executable, *flags, "bench._apps:baseline_app", "--port", str(bare_port)],
+                [sys.executable, *UVICORN, "bench._apps:baseline_app", "--port", str(bare_port)],
                 env,
                 f"http://127.0.0.1:{bare_port}/healthz",
                 quiet=True,
             ) as bare_process,
         ):
-            values: dict[str, Any] = {k.lower(): v for k, v in env.items()}
-            settings = Settings(_env_file=None, **values)
-            users = [
-                {
-                    "Authorization": "Bearer "
-                    + mint_token(settings, sub=f"bench-user-{n}", ttl_seconds=3600)
-                }
-                for n in range(max(concurrency for concurrency, _ in LEVELS))
-            ]
+            users = user_headers(env, max(concurrency for concurrency, _ in LEVELS))
             ours_url = f"http://127.0.0.1:{ours_port}/chatkit"
             bare_url = f"http://127.0.0.1:{bare_port}/chatkit"
             results = {

@@ -167,7 +167,10 @@ def _property_infos(annotation: object, seen: set[int]) -> list[object]:
     seen.add(id(annotation))
     found: list[object] = []
     if typing.get_origin(annotation) is typing.Annotated:
-        found += [each for each in annotation.__metadata__ if isinstance(each, PropertyInfo)]  # type: ignore[attr-defined]  # Annotated's metadata
+        # An Annotated's arguments: the type, then its metadata.
+        found += [
+            each for each in typing.get_args(annotation)[1:] if isinstance(each, PropertyInfo)
+        ]
     if typing_extensions.is_typeddict(annotation):
         for hint in typing.get_type_hints(annotation, include_extras=True).values():
             found += _property_infos(hint, seen)
@@ -203,29 +206,30 @@ async def test_a_plain_request_body_is_sent_as_openais_transform_would_send_it()
     )
     agent = Agent(name="t", mcp_servers=[server])
     converted = await agent.get_all_tools(RunContextWrapper(context=None))
+    messages: list[dict[str, object]] = [
+        {"role": "system", "content": "Be brief."},
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "what is this?"},
+                {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
+            ],
+        },
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": "list_tasks", "arguments": "{}"},
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": "call_1", "content": "[]"},
+    ]
     body: dict[str, object] = {
-        "messages": [
-            {"role": "system", "content": "Be brief."},
-            {
-                "role": "user",
-                "content": [
-                    {"type": "text", "text": "what is this?"},
-                    {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
-                ],
-            },
-            {
-                "role": "assistant",
-                "content": None,
-                "tool_calls": [
-                    {
-                        "id": "call_1",
-                        "type": "function",
-                        "function": {"name": "list_tasks", "arguments": "{}"},
-                    }
-                ],
-            },
-            {"role": "tool", "tool_call_id": "call_1", "content": "[]"},
-        ],
+        "messages": messages,
         "model": "scripted",
         "tools": [Converter.tool_to_openai(tool) for tool in converted],
         "stream": True,
@@ -272,7 +276,7 @@ async def test_a_plain_request_body_is_sent_as_openais_transform_would_send_it()
     # Anything but plain JSON goes to openai's transform, which knows what to do with it.
     assert not plain_json({"messages": ({"role": "user", "content": "a tuple"},)})
     assert not plain_json({"when": datetime.now(UTC)})
-    odd = {**body, "messages": tuple(body["messages"])}  # type: ignore[arg-type]  # a tuple
+    odd = {**body, "messages": tuple(messages)}
     assert await fast(odd, completion_create_params.CompletionCreateParamsStreaming) == expected
 
 
