@@ -22,8 +22,10 @@ MODEL_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60)
 class PoolCollector(Collector):
     """The database pool's connections, read at scrape time."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, kept: Callable[[], int]) -> None:
         self.engine = engine
+        self.kept = kept
+        """Connections checked out of the pool but not in use (db/drivers.py keeps some)."""
 
     def collect(self) -> Iterator[Metric]:
         pool = self.engine.sync_engine.pool
@@ -36,8 +38,9 @@ class PoolCollector(Collector):
             "Database connections of this process's pool, by state.",
             labels=["state"],
         )
-        connections.add_metric(["in_use"], pool.checkedout())
-        connections.add_metric(["idle"], pool.checkedin())
+        kept = self.kept()
+        connections.add_metric(["in_use"], pool.checkedout() - kept)
+        connections.add_metric(["idle"], pool.checkedin() + kept)
         yield connections
         yield GaugeMetricFamily(
             "taskchat_db_pool_size",
@@ -106,8 +109,11 @@ class Metrics:
         for kind in ("positive", "negative"):
             self.feedback.labels(kind)
 
-    def watch_pool(self, engine: AsyncEngine) -> Callable[[], None]:
-        """Report `engine`'s pool at each scrape; returns what stops it (at shutdown)."""
-        collector = PoolCollector(engine)
+    def watch_pool(
+        self, engine: AsyncEngine, kept: Callable[[], int] = lambda: 0
+    ) -> Callable[[], None]:
+        """Report `engine`'s pool at each scrape (`kept`: its connections checked out but
+        idle); returns what stops it (at shutdown)."""
+        collector = PoolCollector(engine, kept)
         self.registry.register(collector)
         return lambda: self.registry.unregister(collector)

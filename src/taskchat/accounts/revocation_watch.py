@@ -29,7 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskchat.accounts.revocations import issued_at, refuses, revoked, subject_digest
 from taskchat.context import Identity
-from taskchat.db.engine import Driver, dedicated_driver
+from taskchat.db.drivers import Driver
+from taskchat.db.engine import dedicated_driver
 
 logger = logging.getLogger("taskchat.auth")
 

@@ -25,7 +25,8 @@ import hashlib
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskchat.context import Identity
-from taskchat.db.engine import Driver, pooled_driver
+from taskchat.db.drivers import Driver
+from taskchat.db.engine import pooled_driver
 
 LEEWAY_SECONDS = 10
 """Tokens issued up to this long after a revocation are refused too: an identity provider's

@@ -35,6 +35,7 @@ from taskchat.auth import TokenVerifier
 from taskchat.chat.limits import TurnLimiter
 from taskchat.config import Settings
 from taskchat.db.diagnose import explain, schema_problem
+from taskchat.db.drivers import drivers_of
 from taskchat.db.engine import create_engine, warm_pool
 from taskchat.drain import Drain, install_signal_hooks
 from taskchat.errors import ProblemError
@@ -146,7 +147,8 @@ async def running_services(settings: Settings, metrics: Metrics) -> AsyncIterato
             max_overflow=settings.database_max_overflow,
         )
         opened.push_async_callback(engine.dispose)
-        opened.callback(metrics.watch_pool(engine))
+        drivers = drivers_of(engine)
+        opened.callback(metrics.watch_pool(engine, kept=lambda: drivers.idle))
         revocations = RevocationWatch(engine)
         verifier = TokenVerifier(settings, revoked=revocations.revoked)
         drain = Drain()

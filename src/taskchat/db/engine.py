@@ -13,21 +13,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, TypeAlias, cast
 
-import anyio
-import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from taskchat.db.errors import is_unavailable
-
-if TYPE_CHECKING:
-    # Generic only in asyncpg-stubs; at run time the class takes no parameters.
-    Driver: TypeAlias = asyncpg.Connection[asyncpg.Record]
-    """A pooled asyncpg connection."""
-else:
-    Driver = asyncpg.Connection
+from taskchat.db.drivers import RECYCLE_SECONDS, Driver, discard, driver_of, drivers_of, unusable
 
 USER_SETTING = "taskchat.user_id"
 """The per-transaction setting that the row-level security policies compare with."""
@@ -44,13 +34,13 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> A
 
     No pre-ping: it would cost a round trip per transaction. A connection that broke
     while pooled (a database restart) fails one statement and is then discarded
-    (see `_discard` for the store's raw asyncpg path).
+    (see `discard` in db/drivers.py).
     """
     return create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_recycle=1800,
+        pool_recycle=RECYCLE_SECONDS,
         # Bound parameters (message text, emails) stay out of exception text, and so out
         # of any log line that prints an error.
         hide_parameters=True,
@@ -131,14 +121,14 @@ async def _raw_transaction(engine: AsyncEngine, scope: str, *args: str) -> Async
     # engine.connect(), not engine.raw_connection(): the latter's synchronous close()
     # returns the connection to the pool by blocking the event loop.
     async with engine.connect() as conn:
-        driver = await _driver(conn)
+        driver = await driver_of(conn)
         try:
             async with driver.transaction():
                 await driver.execute(scope, *args)
                 yield driver
         except BaseException as error:
-            if _unusable(driver, error):
-                await _discard(conn)
+            if unusable(driver, error):
+                await discard(conn)
             raise
 
 
@@ -157,15 +147,10 @@ trip without BEGIN/COMMIT; the setting ends with the statement's own transaction
 
 @asynccontextmanager
 async def pooled_driver(engine: AsyncEngine) -> AsyncIterator[Driver]:
-    """The pooled asyncpg connection, outside any transaction (see SCOPED_ROW)."""
-    async with engine.connect() as conn:
-        driver = await _driver(conn)
-        try:
-            yield driver
-        except BaseException as error:
-            if _unusable(driver, error):
-                await _discard(conn)
-            raise
+    """A pooled asyncpg connection, outside any transaction (see SCOPED_ROW); one of
+    those kept checked out for such statements (db/drivers.py)."""
+    async with drivers_of(engine).driver() as driver:
+        yield driver
 
 
 @asynccontextmanager
@@ -174,7 +159,7 @@ async def dedicated_driver(engine: AsyncEngine) -> AsyncIterator[Driver]:
     work that holds a connection for as long as the app runs (a LISTEN). Closed (abruptly:
     nothing is left to finish on it) at the end."""
     async with engine.connect() as conn:
-        driver = await _driver(conn)
+        driver = await driver_of(conn)
         # Detached: the pool may open another in its place, and never hands this one out.
         await conn.run_sync(lambda sync: sync.detach())
         try:
@@ -182,30 +167,3 @@ async def dedicated_driver(engine: AsyncEngine) -> AsyncIterator[Driver]:
         finally:
             # Not close(): on a connection whose peer went silent that waits for a reply.
             driver.terminate()
-
-
-async def _driver(conn: AsyncConnection) -> Driver:
-    raw = await conn.get_raw_connection()
-    # SQLAlchemy types the driver's connection as Any; with the asyncpg dialect it is
-    # always an asyncpg connection.
-    return cast(Driver, raw.driver_connection)
-
-
-def _unusable(driver: Driver, error: BaseException) -> bool:
-    """Whether a connection that saw `error` may be in a state the next user must not get."""
-    if not isinstance(error, Exception):  # cancelled mid-statement, or shutting down
-        return True
-    if is_unavailable(error):
-        return True
-    return bool(driver.is_closed() or driver.is_in_transaction())
-
-
-async def _discard(conn: AsyncConnection) -> None:
-    """Drop a connection whose state is unknown instead of returning it to the pool.
-
-    SQLAlchemy's reset-on-return cannot see a transaction asyncpg started itself: after
-    an error or a cancellation mid-statement the connection could still be busy, in a
-    transaction, or dead (a database restart).
-    """
-    with anyio.CancelScope(shield=True):
-        await conn.invalidate()

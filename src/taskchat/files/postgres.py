@@ -14,7 +14,8 @@ from collections.abc import Sequence
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taskchat.db.engine import Driver, user_transaction_raw
+from taskchat.db.drivers import Driver
+from taskchat.db.engine import user_transaction_raw
 from taskchat.files.storage import AttachmentGoneError, FileStorage, QuotaExceededError
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from taskchat.db.engine import Driver
+from taskchat.db.drivers import Driver
 from taskchat.errors import ProblemError, ResourceNotFoundError
 
 

@@ -1,0 +1,149 @@
+"""The connections kept checked out for one-statement round trips (db/drivers.py), on the
+real database: kept between statements, never more than half the pool, dropped when
+broken (their waiters still served), closed with the engine."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import cast
+
+import asyncpg
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import QueuePool
+
+from taskchat.db.drivers import drivers_of
+from taskchat.db.engine import create_engine, pooled_driver
+
+
+async def backend(engine: AsyncEngine, hold: float = 0.0) -> int:
+    """The server process id of the connection a statement gets, held for `hold` s."""
+    async with pooled_driver(engine) as conn:
+        pid: int = await conn.fetchval("SELECT pg_backend_pid()")
+        if hold:
+            await conn.execute("SELECT pg_sleep($1)", hold)
+        return pid
+
+
+def checked_out(engine: AsyncEngine) -> int:
+    """Connections out of SQLAlchemy's pool (create_engine's pool is a queue pool)."""
+    return cast(QueuePool, engine.sync_engine.pool).checkedout()
+
+
+async def alive(superuser_url: str, pid: int) -> bool:
+    conn = await asyncpg.connect(superuser_url.replace("+asyncpg", ""))
+    try:
+        return bool(
+            await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid)
+        )
+    finally:
+        await conn.close()
+
+
+async def test_a_statements_connection_stays_checked_out_for_the_next(database_url: str) -> None:
+    engine = create_engine(database_url, pool_size=4)
+    try:
+        first = await backend(engine)
+        # Kept out of SQLAlchemy's pool, idle, for the next statement.
+        assert checked_out(engine) == 1
+        assert drivers_of(engine).idle == 1
+        assert await backend(engine) == first
+    finally:
+        await engine.dispose()
+
+
+async def test_at_most_half_the_pool_size_at_once_and_every_statement_served(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url, pool_size=4, max_overflow=10)
+    try:
+        pids = await asyncio.gather(*(backend(engine, hold=0.05) for _ in range(12)))
+        assert len(pids) == 12
+        assert len(set(pids)) == 2
+        assert checked_out(engine) == 2
+    finally:
+        await engine.dispose()
+
+
+async def test_a_broken_connection_is_dropped_and_those_waiting_are_served(
+    database_url: str, superuser_database_url: str
+) -> None:
+    engine = create_engine(database_url, pool_size=2)  # one connection to lend
+    admin = await asyncpg.connect(superuser_database_url.replace("+asyncpg", ""))
+    try:
+        broken = await backend(engine)
+        holding = asyncio.Event()
+
+        async def cut_off() -> None:
+            async with pooled_driver(engine) as conn:
+                holding.set()
+                await admin.execute("SELECT pg_terminate_backend($1)", broken)
+                await asyncio.sleep(0.2)  # the server has closed it by now
+                await conn.fetchval("SELECT 1")
+
+        first = asyncio.create_task(cut_off())
+        await holding.wait()
+        waiting = [asyncio.create_task(backend(engine)) for _ in range(3)]
+        with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, OSError)):
+            await first
+        pids = await asyncio.wait_for(asyncio.gather(*waiting), timeout=10)
+        assert broken not in pids and len(set(pids)) == 1
+        assert drivers_of(engine).idle == 1
+    finally:
+        await admin.close()
+        await engine.dispose()
+
+
+async def test_a_waiter_cancelled_as_it_is_served_passes_the_connection_on(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url, pool_size=2)  # one connection to lend
+    try:
+        release = asyncio.Event()
+
+        async def hold() -> None:
+            async with pooled_driver(engine):
+                await release.wait()
+
+        holder = asyncio.create_task(hold())
+        await asyncio.sleep(0)
+        given_up = asyncio.create_task(backend(engine))
+        await asyncio.sleep(0.01)
+        release.set()
+        # The connection is handed to the waiter, which is cancelled before it runs.
+        await holder
+        given_up.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await given_up
+        assert await asyncio.wait_for(backend(engine), timeout=5)
+    finally:
+        await engine.dispose()
+
+
+async def test_disposing_the_engine_closes_the_kept_connections(
+    database_url: str, superuser_database_url: str
+) -> None:
+    engine = create_engine(database_url, pool_size=4)
+    try:
+        pid = await backend(engine)
+        await engine.dispose()
+        for _ in range(50):
+            if not await alive(superuser_database_url, pid):
+                break
+            await asyncio.sleep(0.05)
+        assert not await alive(superuser_database_url, pid)
+        # A disposed engine still serves (with new connections), as SQLAlchemy's does.
+        assert await backend(engine) != pid
+    finally:
+        await engine.dispose()
+
+
+async def test_a_pool_of_one_keeps_nothing_back(database_url: str) -> None:
+    engine = create_engine(database_url, pool_size=1, max_overflow=0)
+    try:
+        await backend(engine)
+        assert checked_out(engine) == 0
+        async with engine.connect():  # the only connection is the pool's to give
+            assert checked_out(engine) == 1
+    finally:
+        await engine.dispose()
