@@ -67,6 +67,12 @@ class RequestContext:
     """A `threads.create` request: its thread is new, so the turn's message is the
     thread's only item (the turn need not read its history back)."""
 
+    known_thread: object = None
+    """The thread the request names (a `ThreadMetadata`), as its check read it a moment ago
+    (api/prechecks.py): the SDK's own load of it is answered from this, a round trip saved
+    per turn. Typed loosely: the context is core, and the ChatKit SDK loads after start-up
+    (pydantic resolves this class's annotations wherever the SDK's models hold it)."""
+
     origin: str = ""
     """Where the caller reached Taskchat, such as `https://tasks.example.com` (through the
     frontend's proxy, the app's own origin): the base of the URLs handed back to it

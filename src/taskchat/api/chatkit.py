@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import replace
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -107,7 +108,9 @@ async def chatkit_endpoint(request: Request, identity: CurrentIdentity) -> Respo
         origin=caller_origin(request, settings.public_url),
     )
     try:
-        await check_targets(parsed, server.store, context)
+        if (thread := await check_targets(parsed, server.store, context)) is not None:
+            # Read just now: the SDK's own load of the thread is answered from it.
+            context = replace(context, known_thread=thread)
         result = await server.process_parsed(parsed, context)
     except NotFoundError as error:
         # The store's sentence names the id that was asked for, as the client sent it.

@@ -12,6 +12,7 @@ from chatkit.types import (
     InputTranscribeReq,
     ItemsFeedbackReq,
     StructuredInputItem,
+    ThreadMetadata,
     ThreadsAddClientToolOutputReq,
     ThreadsAddStructuredInputReq,
     ThreadsAddUserMessageReq,
@@ -97,9 +98,12 @@ def check_sizes(parsed: ChatKitReq, body_size: int, max_chars: int) -> None:
         )
 
 
-async def check_targets(parsed: ChatKitReq, store: PostgresStore, context: RequestContext) -> None:
+async def check_targets(
+    parsed: ChatKitReq, store: PostgresStore, context: RequestContext
+) -> ThreadMetadata | None:
     """Refuse a request whose thread, item or attachment the caller cannot use (404 for
-    one they cannot see), or that this server does not serve."""
+    one they cannot see), or that this server does not serve. Returns the thread the
+    request names, if it names one."""
     if isinstance(parsed, InputTranscribeReq):
         # Before the SDK decodes the audio: bad base64 would otherwise be a 500.
         raise UnsupportedError("The input.transcribe request is not supported by this server.")
@@ -122,8 +126,7 @@ async def check_targets(parsed: ChatKitReq, store: PostgresStore, context: Reque
                 )
     # Any request naming a thread answers 404 for a thread the caller cannot see.
     thread_id = getattr(parsed.params, "thread_id", None)
-    if isinstance(thread_id, str):
-        await store.load_thread(thread_id, context)
+    thread = await store.load_thread(thread_id, context) if isinstance(thread_id, str) else None
     if isinstance(parsed, ThreadsRetryAfterItemReq):
         item = await store.load_item(parsed.params.thread_id, parsed.params.item_id, context)
         if not isinstance(item, UserMessageItem):
@@ -164,6 +167,7 @@ async def check_targets(parsed: ChatKitReq, store: PostgresStore, context: Reque
                 "The threads.sync_custom_action request is not supported by this server; "
                 "its widgets' actions are sent as threads.custom_action."
             )
+    return thread
 
 
 def _json_size(value: object) -> int:

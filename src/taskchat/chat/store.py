@@ -133,6 +133,10 @@ class PostgresStore(Store[RequestContext]):
     # Threads -------------------------------------------------------------
 
     async def load_thread(self, thread_id: str, context: RequestContext) -> ThreadMetadata:
+        known = context.known_thread
+        if isinstance(known, ThreadMetadata) and known.id == thread_id:
+            # A copy: whoever loads it may change it, as they may a thread read here.
+            return known.model_copy(deep=True)
         async with pooled_driver(self.engine) as conn:
             # One round trip (migration 0012): the function scopes itself to the user.
             data = await conn.fetchval("SELECT chat_thread($1, $2)", context.user_id, thread_id)
