@@ -9,7 +9,7 @@ import httpx2 as httpx
 from agents import Model, OpenAIChatCompletionsModel, OpenAIResponsesModel
 from openai import AsyncOpenAI
 
-from taskchat._sdk import openai_requests
+from taskchat._sdk import httpcore_streams, openai_requests
 from taskchat.config import Settings
 from taskchat.errors import TaskchatError
 
@@ -82,14 +82,15 @@ class CheckedStreamsTransport(httpx.AsyncHTTPTransport):
 def build_http_client(settings: Settings) -> httpx.AsyncClient:
     """The HTTP client of every model call (the agent's, and the title calls' that go
     around the openai client), so they share one connection pool."""
+    # The openai client's own defaults (its HTTP stack is httpx2), which a custom
+    # transport must repeat.
+    transport = CheckedStreamsTransport(
+        limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100)
+    )
+    # Each request's check of the pooled connections, without anyio's attribute lookups.
+    httpcore_streams.install(transport)
     return httpx.AsyncClient(
-        # The openai client's own defaults (its HTTP stack is httpx2), which a custom
-        # transport must repeat.
-        transport=CheckedStreamsTransport(
-            limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100)
-        ),
-        timeout=settings.model_timeout_seconds,
-        follow_redirects=True,
+        transport=transport, timeout=settings.model_timeout_seconds, follow_redirects=True
     )
 
 

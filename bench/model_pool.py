@@ -1,0 +1,108 @@
+"""CPU per model request with a pool of idle connections: Taskchat's model HTTP client
+against the same client without its kept-socket backend (_sdk/httpcore_streams.py).
+
+Before each request, the connection pool asks every idle connection whether its server
+closed it. After a burst of turns the model client keeps up to 100 connections; the plain
+backend looks each one's socket up through anyio's attribute dict, per request. Both
+clients send the same sequential requests to one loopback server, after the same burst
+left IDLE connections pooled (a minimal server in this process answers them); three
+alternating batches each, CPU time of this process (client and server) per request, and
+the median ratio.
+
+Target: kept-socket/plain at most 0.7.
+
+    uv run python bench/model_pool.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import httpx2 as httpx
+
+from taskchat.agent.llm import build_http_client
+from taskchat.config import Settings
+
+IDLE = 80
+"""Connections the burst leaves in the pool (the client keeps up to 100)."""
+REQUESTS = 500
+BATCHES = 3
+TARGET = 0.7
+
+
+HANDLERS: set[asyncio.Task[None]] = set()
+"""The server's connections, awaited at the end (each ends when its client closes it)."""
+
+
+async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """A keep-alive HTTP/1.1 server that answers every GET with "ok"."""
+    if (task := asyncio.current_task()) is not None:
+        HANDLERS.add(task)
+    try:
+        while True:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(
+                b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok"
+            )
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
+        pass  # the client closed the connection
+    finally:
+        writer.close()
+
+
+def plain_client() -> httpx.AsyncClient:
+    """The model client's transport settings, with httpcore's default backend."""
+    return httpx.AsyncClient(
+        transport=httpx.AsyncHTTPTransport(
+            limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100)
+        )
+    )
+
+
+async def cpu_per_request(http: httpx.AsyncClient, url: str) -> float:
+    # The burst: IDLE requests at once, each on a connection of its own, then pooled.
+    await asyncio.gather(*(http.get(url) for _ in range(IDLE)))
+    start = time.process_time()
+    for _ in range(REQUESTS):
+        response = await http.get(url)
+        assert response.status_code == 200
+    return (time.process_time() - start) / REQUESTS
+
+
+async def main() -> float:
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
+    settings = Settings(_env_file=None)
+    ratios = []
+    try:
+        for number in range(BATCHES):
+            found = {}
+            order = ("kept", "plain") if number % 2 == 0 else ("plain", "kept")
+            for name in order:
+                http = build_http_client(settings) if name == "kept" else plain_client()
+                async with http:
+                    found[name] = await cpu_per_request(http, url)
+            ratios.append(found["kept"] / found["plain"])
+            print(
+                f"batch {number + 1}: kept-socket {found['kept'] * 1e6:6.0f} us, plain "
+                f"{found['plain'] * 1e6:6.0f} us of CPU per request; ratio {ratios[-1]:.2f}"
+            )
+    finally:
+        server.close()
+        await server.wait_closed()
+        await asyncio.gather(*HANDLERS)
+    median = statistics.median(ratios)
+    verdict = "OK" if median <= TARGET else "OVER TARGET"
+    print(f"median ratio kept-socket/plain: {median:.2f} (target <= {TARGET}) {verdict}")
+    return median
+
+
+if __name__ == "__main__":
+    sys.exit(0 if asyncio.run(main()) <= TARGET else 1)
