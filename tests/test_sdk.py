@@ -29,6 +29,7 @@ from openai.types.responses import response_create_params
 
 from taskchat._sdk import WRITTEN_AGAINST
 from taskchat._sdk.agents_mcp import InProcessMCPServer
+from taskchat._sdk.chatkit_agents import merged
 from taskchat._sdk.chatkit_server import serve_non_streaming, sse_frame, stream_events
 from taskchat._sdk.httpcore_streams import KeptSocketBackend
 from taskchat._sdk.mcp_server import without_tracing
@@ -401,3 +402,82 @@ async def test_a_kept_socket_stream_sees_its_server_close_the_connection() -> No
         await stream.aclose()
         server.close()
         await server.wait_closed()
+
+
+def test_stream_agent_response_merges_through_the_module_global_the_seam_replaces() -> None:
+    import chatkit.agents
+
+    assert "_merge_generators" in chatkit.agents.stream_agent_response.__code__.co_names
+    params = list(inspect.signature(chatkit.agents._merge_generators).parameters)
+    assert params == list(inspect.signature(merged).parameters) == ["a", "b"]
+
+
+class QueueSource:
+    """An endless source over a queue, like the tools' events (`AgentContext._events`)."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[str] = asyncio.Queue()
+
+    def __aiter__(self) -> QueueSource:
+        return self
+
+    async def __anext__(self) -> str:
+        return await self.queue.get()
+
+
+async def run_events(steps: list[str | float]) -> typing.AsyncIterator[str]:
+    """Yields each string; sleeps each number of seconds (the run waiting on the model)."""
+    for step in steps:
+        if isinstance(step, str):
+            yield step
+        else:
+            await asyncio.sleep(step)
+
+
+async def test_the_merge_passes_tool_events_on_while_the_run_waits_and_leaves_the_rest() -> None:
+    tools = QueueSource()
+    seen: list[str] = []
+    async for event in merged(run_events(["a", 0.05, "b"]), tools):
+        seen.append(event)
+        if event == "a":
+            tools.queue.put_nowait("widget")  # a tool streams while the run waits
+    assert seen == ["a", "widget", "b"]
+    # Put after the run ended: not taken by the merge, left for the SDK to drain.
+    tools.queue.put_nowait("late")
+    await asyncio.sleep(0.01)
+    assert tools.queue.get_nowait() == "late"
+
+
+async def test_the_merge_raises_a_sources_error_and_stops_reading_the_other() -> None:
+    async def failing() -> typing.AsyncIterator[str]:
+        yield "a"
+        raise ValueError("model failed")
+
+    tools = QueueSource()
+    seen: list[str] = []
+    with pytest.raises(ValueError, match="model failed"):
+        async for event in merged(failing(), tools):
+            seen.append(event)
+    assert seen == ["a"]
+    await asyncio.sleep(0.01)
+    tools.queue.put_nowait("after")
+    await asyncio.sleep(0.01)
+    assert tools.queue.qsize() == 1
+
+
+async def test_closing_the_merge_early_stops_both_readers() -> None:
+    closed: list[str] = []
+
+    async def endless() -> typing.AsyncIterator[str]:
+        try:
+            while True:
+                yield "delta"
+                await asyncio.sleep(0)
+        finally:
+            closed.append("run")
+
+    events = merged(endless(), QueueSource())
+    assert await anext(events) == "delta"
+    await events.aclose()
+    await asyncio.sleep(0.01)
+    assert closed == ["run"]

@@ -40,6 +40,7 @@ from chatkit.types import (
     is_streaming_req,
 )
 
+from taskchat._sdk import chatkit_agents
 from taskchat._sdk.chatkit_server import (
     ClaimsAttachmentsFirst,
     serve_non_streaming,
@@ -100,6 +101,8 @@ class TaskchatServer(ClaimsAttachmentsFirst[RequestContext]):
         drain: Drain,
         tools: TurnTools,
     ) -> None:
+        # The run's events reach the stream without a task per event.
+        chatkit_agents.install()
         attachments = PostgresAttachmentStore(store, PostgresFileStorage(store.engine), settings)
         super().__init__(store, attachments)
         self.attachments = attachments

@@ -1,0 +1,85 @@
+"""CPU per event of merging a run's events with its tools' events: Taskchat's merge
+(_sdk/chatkit_agents.py) against the ChatKit SDK's own (`chatkit.agents._merge_generators`).
+
+`stream_agent_response` passes every event of a run (each streamed text delta is one)
+through this merge. Both merges read the same source of EVENTS ready events and an empty
+tools' queue, in three alternating batches; CPU time per event, and the median ratio.
+
+Target: ours/the SDK's at most 0.5.
+
+    uv run python bench/event_merge.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from chatkit.agents import _merge_generators
+
+from taskchat._sdk.chatkit_agents import merged
+
+EVENTS = 20_000
+BATCHES = 3
+TARGET = 0.5
+
+Merge = Callable[[AsyncIterator[Any], AsyncIterator[Any]], AsyncIterator[Any]]
+
+
+async def run_events(count: int) -> AsyncIterator[int]:
+    """A run's events, queued already (as a run's are when its consumer is behind)."""
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for number in range(count):
+        queue.put_nowait(number)
+    for _ in range(count):
+        yield await queue.get()
+
+
+class ToolEvents:
+    """The tools' queue, empty for the whole run."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[int] = asyncio.Queue()
+
+    def __aiter__(self) -> ToolEvents:
+        return self
+
+    async def __anext__(self) -> int:
+        return await self.queue.get()
+
+
+async def cpu_per_event(merge: Merge) -> float:
+    start = time.process_time()
+    count = 0
+    async for _ in merge(run_events(EVENTS), ToolEvents()):
+        count += 1
+    assert count == EVENTS
+    return (time.process_time() - start) / EVENTS
+
+
+async def main() -> float:
+    merges: dict[str, Merge] = {"ours": merged, "sdk": _merge_generators}
+    ratios = []
+    for number in range(BATCHES):
+        order = ("ours", "sdk") if number % 2 == 0 else ("sdk", "ours")
+        found = {name: await cpu_per_event(merges[name]) for name in order}
+        ratios.append(found["ours"] / found["sdk"])
+        print(
+            f"batch {number + 1}: ours {found['ours'] * 1e6:5.1f} us, the SDK's "
+            f"{found['sdk'] * 1e6:5.1f} us of CPU per event; ratio {ratios[-1]:.2f}"
+        )
+    median = statistics.median(ratios)
+    verdict = "OK" if median <= TARGET else "OVER TARGET"
+    print(f"median ratio ours/the SDK's: {median:.2f} (target <= {TARGET}) {verdict}")
+    return median
+
+
+if __name__ == "__main__":
+    sys.exit(0 if asyncio.run(main()) <= TARGET else 1)
