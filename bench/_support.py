@@ -115,6 +115,15 @@ def scripted_model() -> tuple[list[str], str, str]:
     )
 
 
+def median_ratio(ratios: list[float], label: str, target: float) -> float:
+    """The median of a bench's per-batch ratios, printed with its verdict against `target`
+    (a ratio that must not exceed it)."""
+    median = statistics.median(ratios)
+    verdict = "OK" if median <= target else "OVER TARGET"
+    print(f"median ratio {label}: {median:.2f} (target <= {target}) {verdict}")
+    return median
+
+
 def median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
 

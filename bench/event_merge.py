@@ -13,7 +13,6 @@ Target: ours/the SDK's at most 0.5.
 from __future__ import annotations
 
 import asyncio
-import statistics
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -24,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from chatkit.agents import _merge_generators
 
+from bench._support import median_ratio
 from taskchat._sdk.chatkit_agents import merged
 
 EVENTS = 20_000
@@ -75,10 +75,7 @@ async def main() -> float:
             f"batch {number + 1}: ours {found['ours'] * 1e6:5.1f} us, the SDK's "
             f"{found['sdk'] * 1e6:5.1f} us of CPU per event; ratio {ratios[-1]:.2f}"
         )
-    median = statistics.median(ratios)
-    verdict = "OK" if median <= TARGET else "OVER TARGET"
-    print(f"median ratio ours/the SDK's: {median:.2f} (target <= {TARGET}) {verdict}")
-    return median
+    return median_ratio(ratios, "ours/the SDK's", TARGET)
 
 
 if __name__ == "__main__":

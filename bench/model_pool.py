@@ -17,7 +17,6 @@ Target: kept-socket/plain at most 0.7.
 from __future__ import annotations
 
 import asyncio
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx2 as httpx
 
+from bench._support import median_ratio
 from taskchat.agent.llm import build_http_client
 from taskchat.config import Settings
 
@@ -98,10 +98,7 @@ async def main() -> float:
         server.close()
         await server.wait_closed()
         await asyncio.gather(*HANDLERS)
-    median = statistics.median(ratios)
-    verdict = "OK" if median <= TARGET else "OVER TARGET"
-    print(f"median ratio kept-socket/plain: {median:.2f} (target <= {TARGET}) {verdict}")
-    return median
+    return median_ratio(ratios, "kept-socket/plain", TARGET)
 
 
 if __name__ == "__main__":
