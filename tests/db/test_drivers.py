@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 
-from taskchat.db.drivers import drivers_of
+from taskchat.db.drivers import Drivers, drivers_of
 from taskchat.db.engine import create_engine, pooled_driver
 
 
@@ -145,5 +145,19 @@ async def test_a_pool_of_one_keeps_nothing_back(database_url: str) -> None:
         assert checked_out(engine) == 0
         async with engine.connect():  # the only connection is the pool's to give
             assert checked_out(engine) == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_past_its_age_goes_back_to_the_pool(database_url: str) -> None:
+    engine = create_engine(database_url, pool_size=4)
+    drivers = Drivers(engine, 2, recycle_seconds=0)  # every connection is already too old
+    try:
+        async with drivers.driver() as conn:
+            assert await conn.fetchval("SELECT 1") == 1
+            assert checked_out(engine) == 1
+        assert checked_out(engine) == 0 and drivers.idle == 0
+        async with drivers.driver() as conn:  # and a new one is lent next time
+            assert await conn.fetchval("SELECT 2") == 2
     finally:
         await engine.dispose()

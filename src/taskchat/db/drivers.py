@@ -17,6 +17,7 @@ statement then checks its connection out and back in.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import weakref
 from collections import deque
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     """A pooled asyncpg connection."""
 else:
     Driver = asyncpg.Connection
+
+logger = logging.getLogger("taskchat.db")
 
 RECYCLE_SECONDS = 1800
 """A connection older than this is given back to the pool, which replaces it (the pool's
@@ -83,10 +86,13 @@ class _Held:
 class Drivers:
     """Up to `size` connections checked out of `engine`'s pool, lent one at a time."""
 
-    def __init__(self, engine: AsyncEngine, size: int) -> None:
+    def __init__(
+        self, engine: AsyncEngine, size: int, *, recycle_seconds: float = RECYCLE_SECONDS
+    ) -> None:
         # Weak: the engines' registry (`drivers_of`) must not keep an engine alive.
         self._engine = weakref.ref(engine)
         self.size = size
+        self._recycle_seconds = recycle_seconds
         self._idle: list[_Held] = []
         self._count = 0
         """Connections checked out for lending: idle, lent, or being opened."""
@@ -183,11 +189,19 @@ class Drivers:
             await discard(held.conn)
             self._wake()
             return
-        if time.monotonic() - held.since > RECYCLE_SECONDS:
+        if time.monotonic() - held.since >= self._recycle_seconds:
             self._count -= 1
-            with anyio.CancelScope(shield=True):
-                await held.conn.close()  # back to the pool, which recycles it
-            self._wake()
+            try:
+                with anyio.CancelScope(shield=True):
+                    await held.conn.close()  # back to the pool, which recycles it
+            except Exception as error:
+                # SQLAlchemy drops a connection that fails on its way back; the statement
+                # it served succeeded all the same.
+                logger.warning(
+                    "a database connection failed on its way back: %s", type(error).__name__
+                )
+            finally:
+                self._wake()
             return
         while self._waiters:
             waiter = self._waiters.popleft()
