@@ -19,7 +19,13 @@ import typing_extensions
 from agents import Agent, FunctionTool, RunContextWrapper
 from agents.models.chatcmpl_converter import Converter
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
-from chatkit.types import ThreadsCreateReq, ThreadsListReq
+from chatkit.types import (
+    ThreadCreatedEvent,
+    ThreadMetadata,
+    ThreadsCreateReq,
+    ThreadsListReq,
+    UserMessageItem,
+)
 from mcp.server._otel import OpenTelemetryMiddleware
 from mcp.server.mcpserver import MCPServer as MCPServerApp
 from openai import NOT_GIVEN, omit
@@ -111,6 +117,39 @@ async def test_the_seam_answers_like_process(store: PostgresStore) -> None:
     ]
     assert ours[0].startswith(b"data: ") and b'"thread.created"' in ours[0]
     assert ours[-1].endswith(b"\n\n")
+
+
+async def test_a_new_thread_streams_what_the_sdk_streams_with_one_write_fewer(
+    store: PostgresStore,
+) -> None:
+    server = _Silent(store)
+    context = RequestContext(user_id="sdk-new-thread")
+    request = chatkit_request().validate_python(create_thread("hello"))
+    assert isinstance(request, ThreadsCreateReq)
+    stored: list[tuple[str, str]] = []
+
+    async def store_first(thread: ThreadMetadata, first: UserMessageItem) -> None:
+        stored.append((thread.id, first.id))
+        await store.save_new_thread(thread, first, context)
+
+    ours = [
+        event async for event in stream_events(server, request, context, store_first=store_first)
+    ]
+    theirs = [event async for event in stream_events(server, request, context)]
+    assert [event.type for event in ours] == [event.type for event in theirs]
+    assert [type(event) for event in ours] == [type(event) for event in theirs]
+    [(thread_id, item_id)] = stored
+    created = ours[0]
+    assert isinstance(created, ThreadCreatedEvent) and created.thread.id == thread_id
+    thread = await store.load_thread(thread_id, context)
+    assert thread.created_at == created.thread.created_at
+    items = await store.load_thread_items(thread_id, None, 10, "asc", context)
+    assert [(item.type, item.id) for item in items.data] == [("user_message", item_id)]
+    # Stored as the SDK stores its own: the thread, its message its only item.
+    reference = theirs[0]
+    assert isinstance(reference, ThreadCreatedEvent)
+    theirs_items = await store.load_thread_items(reference.thread.id, None, 10, "asc", context)
+    assert [item.type for item in theirs_items.data] == ["user_message"]
 
 
 def _echo_server() -> MCPServerApp[Any]:

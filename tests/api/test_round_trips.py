@@ -61,9 +61,10 @@ async def test_a_turn_sends_one_statement_per_step(
 
     answers = [e for e in events + later_events if e["type"] == "thread.item.done"]
     assert [e["item"]["type"] for e in answers] == ["user_message", "assistant_message"] * 2
-    # A new thread: admission, the thread, the message, the title, the answer, the
-    # release. Its history is the message just stored, so it is not read back.
-    assert len(first) == 6, first
+    # A new thread: admission, the thread with its message (one statement), the title, the
+    # answer, the release. Its history is the message just stored, so it is not read back.
+    assert len(first) == 5, first
+    assert first[1].startswith("WITH new_thread AS (INSERT INTO chat_threads"), first
     # A later turn: the thread (checked before the answer starts; the SDK's load of it is
     # answered from that), admission, the message, its history, the answer, the release.
     assert len(later) == 6, later

@@ -9,18 +9,29 @@ For streams, `_process_streaming` would re-raise any error that escapes the requ
 events once the 200 is sent, so the connection just drops (the widget shows a hang). We
 take the events from `_process_streaming_impl` and frame them exactly as it does, so the
 caller can end a failed stream with an error event instead.
+
+For `threads.create`, `_process_streaming_impl` stores the new thread, sends
+`thread.created`, then stores the first message: two statements, one of them before the
+first event. `new_thread_events` streams the same events from the same steps, but hands
+the thread and its first message to `store_first`, which stores both at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from datetime import datetime
 from typing import TypeVar
 
 from chatkit.server import ChatKitServer
 from chatkit.types import (
     NonStreamingReq,
+    Page,
     StreamingReq,
+    Thread,
+    ThreadCreatedEvent,
+    ThreadItemDoneEvent,
     ThreadMetadata,
+    ThreadsCreateReq,
     ThreadStreamEvent,
     UserMessageInput,
     UserMessageItem,
@@ -52,11 +63,45 @@ class ClaimsAttachmentsFirst(ChatKitServer[C]):
         return await super()._build_user_message_item(input, thread, context)
 
 
+StoreFirst = Callable[[ThreadMetadata, UserMessageItem], Awaitable[None]]
+"""Stores a new thread together with its first message."""
+
+
 def stream_events(
-    server: ChatKitServer[C], request: StreamingReq, context: C
+    server: ChatKitServer[C],
+    request: StreamingReq,
+    context: C,
+    store_first: StoreFirst | None = None,
 ) -> AsyncGenerator[ThreadStreamEvent, None]:
-    """The events a streaming request produces (what `_process_streaming` frames)."""
+    """The events a streaming request produces (what `_process_streaming` frames); with
+    `store_first`, a `threads.create` stores its thread with its first message
+    (`new_thread_events`)."""
+    if store_first is not None and isinstance(request, ThreadsCreateReq):
+        return new_thread_events(server, request, context, store_first)
     return server._process_streaming_impl(request, context)
+
+
+async def new_thread_events(
+    server: ChatKitServer[C], request: ThreadsCreateReq, context: C, store_first: StoreFirst
+) -> AsyncGenerator[ThreadStreamEvent, None]:
+    """The events `_process_streaming_impl` streams for `request`, in the same order from
+    the same steps (the message built, its attachments stored, the answer's events), but
+    with the thread stored only with its first message, by `store_first`."""
+    # Naive local time, as the SDK stamps it: a thread reads the same whichever path made it.
+    created_at = datetime.now()  # noqa: DTZ005
+    thread = Thread(
+        id=server.store.generate_thread_id(context), created_at=created_at, items=Page()
+    )
+    yield ThreadCreatedEvent(thread=server._to_thread_response(thread))
+    message = await server._build_user_message_item(request.params.input, thread, context)
+    for attachment in message.attachments:
+        await server.store.save_attachment(attachment, context=context)
+    await store_first(ThreadMetadata(**thread.model_dump()), message)
+    yield ThreadItemDoneEvent(item=message)
+    async for event in server._process_events(
+        thread, context, lambda: server.respond(thread, message, context)
+    ):
+        yield event
 
 
 def sse_frame(server: ChatKitServer[C], event: ThreadStreamEvent) -> bytes:
@@ -71,4 +116,4 @@ async def serve_non_streaming(
     return await server._process_non_streaming(request, context)
 
 
-__all__ = ["serve_non_streaming", "sse_frame", "stream_events"]
+__all__ = ["new_thread_events", "serve_non_streaming", "sse_frame", "stream_events"]

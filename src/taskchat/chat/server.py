@@ -133,7 +133,13 @@ class TaskchatServer(ClaimsAttachmentsFirst[RequestContext]):
         if is_streaming_req(request):
             return StreamingResult(
                 guarded(
-                    stream_events(self, request, context),
+                    # A new thread is stored with its first message, in one statement.
+                    stream_events(
+                        self,
+                        request,
+                        context,
+                        store_first=partial(self.store.save_new_thread, context=context),
+                    ),
                     partial(sse_frame, self),
                     discard_thread=partial(self.store.delete_thread, context=context),
                     metrics=self.metrics,

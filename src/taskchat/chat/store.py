@@ -250,6 +250,33 @@ class PostgresStore(Store[RequestContext]):
         # turn twice.
         await self._upsert_item(thread_id, item, context)
 
+    async def save_new_thread(
+        self, thread: ThreadMetadata, first: ThreadItem, context: RequestContext
+    ) -> None:
+        """Store a new thread and its first item, in one statement (the SDK stores the
+        thread, then the item: two round trips, and the first before the stream's first
+        event)."""
+        with _writing():
+            async with pooled_driver(self.engine) as conn:
+                # The thread's insert runs in the statement's CTE; the item's foreign key is
+                # checked at the statement's end, when both rows are there.
+                await conn.execute(
+                    "WITH new_thread AS ("
+                    "INSERT INTO chat_threads (user_id, id, created_at, data) "
+                    f"SELECT $1::text, $2::text, $3::timestamptz, $4::jsonb FROM {SCOPED_ROW}) "
+                    "INSERT INTO chat_items (user_id, thread_id, id, type, created_at, data) "
+                    "SELECT $1::text, $2::text, $5::text, $6::text, $7::timestamptz, $8::jsonb "
+                    f"FROM {SCOPED_ROW}",
+                    context.user_id,
+                    thread.id,
+                    _aware(thread.created_at),
+                    thread.model_dump_json(),
+                    first.id,
+                    first.type,
+                    _aware(first.created_at),
+                    first.model_dump_json(),
+                )
+
     async def save_item(self, thread_id: str, item: ThreadItem, context: RequestContext) -> None:
         await self._upsert_item(thread_id, item, context)
 
