@@ -83,6 +83,17 @@ async def test_a_failure_ends_the_stream_with_one_error_event_and_drops_the_empt
         await store.load_thread(thread.id, context)
 
 
+async def test_a_new_thread_never_stored_ends_with_one_error_and_no_failed_discard(
+    store: PostgresStore, ctx: Callable[[], RequestContext], caplog: pytest.LogCaptureFixture
+) -> None:
+    # A new thread is stored with its first message: a failure before that leaves none.
+    context = ctx()
+    thread = Thread(id=chat_id("thread"), created_at=datetime.now(UTC), items=Page())
+    events = await sent(store, context, ThreadCreatedEvent(thread=thread))
+    assert [event["type"] for event in events] == ["thread.created", "error"]
+    assert not [r for r in caplog.records if "could not discard" in r.getMessage()]
+
+
 async def test_a_thread_that_holds_a_message_is_kept(
     store: PostgresStore, ctx: Callable[[], RequestContext]
 ) -> None:

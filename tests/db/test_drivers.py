@@ -9,7 +9,7 @@ from typing import cast
 
 import asyncpg
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import QueuePool
 
 from taskchat.db.drivers import Drivers, drivers_of
@@ -159,5 +159,21 @@ async def test_a_connection_past_its_age_goes_back_to_the_pool(database_url: str
         assert checked_out(engine) == 0 and drivers.idle == 0
         async with drivers.driver() as conn:  # and a new one is lent next time
             assert await conn.fetchval("SELECT 2") == 2
+    finally:
+        await engine.dispose()
+
+
+async def test_an_idle_connection_past_its_age_is_not_lent_again(database_url: str) -> None:
+    # The pool recycles as quickly as the lending does, so a connection given back for its
+    # age is replaced by a new one.
+    engine = create_async_engine(database_url, pool_size=4, pool_recycle=0.05)
+    drivers = Drivers(engine, 2, recycle_seconds=0.05)
+    try:
+        async with drivers.driver() as conn:
+            first = await conn.fetchval("SELECT pg_backend_pid()")
+        assert drivers.idle == 1  # given back young: kept
+        await asyncio.sleep(0.1)
+        async with drivers.driver() as conn:
+            assert await conn.fetchval("SELECT pg_backend_pid()") != first
     finally:
         await engine.dispose()

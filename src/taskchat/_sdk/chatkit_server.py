@@ -74,9 +74,16 @@ def stream_events(
     store_first: StoreFirst | None = None,
 ) -> AsyncGenerator[ThreadStreamEvent, None]:
     """The events a streaming request produces (what `_process_streaming` frames); with
-    `store_first`, a `threads.create` stores its thread with its first message
-    (`new_thread_events`)."""
-    if store_first is not None and isinstance(request, ThreadsCreateReq):
+    `store_first`, a `threads.create` without attachments stores its thread with its first
+    message (`new_thread_events`)."""
+    if (
+        store_first is not None
+        and isinstance(request, ThreadsCreateReq)
+        # A message with attachments claims them before it is stored: stored after the
+        # thread, as the SDK does, so a stream cut between the two leaves them with a
+        # thread (that can be deleted, and them with it), never with none.
+        and not request.params.input.attachments
+    ):
         return new_thread_events(server, request, context, store_first)
     return server._process_streaming_impl(request, context)
 

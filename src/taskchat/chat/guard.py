@@ -13,6 +13,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import aclosing
 
 import anyio
+from chatkit.store import NotFoundError
 from chatkit.types import (
     ErrorEvent,
     ThreadCreatedEvent,
@@ -71,5 +72,7 @@ async def _discard(discard_thread: Discard, thread_id: str) -> None:
     with anyio.CancelScope(shield=True):
         try:
             await discard_thread(thread_id)
+        except NotFoundError:
+            pass  # never stored (a new thread is stored with its first message): none to discard
         except Exception as error:
             log_failure(logger, "could not discard the empty thread %s", thread_id, error=error)

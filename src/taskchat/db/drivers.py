@@ -43,8 +43,9 @@ else:
 logger = logging.getLogger("taskchat.db")
 
 RECYCLE_SECONDS = 1800
-"""A connection older than this is given back to the pool, which replaces it (the pool's
-own `pool_recycle`): a server-side idle timeout or a failover never meets a stale one."""
+"""A connection kept longer than this is given back to the pool (when it comes back or is
+about to be lent), which replaces it: the pool's own `pool_recycle`, so a kept connection
+is recycled as a pooled one is."""
 
 
 async def driver_of(conn: AsyncConnection) -> Driver:
@@ -138,13 +139,17 @@ class Drivers:
     async def _acquire(self) -> _Held:
         while True:
             if self._idle:
-                return self._idle.pop()
+                kept = self._idle.pop()
+                if not self._aged(kept):
+                    return kept
+                await self._recycle(kept)
+                continue
             if self._count < self.size:
                 return await self._open()
             waiter: asyncio.Future[_Held | None] = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
             try:
-                held = await waiter
+                handed_over = await waiter
             except BaseException:
                 if not waiter.done():
                     self._waiters.remove(waiter)
@@ -156,8 +161,8 @@ class Drivers:
                     else:
                         await self._give_back(handed)
                 raise
-            if held is not None:
-                return held
+            if handed_over is not None:
+                return handed_over
             # None: a connection was dropped, and its place is this task's to fill.
 
     async def _open(self) -> _Held:
@@ -172,7 +177,8 @@ class Drivers:
                 await discard(conn)
                 raise
         except BaseException:
-            self._count -= 1
+            if generation == self._generation:  # else the engine's disposal reset the count
+                self._count -= 1
             self._wake()
             raise
         return _Held(conn, driver, time.monotonic(), generation)
@@ -186,22 +192,13 @@ class Drivers:
     async def _give_back(self, held: _Held) -> None:
         if held.generation != self._generation:
             # Checked out before the engine was disposed: closed, not lent again.
-            await discard(held.conn)
-            self._wake()
-            return
-        if time.monotonic() - held.since >= self._recycle_seconds:
-            self._count -= 1
             try:
-                with anyio.CancelScope(shield=True):
-                    await held.conn.close()  # back to the pool, which recycles it
-            except Exception as error:
-                # SQLAlchemy drops a connection that fails on its way back; the statement
-                # it served succeeded all the same.
-                logger.warning(
-                    "a database connection failed on its way back: %s", type(error).__name__
-                )
+                await discard(held.conn)
             finally:
                 self._wake()
+            return
+        if self._aged(held):
+            await self._recycle(held)
             return
         while self._waiters:
             waiter = self._waiters.popleft()
@@ -210,11 +207,29 @@ class Drivers:
                 return
         self._idle.append(held)
 
+    def _aged(self, held: _Held) -> bool:
+        return time.monotonic() - held.since >= self._recycle_seconds
+
+    async def _recycle(self, held: _Held) -> None:
+        """Give `held` back to the pool, which replaces it once it is past `pool_recycle`."""
+        self._count -= 1
+        try:
+            with anyio.CancelScope(shield=True):
+                await held.conn.close()
+        except Exception as error:
+            # SQLAlchemy drops a connection that fails on its way back; the statement
+            # it served succeeded all the same.
+            logger.warning("a database connection failed on its way back: %s", type(error).__name__)
+        finally:
+            self._wake()
+
     async def _drop(self, held: _Held) -> None:
         if held.generation == self._generation:
             self._count -= 1
-        await discard(held.conn)
-        self._wake()
+        try:
+            await discard(held.conn)
+        finally:
+            self._wake()
 
     def _wake(self) -> None:
         """Tell one waiting task that a place is free (it opens a connection itself)."""
