@@ -22,6 +22,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from chatkit.agents import _merge_generators
+from tests.support.queue_source import QueueSource
 
 from bench._support import median_ratio
 from taskchat._sdk.chatkit_agents import merged
@@ -42,23 +43,11 @@ async def run_events(count: int) -> AsyncIterator[int]:
         yield await queue.get()
 
 
-class ToolEvents:
-    """The tools' queue, empty for the whole run."""
-
-    def __init__(self) -> None:
-        self.queue: asyncio.Queue[int] = asyncio.Queue()
-
-    def __aiter__(self) -> ToolEvents:
-        return self
-
-    async def __anext__(self) -> int:
-        return await self.queue.get()
-
-
 async def cpu_per_event(merge: Merge) -> float:
     start = time.process_time()
     count = 0
-    async for _ in merge(run_events(EVENTS), ToolEvents()):
+    # The tools' queue stays empty for the whole run.
+    async for _ in merge(run_events(EVENTS), QueueSource[int]()):
         count += 1
     assert count == EVENTS
     return (time.process_time() - start) / EVENTS

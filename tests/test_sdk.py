@@ -48,6 +48,7 @@ from taskchat.context import RequestContext
 from taskchat.tools.tasks import list_tool_definitions as tasks_tool_definitions
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.protocol import create_thread
+from tests.support.queue_source import QueueSource
 
 
 @pytest.mark.parametrize("package", sorted(WRITTEN_AGAINST))
@@ -451,19 +452,6 @@ def test_stream_agent_response_merges_through_the_module_global_the_seam_replace
     assert params == list(inspect.signature(merged).parameters) == ["a", "b"]
 
 
-class QueueSource:
-    """An endless source over a queue, like the tools' events (`AgentContext._events`)."""
-
-    def __init__(self) -> None:
-        self.queue: asyncio.Queue[str] = asyncio.Queue()
-
-    def __aiter__(self) -> QueueSource:
-        return self
-
-    async def __anext__(self) -> str:
-        return await self.queue.get()
-
-
 async def run_events(steps: list[str | float]) -> typing.AsyncIterator[str]:
     """Yields each string; sleeps each number of seconds (the run waiting on the model)."""
     for step in steps:
@@ -474,7 +462,7 @@ async def run_events(steps: list[str | float]) -> typing.AsyncIterator[str]:
 
 
 async def test_the_merge_passes_tool_events_on_while_the_run_waits_and_leaves_the_rest() -> None:
-    tools = QueueSource()
+    tools = QueueSource[str]()
     seen: list[str] = []
     async for event in merged(run_events(["a", 0.05, "b"]), tools):
         seen.append(event)
@@ -492,7 +480,7 @@ async def test_the_merge_raises_a_sources_error_and_stops_reading_the_other() ->
         yield "a"
         raise ValueError("model failed")
 
-    tools = QueueSource()
+    tools = QueueSource[str]()
     seen: list[str] = []
     with pytest.raises(ValueError, match="model failed"):
         async for event in merged(failing(), tools):
@@ -515,7 +503,7 @@ async def test_closing_the_merge_early_stops_both_readers() -> None:
         finally:
             closed.append("run")
 
-    events = merged(endless(), QueueSource())
+    events = merged(endless(), QueueSource[str]())
     assert await anext(events) == "delta"
     await events.aclose()
     await asyncio.sleep(0.01)

@@ -76,6 +76,22 @@ async def discard(conn: AsyncConnection) -> None:
         await conn.invalidate()
 
 
+@asynccontextmanager
+async def checked_out(engine: AsyncEngine) -> AsyncIterator[Driver]:
+    """A connection checked out of `engine`'s pool for this use only, and dropped rather
+    than given back if it is left in a state the next user must not get."""
+    # engine.connect(), not engine.raw_connection(): the latter's synchronous close()
+    # returns the connection to the pool by blocking the event loop.
+    async with engine.connect() as conn:
+        driver = await driver_of(conn)
+        try:
+            yield driver
+        except BaseException as error:
+            if unusable(driver, error):
+                await discard(conn)
+            raise
+
+
 @dataclass
 class _Held:
     conn: AsyncConnection
@@ -110,7 +126,7 @@ class Drivers:
     async def driver(self) -> AsyncIterator[Driver]:
         """A connection for a statement or two, outside any transaction."""
         if self.size == 0:
-            async with self._checked_out() as driver:
+            async with checked_out(self._live_engine()) as driver:
                 yield driver
             return
         held = await self._acquire()
@@ -123,18 +139,6 @@ class Drivers:
                 await self._give_back(held)
             raise
         await self._give_back(held)
-
-    @asynccontextmanager
-    async def _checked_out(self) -> AsyncIterator[Driver]:
-        """A connection checked out of the pool for this use only."""
-        async with self._live_engine().connect() as conn:
-            driver = await driver_of(conn)
-            try:
-                yield driver
-            except BaseException as error:
-                if unusable(driver, error):
-                    await discard(conn)
-                raise
 
     async def _acquire(self) -> _Held:
         while True:
@@ -265,4 +269,13 @@ def drivers_of(engine: AsyncEngine) -> Drivers:
     return drivers
 
 
-__all__ = ["RECYCLE_SECONDS", "Driver", "Drivers", "discard", "driver_of", "drivers_of", "unusable"]
+__all__ = [
+    "RECYCLE_SECONDS",
+    "Driver",
+    "Drivers",
+    "checked_out",
+    "discard",
+    "driver_of",
+    "drivers_of",
+    "unusable",
+]

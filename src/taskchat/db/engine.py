@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from taskchat.db.drivers import RECYCLE_SECONDS, Driver, discard, driver_of, drivers_of, unusable
+from taskchat.db.drivers import RECYCLE_SECONDS, Driver, checked_out, driver_of, drivers_of
 
 USER_SETTING = "taskchat.user_id"
 """The per-transaction setting that the row-level security policies compare with."""
@@ -118,18 +118,9 @@ async def operator_transaction_raw(engine: AsyncEngine) -> AsyncIterator[Driver]
 @asynccontextmanager
 async def _raw_transaction(engine: AsyncEngine, scope: str, *args: str) -> AsyncIterator[Driver]:
     """A transaction on the pooled asyncpg connection that runs `scope` first."""
-    # engine.connect(), not engine.raw_connection(): the latter's synchronous close()
-    # returns the connection to the pool by blocking the event loop.
-    async with engine.connect() as conn:
-        driver = await driver_of(conn)
-        try:
-            async with driver.transaction():
-                await driver.execute(scope, *args)
-                yield driver
-        except BaseException as error:
-            if unusable(driver, error):
-                await discard(conn)
-            raise
+    async with checked_out(engine) as driver, driver.transaction():
+        await driver.execute(scope, *args)
+        yield driver
 
 
 _SCOPE = f"SELECT set_config('{USER_SETTING}', $1, true)"
