@@ -18,6 +18,7 @@ import pytest
 import typing_extensions
 from agents import Agent, FunctionTool, RunContextWrapper
 from agents.models.chatcmpl_converter import Converter
+from agents.tool import get_function_tool_origin
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
 from chatkit.types import (
     ThreadCreatedEvent,
@@ -34,7 +35,7 @@ from openai.types.chat import completion_create_params
 from openai.types.responses import response_create_params
 
 from taskchat._sdk import WRITTEN_AGAINST
-from taskchat._sdk.agents_mcp import InProcessMCPServer
+from taskchat._sdk.agents_mcp import InProcessMCPServer, RoutedMCPServer
 from taskchat._sdk.chatkit_agents import merged
 from taskchat._sdk.chatkit_server import serve_non_streaming, sse_frame, stream_events
 from taskchat._sdk.httpcore_streams import KeptSocketBackend
@@ -205,6 +206,110 @@ async def test_converting_the_tools_for_a_run_leaves_the_listed_tools_as_they_we
             is strict
         )
     assert [tool.model_dump() for tool in tools] == before
+
+
+async def test_routed_tools_are_the_tools_the_agent_lists_for_its_first_server() -> None:
+    # What RoutedMCPServer relies on: converting a server's tools once gives what the SDK
+    # gives at every model call for the agent's first server, down to the recipient
+    # binding a paused run is checked against when it resumes.
+    tools = tuple(await tasks_tool_definitions())
+    approval: Any = {"always": {"tool_names": ["delete_task"]}}
+    server = InProcessMCPServer(
+        _echo_server,
+        name="tasks",
+        tools=tools,
+        call_timeout_seconds=5,
+        connect_timeout_seconds=5,
+        require_approval=approval,
+    )
+    listed = await Agent(name="t", mcp_servers=[server]).get_all_tools(
+        RunContextWrapper(context=None)
+    )
+    routed = RoutedMCPServer(name="tasks", tools=tools, require_approval=approval)
+
+    def described(tool: Any) -> tuple[object, ...]:
+        assert isinstance(tool, FunctionTool)
+        return (
+            tool.name,
+            tool.description,
+            tool.params_json_schema,
+            tool.strict_json_schema,
+            tool.needs_approval,
+            tool._mcp_tool_binding,
+            get_function_tool_origin(tool),
+        )
+
+    assert [described(tool) for tool in routed.function_tools] == [
+        described(tool) for tool in listed
+    ]
+    assert any(tool.needs_approval is True for tool in routed.function_tools)
+
+
+def _saying(prefix: str, before: asyncio.Event | None, after: asyncio.Event | None) -> Any:
+    def build() -> MCPServerApp[Any]:
+        server: MCPServerApp[Any] = MCPServerApp(name="echo", log_level="WARNING")
+
+        @server.tool()
+        async def echo(text: str) -> str:
+            """Say it back."""
+            if before is not None:
+                await before.wait()
+            if after is not None:
+                after.set()
+            return f"{prefix}: {text}"
+
+        return server
+
+    return build
+
+
+async def test_each_run_calls_the_server_it_was_started_with() -> None:
+    # Two runs share the routed tools; the first run's call is still running when the
+    # second run calls: each reaches the server its run was started with.
+    from agents import RunConfig, Runner
+    from agents.items import ToolCallOutputItem
+    from agents.testing import ScriptedModel, assistant_message, function_call
+
+    tools = await _echo_server().list_tools()
+    routed = RoutedMCPServer(name="echo", tools=tools)
+    second_called = asyncio.Event()
+    servers = {
+        name: InProcessMCPServer(
+            _saying(name, before, after),
+            name="echo",
+            tools=tools,
+            call_timeout_seconds=5,
+            connect_timeout_seconds=5,
+        )
+        for name, before, after in (("first", second_called, None), ("second", None, second_called))
+    }
+    runs = []
+    for name, server in servers.items():
+        model = ScriptedModel(
+            [[function_call("echo", {"text": name}, call_id="c1")], [assistant_message("ok")]]
+        )
+        agent: Agent[Any] = Agent(name="t", model=model, tools=list(routed.function_tools))
+        with routed.serving(server):
+            runs.append(
+                Runner.run_streamed(
+                    agent, "go", context={}, run_config=RunConfig(tracing_disabled=True)
+                )
+            )
+
+    async def outputs(run: Any) -> list[object]:
+        async for _ in run.stream_events():
+            pass
+        return [item.output for item in run.new_items if isinstance(item, ToolCallOutputItem)]
+
+    try:
+        first, second = await asyncio.wait_for(asyncio.gather(*(outputs(run) for run in runs)), 10)
+    finally:
+        for server in servers.values():
+            await server.cleanup()
+    assert "first: first" in str(first) and "second" not in str(first)
+    assert "second: second" in str(second)
+    with pytest.raises(RuntimeError, match="no echo server serves this run"):
+        await routed.call_tool("echo", {"text": "outside any run"})
 
 
 def _property_infos(annotation: object, seen: set[int]) -> list[object]:

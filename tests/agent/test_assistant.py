@@ -1,13 +1,20 @@
-"""The agent's instructions: display name, language, page context as untrusted text."""
+"""The agent: its instructions (display name, language, page context as untrusted text),
+made for each run by one agent per process."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import httpx
+from agents import RunContextWrapper
+from agents.mcp import MCPServerStreamableHttp
+from agents.testing import ScriptedModel
+from chatkit.agents import AgentContext
+from chatkit.types import ThreadMetadata
 
-from taskchat.agent.assistant import PAGE_CONTEXT_LIMIT, instructions_for
+from taskchat.agent.assistant import PAGE_CONTEXT_LIMIT, Assistant, instructions_for
 from taskchat.context import RequestContext
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.support.protocol import assistant_texts, create_thread, post
@@ -32,6 +39,29 @@ def test_page_context_is_bounded_quoted_data() -> None:
 
 def test_no_page_context_no_mention() -> None:
     assert "untrusted" not in instructions_for(RequestContext(user_id="u1", metadata={"x": 1}))
+
+
+async def test_one_agent_serves_every_turn_with_instructions_from_each_runs_user() -> None:
+    assistant = Assistant(ScriptedModel())
+    prompts = []
+    for name in ("Ayesha", "Bilal"):
+        context = AgentContext[RequestContext](
+            thread=ThreadMetadata(id="thr_1", created_at=datetime.now(UTC)),
+            store=None,  # the instructions read no store
+            request_context=RequestContext(user_id="u1", claims={"name": name}),
+        )
+        agent = assistant.for_turn([])
+        assert agent is assistant.agent
+        prompts.append(await agent.get_system_prompt(RunContextWrapper(context)))
+    assert '"Ayesha"' in str(prompts[0]) and '"Bilal"' in str(prompts[1])
+
+
+def test_a_turn_with_external_servers_gets_its_own_agent() -> None:
+    assistant = Assistant(ScriptedModel())
+    server = MCPServerStreamableHttp(params={"url": "http://127.0.0.1:9/mcp"}, name="calendar")
+    agent = assistant.for_turn([], [server])
+    assert agent is not assistant.agent and agent.mcp_servers == [server]
+    assert agent.instructions is assistant.agent.instructions and assistant.agent.mcp_servers == []
 
 
 async def test_page_context_reaches_the_model_and_never_changes_who_the_user_is(

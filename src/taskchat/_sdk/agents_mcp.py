@@ -7,17 +7,24 @@ and connects to it over memory streams: that is how the tasks tools run in-proce
 milliseconds a turn instead of a second to spawn a stdio server. The class below also
 relies on the base's `session` (None until connected), on `connect()` opening it, and on
 `call_tool` and `cleanup` using and closing it.
+
+`RoutedMCPServer` converts such a server's tools into function tools once per process, as
+`MCPUtil.get_all_function_tools` would for the agent's first server (it relies on
+`MCPUtil.to_function_tool` calling the server it was given, and on the recipient binding a
+paused run checks when it resumes: `FunctionTool._mcp_tool_binding`).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager, contextmanager
+from contextvars import ContextVar
 from typing import Any, cast
 
 import anyio
-from agents import RunContextWrapper
+from agents import FunctionTool, RunContextWrapper
+from agents.mcp import MCPServer, MCPUtil
 from agents.mcp.server import (
     MCPStreamTransport,
     RequireApprovalSetting,
@@ -25,7 +32,7 @@ from agents.mcp.server import (
 )
 from mcp import Tool as MCPTool
 from mcp.server.mcpserver import MCPServer as MCPServerApp
-from mcp.types import CallToolResult
+from mcp.types import CallToolResult, GetPromptResult, ListPromptsResult
 
 
 class InProcessMCPServer(_MCPServerWithClientSession):
@@ -96,4 +103,82 @@ class InProcessMCPServer(_MCPServerWithClientSession):
         return self._name
 
 
-__all__ = ["InProcessMCPServer"]
+class RoutedMCPServer(MCPServer):
+    """The tools of a server that each turn opens anew, as function tools made once per
+    process: each call goes to the server of the run that makes it.
+
+    Given a turn's servers, the Agents SDK converts their tools at every model call (a copy
+    of each schema, a FunctionTool each), and they made an agent per turn: together about
+    0.45 ms of CPU a turn with one model call (bench/turn_agent.py), 3-5% of a first turn.
+    These tools are converted once, on this stand-in, and a process-wide agent holds them
+    as plain tools (agent/assistant.py). `serving(server)` names
+    the turn's server in a context variable around `Runner.run_streamed`, which copies the
+    context into the run's task as it creates it; each tool call's task copies it from
+    there, so concurrent turns each reach their own server.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        tools: Sequence[MCPTool],
+        require_approval: RequireApprovalSetting = None,
+    ) -> None:
+        super().__init__(require_approval=require_approval)
+        self._name = name
+        self._tools = tuple(tools)
+        self._turn: ContextVar[MCPServer | None] = ContextVar(f"{name}_server", default=None)
+        self.function_tools = tuple(self._converted(tool) for tool in self._tools)
+        """The tools as the agent's first MCP server would give them, for every turn."""
+
+    def _converted(self, tool: MCPTool) -> FunctionTool:
+        function_tool = MCPUtil.to_function_tool(tool, self, convert_schemas_to_strict=False)
+        # The binding `get_all_function_tools` gives its first server's tools: a paused run
+        # resumes only where the binding is the one it paused with.
+        assert function_tool._mcp_tool_binding is not None
+        server_name, tool_name, _ = function_tool._mcp_tool_binding
+        function_tool._mcp_tool_binding = (server_name, tool_name, 0)
+        return function_tool
+
+    @contextmanager
+    def serving(self, server: MCPServer) -> Iterator[None]:
+        """Route the calls of runs started inside this block to `server`."""
+        token = self._turn.set(server)
+        try:
+            yield
+        finally:
+            self._turn.reset(token)
+
+    async def call_tool(
+        self, tool_name: str, arguments: dict[str, Any] | None, meta: dict[str, Any] | None = None
+    ) -> CallToolResult:
+        server = self._turn.get()
+        if server is None:
+            raise RuntimeError(f"no {self._name} server serves this run")
+        return await server.call_tool(tool_name, arguments, meta)
+
+    async def list_tools(
+        self, run_context: RunContextWrapper[Any] | None = None, agent: Any = None
+    ) -> list[MCPTool]:
+        return list(self._tools)
+
+    async def connect(self) -> None:
+        """Nothing to open: each turn's server is opened by the turn."""
+
+    async def cleanup(self) -> None:
+        """Nothing to close: each turn's server is closed by the turn."""
+
+    async def list_prompts(self) -> ListPromptsResult:
+        return ListPromptsResult(prompts=[])
+
+    async def get_prompt(
+        self, name: str, arguments: dict[str, Any] | None = None
+    ) -> GetPromptResult:
+        raise RuntimeError(f"the {self._name} server has no prompts")
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+
+__all__ = ["InProcessMCPServer", "RoutedMCPServer"]

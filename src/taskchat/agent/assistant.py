@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
-from agents import Agent, Model
+from agents import Agent, FunctionTool, Model, RunContextWrapper
 from agents.mcp import MCPServer
 from chatkit.agents import AgentContext
 
@@ -50,13 +51,34 @@ def instructions_for(context: RequestContext) -> str:
     return "\n".join(parts)
 
 
-def build_agent(
-    context: RequestContext, model: Model, mcp_servers: list[MCPServer] | None = None
-) -> Agent[AgentContext[RequestContext]]:
-    """The agent for one turn of `context`'s user."""
-    return Agent[AgentContext[RequestContext]](
-        name="Taskchat",
-        instructions=instructions_for(context),
-        model=model,
-        mcp_servers=mcp_servers or [],
-    )
+TurnAgent = Agent[AgentContext[RequestContext]]
+
+
+def _turn_instructions(
+    run_context: RunContextWrapper[AgentContext[RequestContext]], agent: TurnAgent
+) -> str:
+    return instructions_for(run_context.context.request_context)
+
+
+class Assistant:
+    """The task assistant: one agent for every turn of the process, whose instructions are
+    made from each run's own context (its user and page). Building an agent per turn, the
+    SDK checks and copies its settings: about 0.15 ms of CPU (bench/turn_agent.py measures
+    it with the tool listing it saves, `RoutedMCPServer`)."""
+
+    def __init__(self, model: Model, tools: Sequence[FunctionTool] = ()) -> None:
+        self.agent: TurnAgent = Agent[AgentContext[RequestContext]](
+            name="Taskchat",
+            instructions=_turn_instructions,
+            model=model,
+            tools=list(tools),
+        )
+
+    def for_turn(
+        self, tools: Sequence[FunctionTool], mcp_servers: Sequence[MCPServer] = ()
+    ) -> TurnAgent:
+        """The agent for a turn with these built-in `tools` and external `mcp_servers`: the
+        process's own unless they differ from its."""
+        if not mcp_servers and list(tools) == self.agent.tools:
+            return self.agent
+        return self.agent.clone(tools=list(tools), mcp_servers=list(mcp_servers))

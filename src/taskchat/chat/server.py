@@ -47,7 +47,7 @@ from taskchat._sdk.chatkit_server import (
     sse_frame,
     stream_events,
 )
-from taskchat.agent.assistant import build_agent
+from taskchat.agent.assistant import Assistant
 from taskchat.agent.llm import NOT_CONFIGURED_MESSAGE
 from taskchat.chat.approvals import Approvals
 from taskchat.chat.attachments import PostgresAttachmentStore
@@ -110,6 +110,10 @@ class TaskchatServer(ClaimsAttachmentsFirst[RequestContext]):
         self.settings = settings
         self.model = model
         """The language model; None when no provider is configured (each turn says so)."""
+        self.assistant = (
+            Assistant(model, tools.tasks_route.function_tools) if model is not None else None
+        )
+        """The agent every turn runs (with its built-in tools), when there is a model."""
         self.titles = Titling(store, titler)
         """Names new threads (chat/titles.py): `titler` is the title call, None a snippet."""
         self.metrics = metrics
@@ -182,7 +186,7 @@ class TaskchatServer(ClaimsAttachmentsFirst[RequestContext]):
         if self.model is None and title_from is not None:
             # No model to answer: the setup message, and the first words as the title.
             await self.titles.without_model(thread, title_from, context)
-        model = self._model()
+        assistant = self._assistant()
         record = TurnRecord(self.metrics)
         titling = None
         try:
@@ -192,7 +196,7 @@ class TaskchatServer(ClaimsAttachmentsFirst[RequestContext]):
             if calls is not None and context.retrying and resume is None:
                 history = await with_earlier_calls(history, calls)
             start = history if resume is None else partial(resume, context=agent_context)
-            run = self._run(agent_context, start, model, record, calls)
+            run = self._run(agent_context, start, assistant, record, calls)
             async with aclosing(run) as events:
                 async for event in events:
                     yield event
@@ -212,7 +216,7 @@ class TaskchatServer(ClaimsAttachmentsFirst[RequestContext]):
         self,
         agent_context: AgentContext[RequestContext],
         start: list[TResponseInputItem] | Start,
-        model: Model,
+        assistant: Assistant,
         record: TurnRecord,
         calls: TurnCalls | None,
     ) -> AsyncGenerator[ThreadStreamEvent, None]:
@@ -223,17 +227,19 @@ class TaskchatServer(ClaimsAttachmentsFirst[RequestContext]):
         async with self.tools.open(context.user_id, activity, calls) as tools:
             for notice in tools.notices:
                 yield NoticeEvent(level="warning", message=notice)
-            agent = build_agent(context, model, tools.servers)
+            agent = assistant.for_turn(tools.tools, tools.listed)
             hooks = TurnHooks(self.metrics, activity, calls)
             config = RunConfig(tracing_disabled=True)
-            if isinstance(start, list):
+            # The paused run's state carries its context (replaced by this turn's).
+            state = start if isinstance(start, list) else await start(agent)
+            with tools.routed():
                 run = Runner.run_streamed(
-                    agent, start, context=agent_context, hooks=hooks, run_config=config
+                    agent,
+                    state,
+                    context=agent_context if isinstance(state, list) else None,
+                    hooks=hooks,
+                    run_config=config,
                 )
-            else:
-                # The paused run's state carries its context (replaced by this turn's).
-                state = await start(agent)
-                run = Runner.run_streamed(agent, state, hooks=hooks, run_config=config)
             # aclosing: if this stream is closed early, the run stops here, before the tools
             # it may be calling are closed.
             async with aclosing(self._stream_run(run, agent_context, record)) as events:
@@ -259,10 +265,10 @@ class TaskchatServer(ClaimsAttachmentsFirst[RequestContext]):
             )
         return CustomStreamError(failure.message, allow_retry=failure.retry)
 
-    def _model(self) -> Model:
-        if self.model is None:
+    def _assistant(self) -> Assistant:
+        if self.assistant is None:
             raise CustomStreamError(NOT_CONFIGURED_MESSAGE, allow_retry=False)
-        return self.model
+        return self.assistant
 
     async def _prepare(
         self, thread: ThreadMetadata, context: RequestContext, message: UserMessageItem | None

@@ -1,22 +1,24 @@
 """The per-turn set of MCP servers the agent may use.
 
 The built-in tasks server runs in-process (a few milliseconds to set up, where spawning
-a stdio server costs about a second), bound to the verified user of the turn. External
-servers come from settings. A server that fails to connect in time is left out of the
-turn with a notice, and every server is cleaned up however the turn ends.
+a stdio server costs about a second), bound to the verified user of the turn; the agent
+reaches it through function tools made once per process (`RoutedMCPServer`). External
+servers come from settings, and the agent lists their tools itself. A server that fails
+to connect in time is left out of the turn with a notice, and every server is cleaned up
+however the turn ends.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 import anyio
-from agents import RunContextWrapper
+from agents import FunctionTool, RunContextWrapper
 from agents.mcp import MCPServer, MCPServerStdio, MCPServerStreamableHttp
 from agents.mcp.server import RequireApprovalSetting
 from chatkit.agents import AgentContext
@@ -24,7 +26,7 @@ from chatkit.types import NoticeEvent
 from mcp import Tool as MCPTool
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taskchat._sdk.agents_mcp import InProcessMCPServer
+from taskchat._sdk.agents_mcp import InProcessMCPServer, RoutedMCPServer
 from taskchat.config import ExternalMCPServer, Settings
 from taskchat.tools.activity import TaskActivity
 from taskchat.tools.ledger import TurnCalls
@@ -103,6 +105,30 @@ class ToolServers:
 
     servers: list[MCPServer] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    route: tuple[RoutedMCPServer, MCPServer] | None = None
+    """The built-in tools' stand-in, and this turn's server it routes their calls to."""
+
+    @property
+    def tools(self) -> list[FunctionTool]:
+        """The built-in tools (made once per process), if their server connected."""
+        return list(self.route[0].function_tools) if self.route is not None else []
+
+    @property
+    def listed(self) -> list[MCPServer]:
+        """The servers whose tools the agent lists itself: the external ones."""
+        routed = self.route[1] if self.route is not None else None
+        return [server for server in self.servers if server is not routed]
+
+    @contextmanager
+    def routed(self) -> Iterator[None]:
+        """Route the built-in tools' calls of a run started in this block to this turn's
+        server (`Runner.run_streamed` starts the run's task with this context)."""
+        if self.route is None:
+            yield
+            return
+        stand_in, server = self.route
+        with stand_in.serving(server):
+            yield
 
 
 async def _connect(server: MCPServer, limit_seconds: float) -> BaseException | None:
@@ -138,6 +164,16 @@ class TurnTools:
     tasks_tools: tuple[MCPTool, ...]
     """The tasks server's `tools/list` (`list_tool_definitions`), computed once."""
 
+    @cached_property
+    def tasks_route(self) -> RoutedMCPServer:
+        """The tasks tools as function tools, made once, each call routed to its turn's
+        server."""
+        return RoutedMCPServer(
+            name=SERVER_NAME,
+            tools=self.tasks_tools,
+            require_approval=confirmation_policy(CONFIRMED_TASKS_TOOLS),
+        )
+
     def open(
         self,
         user_id: str,
@@ -155,19 +191,15 @@ async def _tool_servers(
     source: TurnTools, user_id: str, activity: TaskActivity | None, calls: TurnCalls | None
 ) -> AsyncIterator[ToolServers]:
     settings, engine = source.settings, source.engine
-    candidates: list[tuple[MCPServer, float]] = [
-        (
-            InProcessMCPServer(
-                partial(tasks_server_for_user, engine, user_id, activity, calls),
-                name=SERVER_NAME,
-                tools=source.tasks_tools,
-                call_timeout_seconds=settings.mcp_call_timeout_seconds,
-                connect_timeout_seconds=settings.mcp_connect_timeout_seconds,
-                require_approval=confirmation_policy(CONFIRMED_TASKS_TOOLS),
-            ),
-            settings.mcp_connect_timeout_seconds,
-        )
-    ]
+    tasks = InProcessMCPServer(
+        partial(tasks_server_for_user, engine, user_id, activity, calls),
+        name=SERVER_NAME,
+        tools=source.tasks_tools,
+        call_timeout_seconds=settings.mcp_call_timeout_seconds,
+        connect_timeout_seconds=settings.mcp_connect_timeout_seconds,
+        require_approval=confirmation_policy(CONFIRMED_TASKS_TOOLS),
+    )
+    candidates: list[tuple[MCPServer, float]] = [(tasks, settings.mcp_connect_timeout_seconds)]
     for spec in settings.mcp_servers:
         candidates.append(
             (
@@ -183,6 +215,8 @@ async def _tool_servers(
             error = await _connect(server, timeout)
             if error is None:
                 result.servers.append(server)
+                if server is tasks:
+                    result.route = (source.tasks_route, tasks)
                 continue
             reason = "timed out" if isinstance(error, TimeoutError) else type(error).__name__
             logger.warning("MCP server %s left out of this turn: %s", server.name, reason)
