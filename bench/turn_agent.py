@@ -4,9 +4,10 @@ against an agent built per turn around the turn's tasks server (the SDK's way, a
 Taskchat's before).
 
 Per turn, both make the turn's in-process tasks server (unconnected: it opens its session
-only when a tool is called), take the turn's agent, and list its tools once, as each model
-call does; ROUNDS turns a batch, three alternating batches; CPU time per turn, and the
-median ratio.
+only when a tool is called), take the turn's agent, list its tools once, as each model call
+does, and compute the run's agent identity keys twice, as a run of one model call does (the
+SDK's sandbox runtime and its tool-use tracker; dearer for an agent holding its tools).
+ROUNDS turns a batch, three alternating batches; CPU time per turn, and the median ratio.
 
 Target: ours/per turn at most 0.5.
 
@@ -26,6 +27,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agents import Agent, Model, RunContextWrapper
+from agents._run_state_agent_identity import _build_agent_identity_keys_by_id
 from agents.testing import ScriptedModel
 from chatkit.agents import AgentContext
 from chatkit.types import ThreadMetadata
@@ -44,6 +46,11 @@ BATCHES = 3
 TARGET = 0.5
 
 Turn = Callable[[], Awaitable[None]]
+
+
+def identified(agent: Agent[Any]) -> None:
+    for _ in range(2):
+        _build_agent_identity_keys_by_id(agent)
 
 
 def turns(tools: tuple[MCPTool, ...], model: Model) -> dict[str, Turn]:
@@ -77,6 +84,7 @@ def turns(tools: tuple[MCPTool, ...], model: Model) -> dict[str, Turn]:
         agent = assistant.for_turn(route.function_tools)
         await agent.get_all_tools(run_context)
         await agent.get_system_prompt(run_context)  # its instructions: made per run now
+        identified(agent)
 
     async def per_turn() -> None:
         agent = Agent(
@@ -86,6 +94,7 @@ def turns(tools: tuple[MCPTool, ...], model: Model) -> dict[str, Turn]:
             mcp_servers=[turn_server()],
         )
         await agent.get_all_tools(run_context)
+        identified(agent)
 
     return {"ours": ours, "per turn": per_turn}
 
