@@ -4,6 +4,7 @@ changes what a seam relies on."""
 from __future__ import annotations
 
 import asyncio
+import copy
 import inspect
 import json
 import subprocess
@@ -29,10 +30,11 @@ from chatkit.types import (
 )
 from mcp.server._otel import OpenTelemetryMiddleware
 from mcp.server.mcpserver import MCPServer as MCPServerApp
-from openai import NOT_GIVEN, omit
+from openai import NOT_GIVEN, AsyncOpenAI, AsyncStream, omit
+from openai._streaming import extract_stream_chunk_type
 from openai._utils._transform import PropertyInfo, async_maybe_transform
-from openai.types.chat import completion_create_params
-from openai.types.responses import response_create_params
+from openai.types.chat import ChatCompletionChunk, completion_create_params
+from openai.types.responses import ResponseStreamEvent, response_create_params
 
 from taskchat._sdk import WRITTEN_AGAINST
 from taskchat._sdk.agents_mcp import InProcessMCPServer, RoutedMCPServer
@@ -41,13 +43,14 @@ from taskchat._sdk.chatkit_server import serve_non_streaming, sse_frame, stream_
 from taskchat._sdk.httpcore_streams import KeptSocketBackend
 from taskchat._sdk.mcp_server import without_tracing
 from taskchat._sdk.openai_requests import BODIES, plain_json, untransformed
-from taskchat.agent.llm import build_http_client
+from taskchat._sdk.openai_stream import ValidatedEventsOpenAI
+from taskchat.agent.llm import build_client, build_http_client
 from taskchat.api.chatkit import chatkit_request
 from taskchat.chat.store import PostgresStore
 from taskchat.config import Settings
 from taskchat.context import RequestContext
 from taskchat.tools.tasks import list_tool_definitions as tasks_tool_definitions
-from tests.support.fake_openai import FakeOpenAI
+from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.support.protocol import create_thread
 from tests.support.queue_source import QueueSource
 
@@ -547,6 +550,143 @@ async def test_a_kept_socket_stream_sees_its_server_close_the_connection() -> No
         await stream.aclose()
         server.close()
         await server.wait_closed()
+
+
+_CHUNK = {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m"}
+_EVENTS: list[tuple[object, dict[str, Any]]] = [
+    (ChatCompletionChunk, {**_CHUNK, "choices": [{"index": 0, "delta": {"role": "assistant"}}]}),
+    (ChatCompletionChunk, {**_CHUNK, "choices": [{"index": 0, "delta": {"content": "Hi"}}]}),
+    (
+        ChatCompletionChunk,
+        {
+            **_CHUNK,
+            "choices": [
+                {
+                    "index": 0,
+                    "delta": {
+                        "tool_calls": [
+                            {
+                                "index": 0,
+                                "id": "call_1",
+                                "type": "function",
+                                "function": {"name": "add_task", "arguments": '{"ti'},
+                            }
+                        ]
+                    },
+                    "finish_reason": None,
+                }
+            ],
+        },
+    ),
+    (
+        ChatCompletionChunk,
+        {
+            **_CHUNK,
+            "choices": [],
+            "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7},
+        },
+    ),
+    (
+        ResponseStreamEvent,
+        {
+            "type": "response.output_text.delta",
+            "item_id": "msg_1",
+            "output_index": 0,
+            "content_index": 0,
+            "delta": "Hi",
+            "logprobs": [],
+            "sequence_number": 3,
+        },
+    ),
+    (
+        ResponseStreamEvent,
+        {
+            "type": "response.function_call_arguments.delta",
+            "item_id": "fc_1",
+            "output_index": 1,
+            "delta": '{"ti',
+            "sequence_number": 4,
+        },
+    ),
+    (
+        ResponseStreamEvent,
+        {
+            "type": "response.output_item.added",
+            "output_index": 1,
+            "sequence_number": 2,
+            "item": {
+                "id": "fc_1",
+                "type": "function_call",
+                "call_id": "call_1",
+                "name": "add_task",
+                "arguments": "",
+                "status": "in_progress",
+            },
+        },
+    ),
+    # Looser than the format: no `object` or `created`; a type this release does not know;
+    # a known type missing a field.
+    (ChatCompletionChunk, {"id": "c1", "model": "m", "choices": [{"delta": {"content": "Hi"}}]}),
+    (ResponseStreamEvent, {"type": "response.future_thing", "sequence_number": 5}),
+    (ResponseStreamEvent, {"type": "response.output_text.delta", "delta": "Hi"}),
+]
+
+
+@pytest.mark.parametrize(("event_type", "data"), _EVENTS)
+def test_a_validated_event_is_the_event_openai_builds(
+    event_type: Any, data: dict[str, Any]
+) -> None:
+    # What _sdk/openai_stream relies on: a stream asks its client for each event's object,
+    # with its event type as `cast_to`; validating gives what openai's constructor gives.
+    assert "_process_response_data" in AsyncStream.__stream__.__code__.co_names
+    chunk_type: object = extract_stream_chunk_type(AsyncStream[ResponseStreamEvent])
+    assert chunk_type is ResponseStreamEvent
+    response = httpx.Response(200, request=httpx.Request("POST", "http://127.0.0.1/v1"))
+    clients = [
+        kind(api_key="x", base_url="http://127.0.0.1/v1")
+        for kind in (AsyncOpenAI, ValidatedEventsOpenAI)
+    ]
+    theirs, ours = (
+        client._process_response_data(
+            data=copy.deepcopy(data), cast_to=event_type, response=response
+        )
+        for client in clients
+    )
+    assert type(ours) is type(theirs)
+    assert ours.model_dump() == theirs.model_dump()
+    assert ours.model_fields_set == theirs.model_fields_set
+
+
+async def test_a_streamed_answers_chunks_are_built_by_validation(
+    settings: Settings, fake_model: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The model client of the app streams through the seam: no chunk of a valid stream goes
+    # through openai's constructor (counted, and passed through, where openai calls it).
+    import openai._base_client
+
+    constructed: list[object] = []
+    construct = vars(openai._base_client)["construct_type"]
+
+    def counted(*, type_: object, value: object) -> object:
+        constructed.append(type_)
+        return construct(type_=type_, value=value)
+
+    monkeypatch.setattr(openai._base_client, "construct_type", counted)
+    fake_model.script(Reply(text=["Hel", "lo"]))
+    client = build_client(settings)
+    assert client is not None
+    texts = []
+    try:
+        stream = await client.chat.completions.create(
+            model="scripted", messages=[{"role": "user", "content": "hi"}], stream=True
+        )
+        async for chunk in stream:
+            assert isinstance(chunk, ChatCompletionChunk)
+            texts += [choice.delta.content or "" for choice in chunk.choices]
+    finally:
+        await client.close()
+    assert "".join(texts) == "Hello"
+    assert ChatCompletionChunk not in constructed
 
 
 def test_stream_agent_response_merges_through_the_module_global_the_seam_replaces() -> None:

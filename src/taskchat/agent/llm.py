@@ -10,6 +10,7 @@ from agents import Model, OpenAIChatCompletionsModel, OpenAIResponsesModel
 from openai import AsyncOpenAI
 
 from taskchat._sdk import httpcore_streams, openai_requests
+from taskchat._sdk.openai_stream import ValidatedEventsOpenAI
 from taskchat.config import Settings
 from taskchat.errors import TaskchatError
 
@@ -100,7 +101,8 @@ def build_client(settings: Settings, http: httpx.AsyncClient | None = None) -> A
         return None
     # Each model call's body skips openai's per-call transform where it would change nothing.
     openai_requests.install()
-    return AsyncOpenAI(
+    # A streamed answer's events are built by pydantic's validator (_sdk/openai_stream.py).
+    return ValidatedEventsOpenAI(
         # Local OpenAI-compatible servers (Ollama, vLLM) accept any key.
         api_key=settings.openai_api_key or "not-needed",
         base_url=settings.model_base_url,
