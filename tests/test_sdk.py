@@ -19,6 +19,7 @@ import pytest
 import typing_extensions
 from agents import Agent, FunctionTool, RunContextWrapper
 from agents.models.chatcmpl_converter import Converter
+from agents.testing import ScriptedModel
 from agents.tool import get_function_tool_origin
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
 from chatkit.types import (
@@ -44,11 +45,13 @@ from taskchat._sdk.httpcore_streams import KeptSocketBackend
 from taskchat._sdk.mcp_server import without_tracing
 from taskchat._sdk.openai_requests import BODIES, plain_json, untransformed
 from taskchat._sdk.openai_stream import ValidatedEventsOpenAI
+from taskchat.agent.assistant import Assistant
 from taskchat.agent.llm import build_client, build_http_client
 from taskchat.api.chatkit import chatkit_request
 from taskchat.chat.store import PostgresStore
 from taskchat.config import Settings
 from taskchat.context import RequestContext
+from taskchat.tools.servers import ToolServers
 from taskchat.tools.tasks import list_tool_definitions as tasks_tool_definitions
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.support.protocol import create_thread
@@ -246,6 +249,46 @@ async def test_routed_tools_are_the_tools_the_agent_lists_for_its_first_server()
         described(tool) for tool in listed
     ]
     assert any(tool.needs_approval is True for tool in routed.function_tools)
+
+
+async def test_an_external_servers_tools_keep_the_binding_they_had_beside_the_tasks_server() -> (
+    None
+):
+    # A confirmation paused before the tasks tools were routed resumes only where each
+    # tool's binding (server, tool, place) is the one it paused with.
+    tools = tuple(await tasks_tool_definitions())
+    echo_tools = await _echo_server().list_tools()
+
+    def servers() -> tuple[InProcessMCPServer, InProcessMCPServer]:
+        tasks = InProcessMCPServer(
+            _echo_server,
+            name="tasks",
+            tools=tools,
+            call_timeout_seconds=5,
+            connect_timeout_seconds=5,
+        )
+        calendar = InProcessMCPServer(
+            _echo_server,
+            name="calendar",
+            tools=echo_tools,
+            call_timeout_seconds=5,
+            connect_timeout_seconds=5,
+        )
+        return tasks, calendar
+
+    context = RunContextWrapper(context=None)
+    before = await Agent(name="t", mcp_servers=list(servers())).get_all_tools(context)
+    routed = RoutedMCPServer(name="tasks", tools=tools)
+    tasks, calendar = servers()
+    turn = ToolServers(servers=[tasks, calendar], route=(routed, tasks))
+    agent = Assistant(ScriptedModel(), routed.function_tools).for_turn(turn.tools, turn.listed)
+    now = await agent.get_all_tools(context)
+
+    def bindings(listed: list[Any]) -> set[object]:
+        return {tool._mcp_tool_binding for tool in listed}
+
+    assert bindings(now) == bindings(before)
+    assert ("calendar", "echo", 1) in bindings(now) and len(now) == len(before)
 
 
 def _saying(prefix: str, before: asyncio.Event | None, after: asyncio.Event | None) -> Any:
@@ -625,10 +668,11 @@ _EVENTS: list[tuple[object, dict[str, Any]]] = [
         },
     ),
     # Looser than the format: no `object` or `created`; a type this release does not know;
-    # a known type missing a field.
+    # a known type missing a field; a type that is not a string.
     (ChatCompletionChunk, {"id": "c1", "model": "m", "choices": [{"delta": {"content": "Hi"}}]}),
     (ResponseStreamEvent, {"type": "response.future_thing", "sequence_number": 5}),
     (ResponseStreamEvent, {"type": "response.output_text.delta", "delta": "Hi"}),
+    (ResponseStreamEvent, {"type": ["not", "a", "name"], "sequence_number": 6}),
 ]
 
 

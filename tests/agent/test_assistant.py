@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import httpx
-from agents import RunContextWrapper
+from agents import FunctionTool, RunContextWrapper
 from agents.mcp import MCPServerStreamableHttp
 from agents.testing import ScriptedModel
 from chatkit.agents import AgentContext
@@ -51,9 +51,32 @@ async def test_one_agent_serves_every_turn_with_instructions_from_each_runs_user
             request_context=RequestContext(user_id="u1", claims={"name": name}),
         )
         agent = assistant.for_turn([])
-        assert agent is assistant.agent
         prompts.append(await agent.get_system_prompt(RunContextWrapper(context)))
     assert '"Ayesha"' in str(prompts[0]) and '"Bilal"' in str(prompts[1])
+
+
+def test_each_turn_runs_its_own_copy_of_the_agent() -> None:
+    # The SDK keeps a registry of the runs of each agent object and checks every run's
+    # tools against the others' at each model call: one shared object would make that
+    # check grow with the number of turns streaming at once.
+    tool = FunctionTool(
+        name="noop",
+        description="Do nothing.",
+        params_json_schema={"type": "object", "properties": {}},
+        on_invoke_tool=_nothing,
+    )
+    assistant = Assistant(ScriptedModel(), [tool])
+    first, second = assistant.for_turn([tool]), assistant.for_turn([tool])
+    assert first is not second
+    assert first is not assistant.agent and second is not assistant.agent
+    for agent in (first, second):
+        assert agent.tools == [tool] and agent.mcp_servers == []
+        assert agent.instructions is assistant.agent.instructions
+        assert agent.model is assistant.agent.model
+
+
+async def _nothing(context: object, arguments: str) -> str:
+    return ""
 
 
 def test_a_turn_with_external_servers_gets_its_own_agent() -> None:

@@ -160,7 +160,9 @@ class RoutedMCPServer(MCPServer):
     async def list_tools(
         self, run_context: RunContextWrapper[Any] | None = None, agent: Any = None
     ) -> list[MCPTool]:
-        return list(self._tools)
+        """None: its tools reach the agent as `function_tools`. Among an agent's MCP servers
+        it only keeps the first place, where the turn's server was listed before."""
+        return []
 
     async def connect(self) -> None:
         """Nothing to open: each turn's server is opened by the turn."""

@@ -34,7 +34,8 @@ Validate = Callable[[object], Any]
 def _by_type(union: object) -> Validate:
     """A validator for a union of event models told apart by their `type` literal: the one
     model of that type validates the event (pydantic's own union validation tries every
-    member, slower than openai's constructor). An unknown type raises KeyError."""
+    member, slower than openai's constructor). An unknown type raises KeyError, one that
+    cannot be a key (a list) TypeError."""
     (members,) = typing.get_args(union)[:1]
     models: dict[object, type[pydantic.BaseModel]] = {}
     for model in typing.get_args(members):
@@ -67,7 +68,7 @@ class ValidatedEventsOpenAI(AsyncOpenAI):
         if validate is not None:
             try:
                 return validate(data)
-            except (pydantic.ValidationError, KeyError):
+            except (pydantic.ValidationError, KeyError, TypeError):
                 pass  # built unchecked below, as openai builds every event
         return super()._process_response_data(data=data, cast_to=cast_to, response=response)
 

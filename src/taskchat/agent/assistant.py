@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -77,8 +78,14 @@ class Assistant:
     def for_turn(
         self, tools: Sequence[FunctionTool], mcp_servers: Sequence[MCPServer] = ()
     ) -> TurnAgent:
-        """The agent for a turn with these built-in `tools` and external `mcp_servers`: the
-        process's own unless they differ from its."""
+        """The agent for one turn with these built-in `tools` and `mcp_servers`: a copy of
+        the process's own, or, where they differ from its, a clone with them.
+
+        A copy per turn, not the one agent: at every model call the SDK checks a run's tools
+        against those of every other run of the same agent object (a run's registry, keyed
+        by the agent's id), so one shared agent cost 39 us a check at 50 concurrent turns
+        and 150 us at 200. A shallow copy is what `clone()` makes, without the checks of a
+        configuration that was checked when the process's agent was built."""
         if not mcp_servers and list(tools) == self.agent.tools:
-            return self.agent
+            return copy.copy(self.agent)
         return self.agent.clone(tools=list(tools), mcp_servers=list(mcp_servers))

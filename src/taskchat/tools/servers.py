@@ -115,9 +115,16 @@ class ToolServers:
 
     @property
     def listed(self) -> list[MCPServer]:
-        """The servers whose tools the agent lists itself: the external ones."""
-        routed = self.route[1] if self.route is not None else None
-        return [server for server in self.servers if server is not routed]
+        """The servers whose tools the agent lists itself: the external ones, after the
+        built-in tools' stand-in, which lists none but keeps the first place. The SDK binds
+        each listed tool to its server's place, and a paused run resumes only with the
+        binding it paused with: the external tools keep the places they had when the
+        built-in server was listed first."""
+        if self.route is None:
+            return list(self.servers)
+        stand_in, routed = self.route
+        external = [server for server in self.servers if server is not routed]
+        return [stand_in, *external] if external else []
 
     @contextmanager
     def routed(self) -> Iterator[None]:
