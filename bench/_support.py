@@ -7,7 +7,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -113,6 +113,23 @@ def scripted_model() -> tuple[list[str], str, str]:
         f"http://127.0.0.1:{port}/v1",
         f"http://127.0.0.1:{port}/v1/chat/completions",
     )
+
+
+async def alternating_batches(
+    measure: Callable[[str], Awaitable[float]], ours: str, theirs: str, batches: int, unit: str
+) -> list[float]:
+    """`batches` batches of `measure` (seconds of CPU per `unit`) for `ours` and `theirs`,
+    each going first every other time; each batch printed, and its ratio ours/theirs."""
+    ratios = []
+    for number in range(batches):
+        order = (ours, theirs) if number % 2 == 0 else (theirs, ours)
+        found = {name: await measure(name) for name in order}
+        ratios.append(found[ours] / found[theirs])
+        print(
+            f"batch {number + 1}: {ours} {found[ours] * 1e6:6.1f} us, {theirs} "
+            f"{found[theirs] * 1e6:6.1f} us of CPU per {unit}; ratio {ratios[-1]:.2f}"
+        )
+    return ratios
 
 
 def median_ratio(ratios: list[float], label: str, target: float) -> float:

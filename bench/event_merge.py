@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from chatkit.agents import _merge_generators
 from tests.support.queue_source import QueueSource
 
-from bench._support import median_ratio
+from bench._support import alternating_batches, median_ratio
 from taskchat._sdk.chatkit_agents import merged
 
 EVENTS = 20_000
@@ -54,16 +54,15 @@ async def cpu_per_event(merge: Merge) -> float:
 
 
 async def main() -> float:
-    merges: dict[str, Merge] = {"ours": merged, "sdk": _merge_generators}
-    ratios = []
-    for number in range(BATCHES):
-        order = ("ours", "sdk") if number % 2 == 0 else ("sdk", "ours")
-        found = {name: await cpu_per_event(merges[name]) for name in order}
-        ratios.append(found["ours"] / found["sdk"])
-        print(
-            f"batch {number + 1}: ours {found['ours'] * 1e6:5.1f} us, the SDK's "
-            f"{found['sdk'] * 1e6:5.1f} us of CPU per event; ratio {ratios[-1]:.2f}"
-        )
+    merges: dict[str, Merge] = {"ours": merged, "the SDK's": _merge_generators}
+
+    async def measure(name: str) -> float:
+        return await cpu_per_event(merges[name])
+
+    for name in merges:
+        await measure(name)  # warm-up: the first run of either was several times slower
+
+    ratios = await alternating_batches(measure, "ours", "the SDK's", BATCHES, "event")
     return median_ratio(ratios, "ours/the SDK's", TARGET)
 
 

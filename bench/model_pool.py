@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx2 as httpx
 
-from bench._support import median_ratio
+from bench._support import alternating_batches, median_ratio
 from taskchat.agent.llm import build_http_client
 from taskchat.config import Settings
 
@@ -80,20 +80,14 @@ async def main() -> float:
     server = await asyncio.start_server(answer, "127.0.0.1", 0)
     url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
     settings = Settings(_env_file=None)
-    ratios = []
+
+    async def measure(name: str) -> float:
+        http = build_http_client(settings) if name == "kept-socket" else plain_client()
+        async with http:
+            return await cpu_per_request(http, url)
+
     try:
-        for number in range(BATCHES):
-            found = {}
-            order = ("kept", "plain") if number % 2 == 0 else ("plain", "kept")
-            for name in order:
-                http = build_http_client(settings) if name == "kept" else plain_client()
-                async with http:
-                    found[name] = await cpu_per_request(http, url)
-            ratios.append(found["kept"] / found["plain"])
-            print(
-                f"batch {number + 1}: kept-socket {found['kept'] * 1e6:6.0f} us, plain "
-                f"{found['plain'] * 1e6:6.0f} us of CPU per request; ratio {ratios[-1]:.2f}"
-            )
+        ratios = await alternating_batches(measure, "kept-socket", "plain", BATCHES, "request")
     finally:
         server.close()
         await server.wait_closed()

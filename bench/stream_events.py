@@ -14,6 +14,7 @@ Target: ours/openai's at most 0.5.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 import time
@@ -27,7 +28,7 @@ from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletionChunk
 from openai.types.responses import ResponseStreamEvent
 
-from bench._support import median_ratio
+from bench._support import alternating_batches, median_ratio
 from taskchat._sdk.openai_stream import ValidatedEventsOpenAI
 
 EVENTS = 5_000
@@ -61,25 +62,21 @@ def cpu_per_event(client: AsyncOpenAI, events: list[tuple[object, str]]) -> floa
     return (time.process_time() - start) / len(events)
 
 
-def main() -> float:
+async def main() -> float:
     events = answer_events()
     clients = {
         "ours": ValidatedEventsOpenAI(api_key="x", base_url="http://127.0.0.1/v1"),
-        "openai": AsyncOpenAI(api_key="x", base_url="http://127.0.0.1/v1"),
+        "openai's": AsyncOpenAI(api_key="x", base_url="http://127.0.0.1/v1"),
     }
     for client in clients.values():
         cpu_per_event(client, events[:200])  # warm-up (ours compiles its validators)
-    ratios = []
-    for number in range(BATCHES):
-        order = ("ours", "openai") if number % 2 == 0 else ("openai", "ours")
-        found = {name: cpu_per_event(clients[name], events) for name in order}
-        ratios.append(found["ours"] / found["openai"])
-        print(
-            f"batch {number + 1}: ours {found['ours'] * 1e6:5.1f} us, openai's "
-            f"{found['openai'] * 1e6:5.1f} us of CPU per event; ratio {ratios[-1]:.2f}"
-        )
+
+    async def measure(name: str) -> float:
+        return cpu_per_event(clients[name], events)
+
+    ratios = await alternating_batches(measure, "ours", "openai's", BATCHES, "event")
     return median_ratio(ratios, "ours/openai's", TARGET)
 
 
 if __name__ == "__main__":
-    sys.exit(0 if main() <= TARGET else 1)
+    sys.exit(0 if asyncio.run(main()) <= TARGET else 1)

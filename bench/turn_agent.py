@@ -35,7 +35,7 @@ from chatkit.types import ThreadMetadata
 from mcp import Tool as MCPTool
 from mcp.server.mcpserver import MCPServer as MCPServerApp
 
-from bench._support import median_ratio
+from bench._support import alternating_batches, median_ratio
 from taskchat._sdk.agents_mcp import InProcessMCPServer, RoutedMCPServer
 from taskchat.agent.assistant import Assistant, instructions_for
 from taskchat.context import RequestContext
@@ -111,15 +111,11 @@ async def cpu_per_turn(turn: Turn) -> float:
 
 async def main() -> float:
     kinds = turns(tuple(await list_tool_definitions()), ScriptedModel())
-    ratios = []
-    for number in range(BATCHES):
-        order = ("ours", "per turn") if number % 2 == 0 else ("per turn", "ours")
-        found = {name: await cpu_per_turn(kinds[name]) for name in order}
-        ratios.append(found["ours"] / found["per turn"])
-        print(
-            f"batch {number + 1}: ours {found['ours'] * 1e6:4.0f} us, per turn "
-            f"{found['per turn'] * 1e6:4.0f} us of CPU a turn; ratio {ratios[-1]:.2f}"
-        )
+
+    async def measure(name: str) -> float:
+        return await cpu_per_turn(kinds[name])
+
+    ratios = await alternating_batches(measure, "ours", "per turn", BATCHES, "turn")
     return median_ratio(ratios, "ours/per turn", TARGET)
 
 

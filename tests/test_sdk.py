@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 import typing
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from importlib.metadata import version
 from typing import Any
@@ -29,6 +30,7 @@ from chatkit.types import (
     ThreadsListReq,
     UserMessageItem,
 )
+from mcp import Tool as MCPTool
 from mcp.server._otel import OpenTelemetryMiddleware
 from mcp.server.mcpserver import MCPServer as MCPServerApp
 from openai import NOT_GIVEN, AsyncOpenAI, AsyncStream, omit
@@ -171,6 +173,22 @@ def _echo_server() -> MCPServerApp[Any]:
     return server
 
 
+def _in_process(
+    name: str,
+    tools: Sequence[MCPTool],
+    build: Callable[[], MCPServerApp[Any]] = _echo_server,
+    require_approval: Any = None,
+) -> InProcessMCPServer:
+    return InProcessMCPServer(
+        build,
+        name=name,
+        tools=tools,
+        call_timeout_seconds=5,
+        connect_timeout_seconds=5,
+        require_approval=require_approval,
+    )
+
+
 async def test_an_in_process_server_connects_through_the_private_session_base() -> None:
     tools = await _echo_server().list_tools()
     client = InProcessMCPServer(
@@ -193,13 +211,8 @@ async def test_converting_the_tools_for_a_run_leaves_the_listed_tools_as_they_we
     # not change them, or one turn's conversion would leak into the next.
     tools = tuple(await tasks_tool_definitions())
     before = [tool.model_dump() for tool in tools]
-    server = InProcessMCPServer(
-        _echo_server,
-        name="tasks",
-        tools=tools,
-        call_timeout_seconds=5,
-        connect_timeout_seconds=5,
-        require_approval={"always": {"tool_names": ["delete_task"]}},
+    server = _in_process(
+        "tasks", tools, require_approval={"always": {"tool_names": ["delete_task"]}}
     )
     for strict in (True, False):
         agent = Agent(
@@ -220,14 +233,7 @@ async def test_routed_tools_are_the_tools_the_agent_lists_for_its_first_server()
     # binding a paused run is checked against when it resumes.
     tools = tuple(await tasks_tool_definitions())
     approval: Any = {"always": {"tool_names": ["delete_task"]}}
-    server = InProcessMCPServer(
-        _echo_server,
-        name="tasks",
-        tools=tools,
-        call_timeout_seconds=5,
-        connect_timeout_seconds=5,
-        require_approval=approval,
-    )
+    server = _in_process("tasks", tools, require_approval=approval)
     listed = await Agent(name="t", mcp_servers=[server]).get_all_tools(
         RunContextWrapper(context=None)
     )
@@ -260,21 +266,7 @@ async def test_an_external_servers_tools_keep_the_binding_they_had_beside_the_ta
     echo_tools = await _echo_server().list_tools()
 
     def servers() -> tuple[InProcessMCPServer, InProcessMCPServer]:
-        tasks = InProcessMCPServer(
-            _echo_server,
-            name="tasks",
-            tools=tools,
-            call_timeout_seconds=5,
-            connect_timeout_seconds=5,
-        )
-        calendar = InProcessMCPServer(
-            _echo_server,
-            name="calendar",
-            tools=echo_tools,
-            call_timeout_seconds=5,
-            connect_timeout_seconds=5,
-        )
-        return tasks, calendar
+        return _in_process("tasks", tools), _in_process("calendar", echo_tools)
 
     context = RunContextWrapper(context=None)
     before = await Agent(name="t", mcp_servers=list(servers())).get_all_tools(context)
@@ -320,13 +312,7 @@ async def test_each_run_calls_the_server_it_was_started_with() -> None:
     routed = RoutedMCPServer(name="echo", tools=tools)
     second_called = asyncio.Event()
     servers = {
-        name: InProcessMCPServer(
-            _saying(name, before, after),
-            name="echo",
-            tools=tools,
-            call_timeout_seconds=5,
-            connect_timeout_seconds=5,
-        )
+        name: _in_process("echo", tools, _saying(name, before, after))
         for name, before, after in (("first", second_called, None), ("second", None, second_called))
     }
     runs = []
@@ -399,9 +385,7 @@ class _Renamed(typing_extensions.TypedDict):
 
 async def test_a_plain_request_body_is_sent_as_openais_transform_would_send_it() -> None:
     tools = tuple(await tasks_tool_definitions())
-    server = InProcessMCPServer(
-        _echo_server, name="tasks", tools=tools, call_timeout_seconds=5, connect_timeout_seconds=5
-    )
+    server = _in_process("tasks", tools)
     agent = Agent(name="t", mcp_servers=[server])
     converted = await agent.get_all_tools(RunContextWrapper(context=None))
     messages: list[dict[str, object]] = [
