@@ -57,6 +57,7 @@ bench: install  ## Benchmarks (not tests): print ratios against a baseline measu
 	-$(UV) run python bench/store_pagination.py
 	-$(UV) run python bench/chatkit_overhead.py
 	-$(UV) run python bench/turn_cost.py
+	-$(UV) run python bench/turn_cost.py --deltas 40
 	-$(UV) run python bench/model_pool.py
 	-$(UV) run python bench/event_merge.py
 	-$(UV) run python bench/turn_agent.py

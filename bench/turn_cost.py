@@ -19,20 +19,29 @@ some turns at 50 concurrent (its p95 is often twice its p50).
 Target at 50 concurrent, for each kind (median of the three batches): CPU per turn at most
 0.8 of the bare server's, mean turn at most 1.0 of its, throughput at least 1.0 of its.
 
+The scripted model answers in one text chunk. A real answer streams dozens of deltas, and
+every delta costs each server again (an event to build, merge, convert and send):
+`--deltas N` scripts every measured turn's answer as N deltas instead.
+
     uv run python bench/turn_cost.py
+    uv run python bench/turn_cost.py --deltas 40
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import statistics
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import httpx
 from tests.support.ports import free_port
 
 from bench._support import (
@@ -49,6 +58,9 @@ from bench._support import (
     user_headers,
 )
 from bench.chatkit_overhead import Bodies, Samples, Users, first_turns, load, open_threads
+
+Answers = Callable[[int], Awaitable[None]]
+"""Script the scripted model's next answers (this many), before a batch."""
 
 KINDS = ("first turns", "later turns")
 LEVELS = ((1, 100), (50, 500))
@@ -121,11 +133,20 @@ def ratios(ours: Batch, bare: Batch) -> Ratios:
     )
 
 
+async def scripted_answers(control: str, deltas: int, count: int) -> None:
+    """The scripted model's next `count` answers: `deltas` text deltas each (1: its own
+    one-chunk answer, nothing scripted)."""
+    if deltas > 1:
+        async with httpx.AsyncClient() as http:
+            answer = {"text": ["word "] * deltas}
+            (await http.post(f"{control}/script", json=[answer] * count)).raise_for_status()
+
+
 async def level(
-    kind: str, ours: Server, bare: Server, concurrency: int, turns: int
+    kind: str, ours: Server, bare: Server, concurrency: int, turns: int, answers: Answers
 ) -> tuple[Ratios, bool]:
-    """Three alternating batches of `kind` at `concurrency`; the median ratios, and whether
-    all turns were answered."""
+    """Three alternating batches of `kind` at `concurrency`, each server's turns answered
+    as `answers` scripts them; the median ratios, and whether all turns were answered."""
     if kind == "later turns":
         for server in (ours, bare):
             server.bodies = await open_threads(server.url, server.users, concurrency)
@@ -136,7 +157,10 @@ async def level(
     clean = True
     for number in range(BATCHES):
         order = (ours, bare) if number % 2 == 0 else (bare, ours)
-        runs = {server.name: await batch(server, concurrency, turns) for server in order}
+        runs = {}
+        for server in order:
+            await answers(turns)
+            runs[server.name] = await batch(server, concurrency, turns)
         mine, theirs = runs[ours.name], runs[bare.name]
         found.append(ratios(mine, theirs))
         print(f"{kind}, {concurrency:>2} concurrent, batch {number + 1}:")
@@ -168,7 +192,16 @@ async def level(
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--deltas",
+        type=int,
+        default=1,
+        help="text deltas in each measured answer (default 1: the scripted one-chunk answer)",
+    )
+    deltas = max(1, parser.parse_args().deltas)
     model_cmd, model_url, model_probe = scripted_model()
+    answers = partial(scripted_answers, model_url.removesuffix("/v1") + "/_control", deltas)
     ours_port, bare_port = free_port(), free_port()
     with database() as db_url:
         env = taskchat_env(db_url, model_url, **PRODUCTION_LOGS)
@@ -198,6 +231,7 @@ def main() -> None:
                         Server("bare", bare_url, [{}] * len(users), bare_process.pid),
                         concurrency,
                         turns,
+                        answers,
                     )
                 )
                 for kind in KINDS
@@ -219,6 +253,8 @@ def main() -> None:
             f"{at_50.throughput:.2f} (>= {THROUGHPUT_TARGET}) "
             f"{'within' if kind_within else 'over'}"
         )
+    if deltas > 1:
+        print(f"(each measured answer streamed as {deltas} deltas)")
     print("OK" if within and clean else "OVER TARGET")
     sys.exit(0 if within and clean else 1)
 
