@@ -110,11 +110,11 @@ class RoutedMCPServer(MCPServer):
     Given a turn's servers, the Agents SDK converts their tools at every model call (a copy
     of each schema, a FunctionTool each), and they made an agent per turn: together about
     0.4 ms of CPU a turn with one model call (bench/turn_agent.py), 3% of a first turn.
-    These tools are converted once, on this stand-in, and a process-wide agent holds them
-    as plain tools (agent/assistant.py). `serving(server)` names
-    the turn's server in a context variable around `Runner.run_streamed`, which copies the
-    context into the run's task as it creates it; each tool call's task copies it from
-    there, so concurrent turns each reach their own server.
+    These tools are converted once, on this stand-in, and the process's agent holds them as
+    plain tools (agent/assistant.py). `serving(server)` names the turn's server in a context
+    variable around `Runner.run_streamed`, which copies the context into the run's task as
+    it creates it; each tool call's task copies it from there, so concurrent turns each
+    reach their own server.
     """
 
     def __init__(

@@ -73,4 +73,4 @@ class ValidatedEventsOpenAI(AsyncOpenAI):
         return super()._process_response_data(data=data, cast_to=cast_to, response=response)
 
 
-__all__ = ["ValidatedEventsOpenAI", "validators"]
+__all__ = ["ValidatedEventsOpenAI"]

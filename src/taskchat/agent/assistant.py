@@ -62,10 +62,10 @@ def _turn_instructions(
 
 
 class Assistant:
-    """The task assistant: one agent for every turn of the process, whose instructions are
-    made from each run's own context (its user and page). Building an agent per turn, the
-    SDK checks and copies its settings: about 0.15 ms of CPU (bench/turn_agent.py measures
-    it with the tool listing it saves, `RoutedMCPServer`)."""
+    """The task assistant: one agent built for the process and copied for each turn, whose
+    instructions are made from each run's own context (its user and page). Building an
+    agent per turn, the SDK checks and copies its settings: about 0.15 ms of CPU
+    (bench/turn_agent.py measures it with the tool listing it saves, `RoutedMCPServer`)."""
 
     def __init__(self, model: Model, tools: Sequence[FunctionTool] = ()) -> None:
         self.agent: TurnAgent = Agent[AgentContext[RequestContext]](

@@ -108,12 +108,11 @@ class TaskchatServer(ClaimsAttachmentsFirst[RequestContext]):
         self.attachments = attachments
         """Attachments: created here, uploaded and previewed through api/attachments.py."""
         self.settings = settings
-        self.model = model
-        """The language model; None when no provider is configured (each turn says so)."""
         self.assistant = (
             Assistant(model, tools.tasks_route.function_tools) if model is not None else None
         )
-        """The agent every turn runs (with its built-in tools), when there is a model."""
+        """The agent every turn runs (with its built-in tools) on the language model; None
+        when no provider is configured (each turn says so)."""
         self.titles = Titling(store, titler)
         """Names new threads (chat/titles.py): `titler` is the title call, None a snippet."""
         self.metrics = metrics
@@ -183,7 +182,7 @@ class TaskchatServer(ClaimsAttachmentsFirst[RequestContext]):
         """One model turn, from the thread's history or resuming a paused run (whose
         confirmation `card` was answered); a failure is told (an error event) and counted
         once. A new thread's first turn also names it (`title_from`, its first message)."""
-        if self.model is None and title_from is not None:
+        if self.assistant is None and title_from is not None:
             # No model to answer: the setup message, and the first words as the title.
             await self.titles.without_model(thread, title_from, context)
         assistant = self._assistant()
