@@ -43,12 +43,11 @@ from taskchat._sdk import WRITTEN_AGAINST
 from taskchat._sdk.agents_mcp import InProcessMCPServer, RoutedMCPServer
 from taskchat._sdk.chatkit_agents import merged
 from taskchat._sdk.chatkit_server import serve_non_streaming, sse_frame, stream_events
-from taskchat._sdk.httpcore_streams import KeptSocketBackend
 from taskchat._sdk.mcp_server import without_tracing
 from taskchat._sdk.openai_requests import BODIES, plain_json, untransformed
 from taskchat._sdk.openai_stream import ValidatedEventsOpenAI
 from taskchat.agent.assistant import Assistant
-from taskchat.agent.llm import build_client, build_http_client
+from taskchat.agent.llm import build_client
 from taskchat.api.chatkit import chatkit_request
 from taskchat.chat.store import PostgresStore
 from taskchat.config import Settings
@@ -530,53 +529,6 @@ async def test_a_restored_run_resumes_with_its_earlier_answers_as_plain_text() -
     state = await restored_run_state(agent, serialized, RunContextWrapper({}))
     assert state._original_input[1] == {"role": "assistant", "content": "Hello."}
     Converter.items_to_messages(state._original_input)  # accepted now
-
-
-async def test_the_model_clients_connections_go_through_the_kept_socket_backend(
-    settings: Settings, fake_openai: FakeOpenAI
-) -> None:
-    http = build_http_client(settings)
-    try:
-        response = await http.get(f"{fake_openai.base_url.removesuffix('/v1')}/_control/state")
-        assert response.status_code == 200
-        transport = http._transport
-        assert isinstance(transport, httpx.AsyncHTTPTransport)
-        # httpx2's transport keeps its httpcore pool here, and the pool opens connections
-        # with its `_network_backend`: what `httpcore_streams.install` relies on.
-        assert isinstance(transport._pool._network_backend, KeptSocketBackend)
-        (connection,) = transport._pool.connections
-        # The pooled connection's HTTP/1.1 connection, and its network stream.
-        stream = vars(vars(connection)["_connection"])["_network_stream"]
-        assert type(stream).__name__ == "_KeptSocketStream"
-        assert stream.get_extra_info("is_readable") is False
-    finally:
-        await http.aclose()
-
-
-async def test_a_kept_socket_stream_sees_its_server_close_the_connection() -> None:
-    accepted: asyncio.Future[asyncio.StreamWriter] = asyncio.get_running_loop().create_future()
-
-    async def serve(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        accepted.set_result(writer)
-
-    server = await asyncio.start_server(serve, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    stream = await KeptSocketBackend().connect_tcp("127.0.0.1", port, timeout=5)
-    try:
-        peer = await accepted
-        assert stream.get_extra_info("is_readable") is False
-        await stream.write(b"ping", timeout=5)
-        peer.close()
-        for _ in range(100):
-            if stream.get_extra_info("is_readable"):
-                break
-            await asyncio.sleep(0.01)
-        assert stream.get_extra_info("is_readable") is True
-        assert stream.get_extra_info("socket") is not None
-    finally:
-        await stream.aclose()
-        server.close()
-        await server.wait_closed()
 
 
 _CHUNK = {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m"}

@@ -17,7 +17,6 @@ WRITTEN_AGAINST = {
     "openai-agents": "0.24.0",
     "mcp": "2.3.0",
     "openai": "3.57.0",
-    "httpcore2": "2.16.2",
 }
 """The SDK versions these seams were checked against."""
 

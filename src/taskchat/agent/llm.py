@@ -9,8 +9,9 @@ import httpx2 as httpx
 from agents import Model, OpenAIChatCompletionsModel, OpenAIResponsesModel
 from openai import AsyncOpenAI
 
-from taskchat._sdk import httpcore_streams, openai_requests
+from taskchat._sdk import openai_requests
 from taskchat._sdk.openai_stream import ValidatedEventsOpenAI
+from taskchat.agent.transport import AiohttpTransport
 from taskchat.config import Settings
 from taskchat.errors import TaskchatError
 
@@ -56,7 +57,7 @@ class _FinishedOrFail(httpx.AsyncByteStream):
         await self._stream.aclose()
 
 
-class CheckedStreamsTransport(httpx.AsyncHTTPTransport):
+class CheckedStreamsTransport(AiohttpTransport):
     """The model client's transport: a chat-completions stream that stops early is an error.
 
     Without this, a stream that ends with no finish reason and no `[DONE]` (a provider or
@@ -83,13 +84,8 @@ class CheckedStreamsTransport(httpx.AsyncHTTPTransport):
 def build_http_client(settings: Settings) -> httpx.AsyncClient:
     """The HTTP client of every model call (the agent's, and the title calls' that go
     around the openai client), so they share one connection pool."""
-    # The openai client's own defaults (its HTTP stack is httpx2), which a custom
-    # transport must repeat.
-    transport = CheckedStreamsTransport(
-        limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100)
-    )
-    # Each request's check of the pooled connections, without anyio's attribute lookups.
-    httpcore_streams.install(transport)
+    # The openai client's own connection limit, which a custom transport must repeat.
+    transport = CheckedStreamsTransport(max_connections=1000)
     return httpx.AsyncClient(
         transport=transport, timeout=settings.model_timeout_seconds, follow_redirects=True
     )
