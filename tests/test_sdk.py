@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from typing import Any
 
+import agents._run_state_agent_identity as identity
 import httpx2 as httpx
 import pytest
 import typing_extensions
@@ -39,7 +40,8 @@ from openai._utils._transform import PropertyInfo, async_maybe_transform
 from openai.types.chat import ChatCompletionChunk, completion_create_params
 from openai.types.responses import ResponseStreamEvent, response_create_params
 
-from taskchat._sdk import WRITTEN_AGAINST
+from taskchat._sdk import WRITTEN_AGAINST, agents_identity
+from taskchat._sdk.agents_identity import agent_identity_map, sdk_agent_identity_map
 from taskchat._sdk.agents_mcp import InProcessMCPServer, RoutedMCPServer
 from taskchat._sdk.chatkit_agents import merged
 from taskchat._sdk.chatkit_server import serve_non_streaming, sse_frame, stream_events
@@ -529,6 +531,52 @@ async def test_a_restored_run_resumes_with_its_earlier_answers_as_plain_text() -
     state = await restored_run_state(agent, serialized, RunContextWrapper({}))
     assert state._original_input[1] == {"role": "assistant", "content": "Hello."}
     Converter.items_to_messages(state._original_input)  # accepted now
+
+
+def _identity_graphs() -> dict[str, Agent[Any]]:
+    """Agent graphs a run can start from: one agent, distinct names (with a cycle and an
+    agent as a tool), and two agents that share a name."""
+    model = ScriptedModel()
+    lone = Agent(name="Taskchat", instructions="Help.", model=model)
+    helper = Agent(name="Helper", instructions="Assist.", model=model)
+    checker = Agent(name="Checker", instructions="Check.", model=model)
+    front = Agent(
+        name="Front",
+        instructions="Route.",
+        model=model,
+        handoffs=[helper],
+        tools=[checker.as_tool(tool_name="check", tool_description="Check it.")],
+    )
+    helper.handoffs = [front]  # a cycle: reached once
+    twin = Agent(name="Helper", instructions="Assist otherwise.", model=model)
+    shared = Agent(name="Front", instructions="Route.", model=model, handoffs=[helper, twin])
+    return {"lone": lone, "distinct": front, "shared name": shared}
+
+
+@pytest.mark.parametrize("graph", ["lone", "distinct", "shared name"])
+def test_identity_keys_are_the_sdks_own(graph: str) -> None:
+    agent = _identity_graphs()[graph]
+    ours, sdks = agent_identity_map(agent), sdk_agent_identity_map(agent)
+    assert list(ours) == list(sdks)  # the keys, in the SDK's order
+    assert all(ours[key] is sdks[key] for key in sdks)
+
+
+def test_distinct_names_are_keyed_without_the_sdks_signatures(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_signature(_: Agent[Any]) -> str:
+        raise AssertionError("an agent's signature was computed")
+
+    monkeypatch.setattr(identity, "_agent_identity_signature", no_signature)
+    agents_identity.install()
+    graph = _identity_graphs()["distinct"]
+    # What a run calls (its sandbox runtime, its tool-use tracker): answered by the seam.
+    keys = identity._build_agent_identity_keys_by_id(graph)
+    assert sorted(keys.values()) == ["Checker", "Front", "Helper"]
+    with pytest.raises(AssertionError, match="signature"):
+        sdk_agent_identity_map(graph)
+    with pytest.raises(AssertionError, match="signature"):
+        identity._build_agent_identity_keys_by_id(_identity_graphs()["shared name"])
 
 
 _CHUNK = {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m"}
