@@ -5,6 +5,7 @@ reports them."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 import httpx2 as httpx
 import openai
 import pytest
+from yarl import URL
 
 from taskchat.agent.transport import AiohttpTransport
 
@@ -227,3 +229,39 @@ async def test_a_server_that_is_not_there_could_not_be_reached() -> None:
             await model.chat.completions.create(model="m", messages=[])
     assert not isinstance(raised.value, openai.APITimeoutError)
     assert isinstance(raised.value.__cause__, httpx.ConnectError)
+
+
+async def test_a_direct_post_sends_its_body_and_reads_a_compressed_answer() -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        server.requests.append(await read_request(reader))
+        writer.write(answer(gzip.compress(b'{"title": "Groceries"}'), b"content-encoding: gzip"))
+        await writer.drain()
+
+    transport = AiohttpTransport(max_connections=10)
+    try:
+        async with serving(handler) as server:
+            status, body = await transport.post(
+                URL(f"{server.url}/v1/responses"),
+                b'{"input": "milk"}',
+                {"Authorization": "Bearer k", "Content-Type": "application/json"},
+                5,
+            )
+    finally:
+        await transport.aclose()
+    assert (status, body) == (200, b'{"title": "Groceries"}')
+    (sent,) = server.requests
+    head, _, sent_body = sent.partition(b"\r\n\r\n")
+    assert head.startswith(b"POST /v1/responses HTTP/1.1\r\n")
+    assert b"\r\nAuthorization: Bearer k\r\n" in head
+    assert sent_body == b'{"input": "milk"}'
+
+
+async def test_a_direct_post_to_a_server_that_is_not_there_fails_as_httpx_would() -> None:
+    async with serving(hangs_up) as server:
+        url = URL(f"{server.url}/v1/responses")
+    transport = AiohttpTransport(max_connections=10)
+    try:
+        with pytest.raises(httpx.ConnectError):
+            await transport.post(url, b"{}", {}, 5)
+    finally:
+        await transport.aclose()

@@ -81,13 +81,21 @@ class CheckedStreamsTransport(AiohttpTransport):
         )
 
 
-def build_http_client(settings: Settings) -> httpx.AsyncClient:
-    """The HTTP client of every model call (the agent's, and the title calls' that go
-    around the openai client), so they share one connection pool."""
+def build_transport() -> CheckedStreamsTransport:
+    """The transport of every model call: the agent's (through `build_http_client`) and the
+    title calls' (chat/titles.py, which use it directly), so they share one pool."""
     # The openai client's own connection limit, which a custom transport must repeat.
-    transport = CheckedStreamsTransport(max_connections=1000)
+    return CheckedStreamsTransport(max_connections=1000)
+
+
+def build_http_client(
+    settings: Settings, transport: CheckedStreamsTransport | None = None
+) -> httpx.AsyncClient:
+    """The openai client's HTTP client, over `transport` (closing it closes that)."""
     return httpx.AsyncClient(
-        transport=transport, timeout=settings.model_timeout_seconds, follow_redirects=True
+        transport=transport or build_transport(),
+        timeout=settings.model_timeout_seconds,
+        follow_redirects=True,
     )
 
 

@@ -232,7 +232,12 @@ async def _load_chat(services: Services) -> None:
     try:
         async with AsyncExitStack() as opened:
             await asyncio.to_thread(_import_chat_modules)
-            from taskchat.agent.llm import build_client, build_http_client, build_model
+            from taskchat.agent.llm import (
+                build_client,
+                build_http_client,
+                build_model,
+                build_transport,
+            )
             from taskchat.chat.server import TaskchatServer
             from taskchat.chat.store import PostgresStore
             from taskchat.chat.titles import title_call
@@ -240,8 +245,10 @@ async def _load_chat(services: Services) -> None:
             from taskchat.tools.servers import TurnTools
             from taskchat.tools.tasks import list_tool_definitions
 
-            # The model client's connections (closing it is closing the openai client's).
-            http = build_http_client(settings)
+            # The model calls' connections (closing the client closes them, and is closing
+            # the openai client's).
+            transport = build_transport()
+            http = build_http_client(settings, transport)
             opened.push_async_callback(http.aclose)
             client = build_client(settings, http)
             if client is None:
@@ -250,7 +257,7 @@ async def _load_chat(services: Services) -> None:
                 PostgresStore(engine),
                 settings=settings,
                 model=build_model(settings, client) if client is not None else None,
-                titler=title_call(settings, client, http) if client is not None else None,
+                titler=title_call(settings, client, transport) if client is not None else None,
                 metrics=services.metrics,
                 drain=services.drain,
                 tools=TurnTools(settings, engine, await list_tool_definitions()),

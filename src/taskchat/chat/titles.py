@@ -11,13 +11,13 @@ gave it (even while the answer streams) is never overwritten.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
-import httpx2 as httpx
 from chatkit.types import (
     Page,
     Thread,
@@ -27,10 +27,13 @@ from chatkit.types import (
     UserMessageItem,
 )
 from openai import AsyncOpenAI
+from yarl import URL
 
+from taskchat.agent.transport import AiohttpTransport
 from taskchat.chat.store import PostgresStore
 from taskchat.config import Settings
 from taskchat.context import RequestContext
+from taskchat.errors import TaskchatError
 from taskchat.logs import log_failure
 from taskchat.text import shortened
 
@@ -74,19 +77,26 @@ Ask = Callable[[str], Awaitable[str]]
 """One title call: the model's answer for a first message."""
 
 
-def title_call(settings: Settings, client: AsyncOpenAI, http: httpx.AsyncClient) -> Ask:
+class TitleCallError(TaskchatError):
+    """The provider refused the title call (its HTTP status)."""
+
+
+def title_call(settings: Settings, client: AsyncOpenAI, transport: AiohttpTransport) -> Ask:
     """The title call: one plain request to the provider's API (chat completions for an
     OpenAI-compatible provider, responses for OpenAI), at the client's base URL and key.
 
-    Sent straight over `http` (the model client's connection pool), not through the openai
-    client: its request building and response models cost about 2 ms of CPU per call here,
-    two thirds of the call, and would be most of what titles add to a new thread's turn
-    (bench/chatkit_overhead.py). Not an agent run either (ten times that).
+    Sent straight through the model client's transport (its connection pool), not through
+    the openai client: its request building and response models cost about 2 ms of CPU per
+    call here, two thirds of the call, and would be most of what titles add to a new
+    thread's turn (bench/chatkit_overhead.py); nor through httpx, another 0.15 ms. Not an
+    agent run either (ten times that).
     """
     name = settings.title_model_name or settings.model_name
     base = str(client.base_url).rstrip("/")
-    headers = {"Authorization": f"Bearer {client.api_key}"}
     chat = settings.model_provider == "openai_compatible"
+    url = URL(f"{base}/chat/completions" if chat else f"{base}/responses")
+    headers = {"Authorization": f"Bearer {client.api_key}", "Content-Type": "application/json"}
+    timeout = settings.model_timeout_seconds
 
     async def ask(message: str) -> str:
         if chat:
@@ -106,13 +116,10 @@ def title_call(settings: Settings, client: AsyncOpenAI, http: httpx.AsyncClient)
                 "input": message,
                 "max_output_tokens": 24,
             }
-        response = await http.post(
-            f"{base}/chat/completions" if chat else f"{base}/responses",
-            json=body,
-            headers=headers,
-        )
-        response.raise_for_status()
-        answer = response.json()
+        status, content = await transport.post(url, json.dumps(body).encode(), headers, timeout)
+        if status >= 400:
+            raise TitleCallError(f"HTTP {status}")
+        answer = json.loads(content)
         return _chat_text(answer) if chat else _responses_text(answer)
 
     return ask
