@@ -1,13 +1,16 @@
 """TurnLimiter on the real database: admissions that race, from two replicas' engines,
-never take more slots than the limit allows; released slots come back."""
+never take more slots than the limit allows; released slots come back, at once to their
+own replica and soon to the others."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
 
-from taskchat.chat.limits import TooManyTurnsError, TurnLease, TurnLimiter
+from taskchat.chat.limits import END_WRITE_SECONDS, TooManyTurnsError, TurnLease, TurnLimiter
 from taskchat.db.engine import create_engine
+from tests.support.eventually import eventually, holds
+from tests.support.statements import counted
 
 
 async def test_racing_admissions_across_replicas_never_pass_the_limit(
@@ -28,7 +31,8 @@ async def test_racing_admissions_across_replicas_never_pass_the_limit(
     try:
         leases = [lease for lease in await asyncio.gather(*map(try_once, range(20))) if lease]
         assert len(leases) == 3
-        await leases[0].release()
+        leases[0].release()
+        await replicas[0].write_ended()
         assert await replicas[1].admit(user)
     finally:
         for engine in engines:
@@ -43,7 +47,7 @@ async def test_turns_a_minute_say_when_the_next_one_fits(
     user = new_user()
     try:
         for _ in range(2):
-            await (await limiter.admit(user)).release()
+            (await limiter.admit(user)).release()
         try:
             await limiter.admit(user)
             raise AssertionError("a third turn in the minute was admitted")
@@ -52,3 +56,60 @@ async def test_turns_a_minute_say_when_the_next_one_fits(
             assert 55 <= wait <= 60 and f"{wait} seconds" in refused.detail
     finally:
         await engine.dispose()
+
+
+async def test_an_ended_stream_gives_its_slot_back_here_at_once_and_elsewhere_soon(
+    database_url: str, new_user: Callable[[], str]
+) -> None:
+    engines = [create_engine(database_url, pool_size=2) for _ in range(2)]
+    here, there = (
+        TurnLimiter(engine, per_minute=0, concurrent=1, lease_seconds=60) for engine in engines
+    )
+    user = new_user()
+    try:
+        (await here.admit(user)).release()
+        # Here: the next admission writes the end itself, with no wait.
+        (await here.admit(user)).release()
+        # Elsewhere: once the end is written with the others, within END_WRITE_SECONDS.
+        for _ in range(100):
+            try:
+                taken = await there.admit(user)
+                break
+            except TooManyTurnsError:
+                await asyncio.sleep(END_WRITE_SECONDS / 2)
+        else:
+            raise AssertionError("the other replica never saw the slot given back")
+        taken.release()
+        # At shutdown, what ended is written before the database closes.
+        await there.aclose()
+        assert await here.admit(user)
+    finally:
+        for engine in engines:
+            await engine.dispose()
+
+
+async def test_ends_of_many_users_are_written_in_one_statement(
+    database_url: str, new_user: Callable[[], str]
+) -> None:
+    engine = create_engine(database_url, pool_size=4)
+    # The other replica has an engine of its own: this one's statements are counted.
+    other_engine = create_engine(database_url, pool_size=2)
+    replica = TurnLimiter(engine, per_minute=0, concurrent=1, lease_seconds=60)
+    elsewhere = TurnLimiter(other_engine, per_minute=0, concurrent=1, lease_seconds=60)
+    users = [new_user() for _ in range(3)]
+    sent = counted(engine)
+    try:
+        leases = [await replica.admit(user) for user in users]
+        for lease in leases:
+            lease.release()
+        await replica.write_ended()
+        # asyncpg tells its query loggers just after each statement.
+        await eventually(holds(lambda: any("end_turns" in each for each in sent)), "ends written")
+        assert [each for each in sent if "admit" not in each] == [
+            "SELECT chat_end_turns($1, $2, $3)"
+        ]
+        for user in users:
+            assert await elsewhere.admit(user)  # each slot is back
+    finally:
+        await engine.dispose()
+        await other_engine.dispose()

@@ -141,13 +141,9 @@ async def _finishing(
         async for chunk in stream:
             yield chunk
     finally:
+        if lease is not None:
+            lease.release()
         with anyio.CancelScope(shield=True):
-            if lease is not None:
-                try:
-                    await lease.release()
-                except Exception as error:
-                    # Its lease runs out instead; the stream itself is not the worse for it.
-                    log_failure(logger, "could not release a chat slot", error=error)
             await _erase_leftovers(services, identity)
 
 

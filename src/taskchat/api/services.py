@@ -198,6 +198,8 @@ async def running_services(settings: Settings, metrics: Metrics) -> AsyncIterato
             drain=drain,
             chat_loaded=chat_loaded,
         )
+        # Before the database closes: the slots of streams that ended are given back.
+        opened.push_async_callback(services.turn_limiter.aclose)
         # The load runs in this task group for as long as the app does (it holds the MCP
         # session manager open); shutdown cancels it, before anything else is closed.
         background = await opened.enter_async_context(anyio.create_task_group())

@@ -3,10 +3,18 @@
 Counted in PostgreSQL, so every replica sees the same counts. Each streamed request takes
 a row in `chat_turns` when it is admitted and marks it ended when its stream ends; a
 replica that dies mid-stream leaves a row whose lease runs out instead.
+
+A stream's end is not a statement of its own: it is written with its user's next
+admission on this replica, or at most END_WRITE_SECONDS later with every other end
+meanwhile, in one statement. A statement is a round trip, and on a busy server round trips
+are a large share of a turn's CPU; this replica's own counts never wait for it, and other
+replicas see the slot back within END_WRITE_SECONDS.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,6 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from taskchat.db.engine import pooled_driver
 from taskchat.errors import ProblemError
 from taskchat.ids import new_id
+from taskchat.logs import log_failure
+
+logger = logging.getLogger("taskchat.chat")
 
 WINDOW = timedelta(minutes=1)
 """The window the turn rate is counted over."""
@@ -25,7 +36,11 @@ BUSY_RETRY_SECONDS = 5
 """What a caller with too many open streams is told to wait (streams end at any time)."""
 
 KEEP = timedelta(hours=1)
-"""Ended turns older than this are deleted as new ones are admitted."""
+"""Ended turns older than this are deleted as new ones end."""
+
+END_WRITE_SECONDS = 0.1
+"""How long an ended stream's slot may wait to be written, with the others that end
+meanwhile (its user's next admission here writes it at once)."""
 
 
 class TooManyTurnsError(ProblemError):
@@ -46,15 +61,9 @@ class TurnLease:
     user_id: str
     turn_id: str
 
-    async def release(self) -> None:
-        """Mark the stream ended, and drop the user's turns too old to count. Shielded:
-        it runs as a cancelled request unwinds."""
-        with anyio.CancelScope(shield=True):
-            async with pooled_driver(self.limiter.engine) as conn:
-                # One round trip (migration 0012): the function scopes itself to the user.
-                await conn.execute(
-                    "SELECT chat_end_turn($1, $2, $3)", self.user_id, self.turn_id, KEEP
-                )
+    def release(self) -> None:
+        """The stream ended: its slot is given back (END_WRITE_SECONDS)."""
+        self.limiter.ended(self.user_id, self.turn_id)
 
 
 class TurnLimiter:
@@ -69,6 +78,10 @@ class TurnLimiter:
         self.concurrent = concurrent
         """Streams a user may have open at once (0: no limit)."""
         self.lease = timedelta(seconds=lease_seconds)
+        self._ended: dict[str, list[str]] = {}
+        """Each user's turns that ended here and are not written yet."""
+        self._timer: asyncio.TimerHandle | None = None
+        self._writes: set[asyncio.Task[None]] = set()
 
     @property
     def enabled(self) -> bool:
@@ -77,21 +90,30 @@ class TurnLimiter:
     async def admit(self, user_id: str) -> TurnLease:
         """Take a slot for a new stream, or TooManyTurnsError."""
         turn_id = new_id("turn")
-        # One round trip (migration 0012). The function reads both counts (turns started
-        # in the window; streams still open: not ended, lease not run out) and, when both
-        # are under their limits, takes the slot. It takes the user's advisory lock first,
-        # so one user's admissions are serialized across replicas (two at once would both
-        # see room for one more); other users never wait on it.
-        async with pooled_driver(self.engine) as conn:
-            counts = await conn.fetchrow(
-                "SELECT * FROM chat_admit_turn($1, $2, $3, $4, $5, $6)",
-                user_id,
-                turn_id,
-                WINDOW,
-                self.lease,
-                self.per_minute,
-                self.concurrent,
-            )
+        ended = self._ended.pop(user_id, [])
+        # One round trip (migrations 0012, 0013). The function marks the user's `ended`
+        # turns ended, reads both counts (turns started in the window; streams still open:
+        # not ended, lease not run out) and, when both are under their limits, takes the
+        # slot. It takes the user's advisory lock first, so one user's admissions are
+        # serialized across replicas (two at once would both see room for one more); other
+        # users never wait on it.
+        try:
+            async with pooled_driver(self.engine) as conn:
+                counts = await conn.fetchrow(
+                    "SELECT * FROM chat_admit_turn($1, $2, $3, $4, $5, $6, $7, $8)",
+                    user_id,
+                    turn_id,
+                    WINDOW,
+                    self.lease,
+                    self.per_minute,
+                    self.concurrent,
+                    ended,
+                    KEEP,
+                )
+        except BaseException:
+            for turn in ended:
+                self.ended(user_id, turn)  # written with the others instead
+            raise
         assert counts is not None  # an aggregate always returns a row
         if not counts["admitted"]:
             if self.per_minute and counts["recent"] >= self.per_minute:
@@ -107,3 +129,41 @@ class TurnLimiter:
                 BUSY_RETRY_SECONDS,
             )
         return TurnLease(self, user_id, turn_id)
+
+    def ended(self, user_id: str, turn_id: str) -> None:
+        """Give back an ended stream's slot: written within END_WRITE_SECONDS."""
+        self._ended.setdefault(user_id, []).append(turn_id)
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(END_WRITE_SECONDS, self._write_soon)
+
+    def _write_soon(self) -> None:
+        self._timer = None
+        task = asyncio.ensure_future(self.write_ended())
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+
+    async def write_ended(self) -> None:
+        """Write every end not written yet, in one statement."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        ended, self._ended = self._ended, {}
+        if not ended:
+            return
+        owners = [user for user, turns in ended.items() for _ in turns]
+        turns = [turn for each in ended.values() for turn in each]
+        try:
+            # Shielded: a shutdown that cancels it would leave the slots taken.
+            with anyio.CancelScope(shield=True):
+                async with pooled_driver(self.engine) as conn:
+                    await conn.execute("SELECT chat_end_turns($1, $2, $3)", owners, turns, KEEP)
+        except Exception as error:
+            # Their leases run out instead, as those of a replica that stopped.
+            log_failure(logger, "could not give back %d chat slots", len(turns), error=error)
+
+    async def aclose(self) -> None:
+        """At shutdown: write the ends not written yet, and wait for writes under way."""
+        await self.write_ended()
+        if self._writes:
+            with anyio.CancelScope(shield=True):
+                await asyncio.wait(set(self._writes))

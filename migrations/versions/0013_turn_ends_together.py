@@ -1,0 +1,115 @@
+"""Ended streams' slots given back together: with the user's next admission, or in one
+statement for every user (chat/limits.py).
+
+- `chat_admit_turn(..., ended, keep)`: the admission of 0012, which first marks the user's
+  `ended` turns ended (and drops their turns too old to count, as `chat_end_turn` does).
+  The six-argument admission stays, for a replica still running the code before this.
+- `chat_end_turns(owners, turns, keep)`: `chat_end_turn` for many turns of many users, each
+  user's under their own scope.
+
+As in 0012, neither is SECURITY DEFINER: each runs as its caller, under forced row-level
+security, and the scope ends with the statement's own transaction.
+
+Revision ID: 0013
+Revises: 0012
+Create Date: 2026-11-30
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0013"
+down_revision: str | None = "0012"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# `owner`'s turns in `turns` ended now; their other turns that ended (or whose lease ran
+# out) more than `keep` ago dropped.
+END_TURNS = """
+            WITH old AS (
+                DELETE FROM chat_turns
+                WHERE user_id = owner AND NOT (id = ANY(turns))
+                  AND started_at < now() - keep
+                  AND (ended_at IS NOT NULL OR lease_until < now())
+            )
+            UPDATE chat_turns SET ended_at = now()
+            WHERE user_id = owner AND id = ANY(turns) AND ended_at IS NULL;
+"""
+
+
+def upgrade() -> None:
+    # The lock first, the ends and the counts after it: in a function each statement reads
+    # a snapshot of its own, so the counts see the ends and every admission the lock
+    # waited for. A limit of 0 is off.
+    op.execute(
+        f"""
+        CREATE FUNCTION chat_admit_turn(
+            owner text, turn text, span interval, lease interval,
+            per_minute integer, concurrent integer, ended text[], keep interval
+        )
+        RETURNS TABLE (
+            recent bigint, oldest timestamptz, open bigint, at timestamptz, admitted boolean
+        ) LANGUAGE plpgsql VOLATILE AS $$
+        #variable_conflict use_column
+        DECLARE
+            turns text[] := ended;
+        BEGIN
+            PERFORM set_config('taskchat.user_id', owner, true);
+            PERFORM pg_advisory_xact_lock(hashtextextended(owner, 0));
+            IF cardinality(turns) > 0 THEN
+                {END_TURNS}
+            END IF;
+            RETURN QUERY
+                WITH counts AS (
+                    SELECT count(*) FILTER (WHERE started_at > now() - span) AS recent,
+                           min(started_at) FILTER (WHERE started_at > now() - span) AS oldest,
+                           count(*) FILTER (
+                               WHERE ended_at IS NULL AND lease_until > now()
+                           ) AS open
+                    FROM chat_turns
+                    WHERE user_id = owner
+                      AND (started_at > now() - span
+                           OR (ended_at IS NULL AND lease_until > now()))
+                ), taken AS (
+                    INSERT INTO chat_turns (user_id, id, started_at, lease_until)
+                    SELECT owner, turn, now(), now() + lease FROM counts
+                    WHERE (per_minute = 0 OR counts.recent < per_minute)
+                      AND (concurrent = 0 OR counts.open < concurrent)
+                    RETURNING chat_turns.id
+                )
+                SELECT counts.recent, counts.oldest, counts.open, now(),
+                       EXISTS (SELECT 1 FROM taken)
+                FROM counts;
+        END
+        $$
+        """
+    )
+    op.execute(
+        f"""
+        CREATE FUNCTION chat_end_turns(owners text[], ended text[], keep interval)
+        RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+        DECLARE
+            owner text;
+            turns text[];
+        BEGIN
+            FOR owner, turns IN
+                SELECT pair.owner, array_agg(pair.turn)
+                FROM unnest(owners, ended) AS pair(owner, turn)
+                GROUP BY pair.owner
+            LOOP
+                PERFORM set_config('taskchat.user_id', owner, true);
+                {END_TURNS}
+            END LOOP;
+        END
+        $$
+        """
+    )
+
+
+def downgrade() -> None:
+    op.execute("DROP FUNCTION IF EXISTS chat_end_turns(text[], text[], interval)")
+    op.execute(
+        "DROP FUNCTION IF EXISTS chat_admit_turn("
+        "text, text, interval, interval, integer, integer, text[], interval)"
+    )
