@@ -1,10 +1,10 @@
-"""Ended streams' slots given back together: with the user's next admission, or in one
-statement for every user (chat/limits.py).
+"""Ended streams' slots given back together, in one statement for every user
+(chat/limits.py).
 
-- `chat_admit_turn(..., ended, keep)`: the admission of 0012, which first marks the user's
-  `ended` turns ended (and drops their turns too old to count, as `chat_end_turn` does).
-  The six-argument admission stays, for a replica still running the code before this.
-- `chat_end_turns(owners, turns, keep)`: `chat_end_turn` for many turns of many users, each
+- `chat_admit_turn(..., ended)`: the admission of 0012, which does not count the user's
+  `ended` turns as open: they ended on this replica and are not written yet. The
+  six-argument admission stays, for a replica still running the code before this.
+- `chat_end_turns(owners, ended, keep)`: `chat_end_turn` for many turns of many users, each
   user's under their own scope.
 
 As in 0012, neither is SECURITY DEFINER: each runs as its caller, under forced row-level
@@ -39,33 +39,29 @@ END_TURNS = """
 
 
 def upgrade() -> None:
-    # The lock first, the ends and the counts after it: in a function each statement reads
-    # a snapshot of its own, so the counts see the ends and every admission the lock
-    # waited for. A limit of 0 is off.
+    # The lock first and the counts after it: in a function each statement reads a snapshot
+    # of its own, so the counts see every admission the lock waited for. A limit of 0 is
+    # off.
     op.execute(
-        f"""
+        """
         CREATE FUNCTION chat_admit_turn(
             owner text, turn text, span interval, lease interval,
-            per_minute integer, concurrent integer, ended text[], keep interval
+            per_minute integer, concurrent integer, ended text[]
         )
         RETURNS TABLE (
             recent bigint, oldest timestamptz, open bigint, at timestamptz, admitted boolean
         ) LANGUAGE plpgsql VOLATILE AS $$
         #variable_conflict use_column
-        DECLARE
-            turns text[] := ended;
         BEGIN
             PERFORM set_config('taskchat.user_id', owner, true);
             PERFORM pg_advisory_xact_lock(hashtextextended(owner, 0));
-            IF cardinality(turns) > 0 THEN
-                {END_TURNS}
-            END IF;
             RETURN QUERY
                 WITH counts AS (
                     SELECT count(*) FILTER (WHERE started_at > now() - span) AS recent,
                            min(started_at) FILTER (WHERE started_at > now() - span) AS oldest,
                            count(*) FILTER (
                                WHERE ended_at IS NULL AND lease_until > now()
+                                 AND NOT (id = ANY(ended))
                            ) AS open
                     FROM chat_turns
                     WHERE user_id = owner
@@ -111,5 +107,5 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION IF EXISTS chat_end_turns(text[], text[], interval)")
     op.execute(
         "DROP FUNCTION IF EXISTS chat_admit_turn("
-        "text, text, interval, interval, integer, integer, text[], interval)"
+        "text, text, interval, interval, integer, integer, text[])"
     )

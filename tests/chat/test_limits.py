@@ -68,7 +68,7 @@ async def test_an_ended_stream_gives_its_slot_back_here_at_once_and_elsewhere_so
     user = new_user()
     try:
         (await here.admit(user)).release()
-        # Here: the next admission writes the end itself, with no wait.
+        # Here: the next admission leaves out the end not written yet, with no wait.
         (await here.admit(user)).release()
         # Elsewhere: once the end is written with the others, within END_WRITE_SECONDS.
         for _ in range(100):

@@ -11,15 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import StreamingResponse
 from pydantic import TypeAdapter, ValidationError
 
 from taskchat import text
 from taskchat.accounts.erasure import erase
-from taskchat.api.deps import CurrentIdentity, services_of
+from taskchat.api.admitted import AdmittedStream, admission
+from taskchat.api.deps import current_identity, services_of
 from taskchat.api.errors import problem_responses
 from taskchat.api.origin import caller_origin
-from taskchat.chat.limits import TurnLease
 from taskchat.context import Identity, RequestContext
 from taskchat.errors import ProblemError, ResourceNotFoundError, UnsupportedError
 from taskchat.logs import log_failure, request_id_var
@@ -32,8 +31,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger("taskchat.api")
 
 router = APIRouter()
-
-SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 @cache
@@ -83,10 +80,12 @@ def parse_request(body: bytes) -> ChatKitReq:
         **problem_responses(400, 401, 404, 409, 413, 429, 503),
     },
 )
-async def chatkit_endpoint(request: Request, identity: CurrentIdentity) -> Response:
+async def chatkit_endpoint(request: Request) -> Response:
     """Serve one ChatKit protocol request (any type) for the verified caller."""
-    # The accessor rather than ServicesDep: this is the hottest route, and each dependency
-    # FastAPI resolves adds about 75 Python calls to every request (counted with cProfile).
+    # Called, not declared as dependencies (CurrentIdentity, ServicesDep): this is the
+    # hottest route, and each dependency FastAPI resolves adds about 75 Python calls to
+    # every request (counted with cProfile), before the first event of every answer.
+    identity = await current_identity(request)
     services = services_of(request)
     settings, server = services.settings, (await services.chat_parts()).chat_server
     # Imported here, not at the top: the ChatKit SDK (chatkit.server brings the Agents
@@ -122,27 +121,20 @@ async def chatkit_endpoint(request: Request, identity: CurrentIdentity) -> Respo
     if isinstance(result, StreamingResult):
         # Admitted last, when nothing else can refuse the request (the stream has not
         # started: it runs as the response is sent), so every slot taken is given back.
-        limiter = services.turn_limiter
-        lease = await limiter.admit(identity.user_id) if limiter.enabled else None
-        return StreamingResponse(
-            _finishing(result, lease, services, identity),
-            media_type="text/event-stream",
-            headers=SSE_HEADERS,
-        )
+        admitting = await admission(services.turn_limiter, identity.user_id)
+        return AdmittedStream(_finishing(result, services, identity), admitting)
     return Response(content=result.json, media_type="application/json")
 
 
 async def _finishing(
-    stream: AsyncIterable[bytes], lease: TurnLease | None, services: Services, identity: Identity
+    stream: AsyncIterable[bytes], services: Services, identity: Identity
 ) -> AsyncIterator[bytes]:
-    """The stream; when it ends (or the client leaves), its chat-limit slot given back, and
-    what it wrote after its person's data was deleted, deleted too."""
+    """The stream; when it ends (or the client leaves), what it wrote after its person's
+    data was deleted, deleted too."""
     try:
         async for chunk in stream:
             yield chunk
     finally:
-        if lease is not None:
-            lease.release()
         with anyio.CancelScope(shield=True):
             await _erase_leftovers(services, identity)
 

@@ -4,10 +4,10 @@ Counted in PostgreSQL, so every replica sees the same counts. Each streamed requ
 a row in `chat_turns` when it is admitted and marks it ended when its stream ends; a
 replica that dies mid-stream leaves a row whose lease runs out instead.
 
-A stream's end is not a statement of its own: it is written with its user's next
-admission on this replica, or at most END_WRITE_SECONDS later with every other end
-meanwhile, in one statement. A statement is a round trip, and on a busy server round trips
-are a large share of a turn's CPU; this replica's own counts never wait for it, and other
+A stream's end is not a statement of its own: it is written at most END_WRITE_SECONDS
+later, with every other end meanwhile, in one statement. A statement is a round trip, and on
+a busy server round trips are a large share of a turn's CPU. This replica's admissions do
+not count the ends it has not written yet, so its own users never wait for them; other
 replicas see the slot back within END_WRITE_SECONDS.
 """
 
@@ -40,7 +40,7 @@ KEEP = timedelta(hours=1)
 
 END_WRITE_SECONDS = 0.1
 """How long an ended stream's slot may wait to be written, with the others that end
-meanwhile (its user's next admission here writes it at once)."""
+meanwhile."""
 
 
 class TooManyTurnsError(ProblemError):
@@ -79,7 +79,9 @@ class TurnLimiter:
         """Streams a user may have open at once (0: no limit)."""
         self.lease = timedelta(seconds=lease_seconds)
         self._ended: dict[str, list[str]] = {}
-        """Each user's turns that ended here and are not written yet."""
+        """Each user's turns that ended here, to be written."""
+        self._being_written: list[dict[str, list[str]]] = []
+        """Ends in a statement under way (not committed yet, so not yet counted as ended)."""
         self._timer: asyncio.TimerHandle | None = None
         self._writes: set[asyncio.Task[None]] = set()
 
@@ -90,30 +92,23 @@ class TurnLimiter:
     async def admit(self, user_id: str) -> TurnLease:
         """Take a slot for a new stream, or TooManyTurnsError."""
         turn_id = new_id("turn")
-        ended = self._ended.pop(user_id, [])
-        # One round trip (migrations 0012, 0013). The function marks the user's `ended`
-        # turns ended, reads both counts (turns started in the window; streams still open:
-        # not ended, lease not run out) and, when both are under their limits, takes the
-        # slot. It takes the user's advisory lock first, so one user's admissions are
-        # serialized across replicas (two at once would both see room for one more); other
-        # users never wait on it.
-        try:
-            async with pooled_driver(self.engine) as conn:
-                counts = await conn.fetchrow(
-                    "SELECT * FROM chat_admit_turn($1, $2, $3, $4, $5, $6, $7, $8)",
-                    user_id,
-                    turn_id,
-                    WINDOW,
-                    self.lease,
-                    self.per_minute,
-                    self.concurrent,
-                    ended,
-                    KEEP,
-                )
-        except BaseException:
-            for turn in ended:
-                self.ended(user_id, turn)  # written with the others instead
-            raise
+        # One round trip (migrations 0012, 0013). The function reads both counts (turns
+        # started in the window; streams still open: not ended, lease not run out, and not
+        # among the user's `ended` here, not written yet) and, when both are under their
+        # limits, takes the slot. It takes the user's advisory lock first, so one user's
+        # admissions are serialized across replicas (two at once would both see room for one
+        # more); other users never wait on it.
+        async with pooled_driver(self.engine) as conn:
+            counts = await conn.fetchrow(
+                "SELECT * FROM chat_admit_turn($1, $2, $3, $4, $5, $6, $7)",
+                user_id,
+                turn_id,
+                WINDOW,
+                self.lease,
+                self.per_minute,
+                self.concurrent,
+                self._unwritten(user_id),
+            )
         assert counts is not None  # an aggregate always returns a row
         if not counts["admitted"]:
             if self.per_minute and counts["recent"] >= self.per_minute:
@@ -129,6 +124,13 @@ class TurnLimiter:
                 BUSY_RETRY_SECONDS,
             )
         return TurnLease(self, user_id, turn_id)
+
+    def _unwritten(self, user_id: str) -> list[str]:
+        """The user's turns that ended here and are not written yet."""
+        turns = list(self._ended.get(user_id, ()))
+        for batch in self._being_written:
+            turns.extend(batch.get(user_id, ()))
+        return turns
 
     def ended(self, user_id: str, turn_id: str) -> None:
         """Give back an ended stream's slot: written within END_WRITE_SECONDS."""
@@ -152,6 +154,7 @@ class TurnLimiter:
             return
         owners = [user for user, turns in ended.items() for _ in turns]
         turns = [turn for each in ended.values() for turn in each]
+        self._being_written.append(ended)
         try:
             # Shielded: a shutdown that cancels it would leave the slots taken.
             with anyio.CancelScope(shield=True):
@@ -160,6 +163,8 @@ class TurnLimiter:
         except Exception as error:
             # Their leases run out instead, as those of a replica that stopped.
             log_failure(logger, "could not give back %d chat slots", len(turns), error=error)
+        finally:
+            self._being_written.remove(ended)
 
     async def aclose(self) -> None:
         """At shutdown: write the ends not written yet, and wait for writes under way."""
