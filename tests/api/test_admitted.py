@@ -4,7 +4,7 @@ database, with the response driven as the ASGI server drives it."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 
 import pytest
 from starlette.types import Message
@@ -21,7 +21,7 @@ async def never_disconnects() -> Message:
     raise AssertionError("unreachable")
 
 
-async def events(started: list[bool]) -> AsyncIterator[bytes]:
+async def events(started: list[bool]) -> AsyncGenerator[bytes, None]:
     started.append(True)
     yield b"data: {}\n\n"
 
@@ -79,6 +79,35 @@ async def test_a_client_gone_before_the_first_event_gives_the_slot_back(
         await response(SCOPE, never_disconnects, send)
     assert started == []
     assert (await limiter.admit(user)).turn_id  # the slot it took is free again
+
+
+async def test_a_pure_first_event_is_made_meanwhile_and_dropped_if_refused(
+    limiter: TurnLimiter, new_user: Callable[[], str]
+) -> None:
+    user, sent, started = new_user(), list[Message](), list[bool]()
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    admitted = AdmittedStream(events(started), await admission(limiter, user), first_is_pure=True)
+    await admitted(SCOPE, never_disconnects, send)
+    assert [message.get("body") for message in sent] == [None, b"data: {}\n\n", b""]
+    closed: list[bool] = []
+
+    async def watched() -> AsyncGenerator[bytes, None]:
+        try:
+            async for chunk in events(started):
+                yield chunk
+        finally:
+            closed.append(True)
+
+    started.clear()
+    sent.clear()
+    await limiter.admit(user)  # the user's one slot, taken
+    refused = AdmittedStream(watched(), await admission(limiter, user), first_is_pure=True)
+    with pytest.raises(TooManyTurnsError):
+        await refused(SCOPE, never_disconnects, send)
+    assert started == [True] and closed == [True] and sent == []
 
 
 async def test_no_limits_no_admission(database_url: str, new_user: Callable[[], str]) -> None:

@@ -16,7 +16,7 @@ from taskchat.config import Settings
 from tests.support.apps import app_client
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.support.live import LiveServer
-from tests.support.protocol import SSE, aiter_events, auth, create_thread, post
+from tests.support.protocol import SSE, add_message, aiter_events, auth, create_thread, post
 from tests.support.settings import scripted_settings
 from tests.support.tokens import TokenFor
 
@@ -90,3 +90,45 @@ async def test_streams_at_once_are_limited_per_user(
                 break
             await asyncio.sleep(0.05)
         assert again.status_code == 200, again.text
+
+
+async def test_a_stream_refused_by_its_checks_gives_its_slot_back(
+    database_url: str, fake_model: FakeOpenAI, token_for: TokenFor, new_user: Callable[[], str]
+) -> None:
+    # Its admission is sent before the request is checked (api/admitted.py).
+    settings = limited(database_url, fake_model, chat_turns_per_minute=0, chat_concurrent_streams=1)
+    me = token_for(new_user())
+    fake_model.script(Reply(text=["Hi."]))
+    async with app_client(settings) as http:
+        missing = await http.post(
+            "/chatkit", json=add_message("thr_missing", "hello?"), headers=auth(me)
+        )
+        assert missing.status_code == 404, missing.text
+        response, events = await post(http, me, create_thread("hello"))
+        assert response.status_code == 200, response.text
+        assert not [e for e in events if e["type"] == "error"], events
+
+
+async def test_a_body_that_first_names_a_stream_but_is_not_one_gives_its_slot_back(
+    database_url: str, fake_model: FakeOpenAI, token_for: TokenFor, new_user: Callable[[], str]
+) -> None:
+    # Its admission is sent when the body opens with a streaming type (api/chatkit.py).
+    settings = limited(database_url, fake_model, chat_turns_per_minute=0, chat_concurrent_streams=1)
+    me = token_for(new_user())
+    fake_model.script(Reply(text=["Hi."]))
+    sent_as = {"Content-Type": "application/json", **auth(me)}
+    async with app_client(settings) as http:
+        invalid = await http.post(
+            "/chatkit", content=b'{"type": "threads.create", "params": 7}', headers=sent_as
+        )
+        assert invalid.status_code == 400, invalid.text
+        # JSON keeps the last of two keys: a listing, not a stream.
+        listing = await http.post(
+            "/chatkit",
+            content=b'{"type": "threads.create", "type": "threads.list", "params": {}}',
+            headers=sent_as,
+        )
+        assert listing.status_code == 200 and "data" in listing.json(), listing.text
+        response, events = await post(http, me, create_thread("hello"))
+        assert response.status_code == 200, response.text
+        assert not [e for e in events if e["type"] == "error"], events

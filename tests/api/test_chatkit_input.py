@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 
+from taskchat.api.chatkit import says_it_streams
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.support.protocol import (
     add_message,
@@ -182,3 +183,21 @@ async def test_retry_after_an_item_that_is_not_a_user_message_is_a_400(
     )
     assert response.status_code == 400
     assert "user message" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("body", "streams"),
+    [
+        (b'{"type": "threads.create", "params": {}}', True),
+        (b' {\n  "type" : "threads.custom_action"}', True),
+        (b'{"type":"threads.retry_after_item"}', True),
+        (b'{"type": "threads.list", "params": {}}', False),
+        # Only the first key can be the request's own type.
+        (b'{"params": {"type": "threads.create"}, "type": "threads.list"}', False),
+        (b'{"type": "threads.created"}', False),
+    ],
+)
+def test_a_body_that_opens_with_a_streaming_type_is_seen_to_stream(
+    body: bytes, streams: bool
+) -> None:
+    assert says_it_streams(body) is streams

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import datetime
-from typing import TypeVar
+from typing import TypeGuard, TypeVar
 
 from chatkit.server import ChatKitServer
 from chatkit.types import (
+    ChatKitReq,
     NonStreamingReq,
     Page,
     StreamingReq,
@@ -76,16 +77,19 @@ def stream_events(
     """The events a streaming request produces (what `_process_streaming` frames); with
     `store_first`, a `threads.create` without attachments stores its thread with its first
     message (`new_thread_events`)."""
-    if (
-        store_first is not None
-        and isinstance(request, ThreadsCreateReq)
-        # A message with attachments claims them before it is stored: stored after the
-        # thread, as the SDK does, so a stream cut between the two leaves them with a
-        # thread (that can be deleted, and them with it), never with none.
-        and not request.params.input.attachments
-    ):
+    if store_first is not None and opens_before_storing(request):
         return new_thread_events(server, request, context, store_first)
     return server._process_streaming_impl(request, context)
+
+
+def opens_before_storing(request: ChatKitReq) -> TypeGuard[ThreadsCreateReq]:
+    """Whether `request` is streamed by `new_thread_events` (given `store_first`), whose
+    first event, `thread.created`, is made before anything is stored or claimed.
+
+    A message with attachments claims them before it is stored: stored after the thread,
+    as the SDK does, so a stream cut between the two leaves them with a thread (that can be
+    deleted, and them with it), never with none."""
+    return isinstance(request, ThreadsCreateReq) and not request.params.input.attachments
 
 
 async def new_thread_events(

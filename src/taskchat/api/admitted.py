@@ -1,17 +1,18 @@
 """An answer's event stream, sent once the chat limits let it in.
 
-The admission is one round trip to PostgreSQL (chat/limits.py). Awaited before the response
-is made, it came first and the response's own start after it (its tasks, the disconnect
-watch, the headers): both before the first event. Here the admission's statement is sent
-first, and answered while the response gets ready; the headers go only once it is back, so
-a refusal is still a 429 (raised before anything is sent, answered by the error handler)
-and never a stream that breaks off.
+The admission is one round trip to PostgreSQL (chat/limits.py). Awaited where it is
+decided, it came first and everything after it waited: the checks of the request, the
+response's own start (its tasks, the disconnect watch) and the first event, all before the
+first event reached the person. Here its statement is sent as soon as the request is known
+to stream, and answered while those run; the headers go only once it is back, so a refusal
+is still a 429 (raised before anything is sent, answered by the error handler) and never a
+stream that breaks off.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable
+from collections.abc import AsyncGenerator
 
 from fastapi.responses import StreamingResponse
 from starlette.types import Send
@@ -31,6 +32,12 @@ async def admission(limiter: TurnLimiter, user_id: str) -> asyncio.Task[TurnLeas
     return admitting
 
 
+def give_back(admitting: asyncio.Task[TurnLease] | None) -> None:
+    """The request will not stream after all: the slot, once taken, is given back."""
+    if admitting is not None:
+        admitting.add_done_callback(_give_back)
+
+
 def _give_back(admitted: asyncio.Future[TurnLease]) -> None:
     if not admitted.cancelled() and admitted.exception() is None:
         admitted.result().release()
@@ -38,26 +45,56 @@ def _give_back(admitted: asyncio.Future[TurnLease]) -> None:
 
 class AdmittedStream(StreamingResponse):
     """Server-sent events that start once `admitting` has taken a slot, and give it back
-    when they end, however they end (also when the client leaves before the first)."""
+    when they end, however they end (also when the client leaves before the first).
+
+    With `first_is_pure` (its first event is made before anything is stored, as a new
+    thread's `thread.created` is), the first event is made while the admission is answered,
+    and dropped if it is refused."""
+
+    body_iterator: AsyncGenerator[bytes, None]
 
     def __init__(
-        self, events: AsyncIterable[bytes], admitting: asyncio.Task[TurnLease] | None
+        self,
+        events: AsyncGenerator[bytes, None],
+        admitting: asyncio.Task[TurnLease] | None,
+        *,
+        first_is_pure: bool = False,
     ) -> None:
         super().__init__(events, media_type="text/event-stream", headers=SSE_HEADERS)
         self.admitting = admitting
+        self.first_is_pure = first_is_pure
 
     async def stream_response(self, send: Send) -> None:
         if self.admitting is None:
             await super().stream_response(send)
             return
+        ready = []
+        if self.first_is_pure:
+            async for chunk in self.body_iterator:
+                ready.append(chunk)
+                break
         try:
             # Shielded: a client that leaves meanwhile cancels the wait, not the statement
             # (whose slot would then be taken with no stream to give it back).
             lease = await asyncio.shield(self.admitting)
         except asyncio.CancelledError:
-            self.admitting.add_done_callback(_give_back)
+            give_back(self.admitting)
+            raise
+        except BaseException:
+            await self.body_iterator.aclose()  # refused: what was made is not sent
             raise
         try:
-            await super().stream_response(send)
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": self.status_code,
+                    "headers": self.raw_headers,
+                }
+            )
+            for chunk in ready:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            async for chunk in self.body_iterator:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             lease.release()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterable, AsyncIterator
+import re
+from collections.abc import AsyncGenerator, AsyncIterable
 from dataclasses import replace
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 import anyio
 from fastapi import APIRouter, Request, Response
@@ -15,7 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from taskchat import text
 from taskchat.accounts.erasure import erase
-from taskchat.api.admitted import AdmittedStream, admission
+from taskchat.api.admitted import AdmittedStream, admission, give_back
 from taskchat.api.deps import current_identity, services_of
 from taskchat.api.errors import problem_responses
 from taskchat.api.origin import caller_origin
@@ -24,9 +25,12 @@ from taskchat.errors import ProblemError, ResourceNotFoundError, UnsupportedErro
 from taskchat.logs import log_failure, request_id_var
 
 if TYPE_CHECKING:
+    from chatkit.server import NonStreamingResult, StreamingResult
     from chatkit.types import ChatKitReq
 
     from taskchat.api.services import Services
+    from taskchat.chat.server import TaskchatServer
+    from taskchat.config import Settings
 
 logger = logging.getLogger("taskchat.api")
 
@@ -40,6 +44,23 @@ def chatkit_request() -> TypeAdapter[ChatKitReq]:
     from chatkit.types import ChatKitReq
 
     return TypeAdapter[ChatKitReq](ChatKitReq)
+
+
+@cache
+def _streaming_start() -> re.Pattern[bytes]:
+    """A body that opens with the type of a streaming request (ChatKit's clients and ours
+    put `type` first): only the top-level key can come first."""
+    from chatkit.types import StreamingReq
+
+    types = (get_args(kind.model_fields["type"].annotation)[0] for kind in get_args(StreamingReq))
+    names = b"|".join(re.escape(name.encode()) for name in types)
+    return re.compile(rb'\s*\{\s*"type"\s*:\s*"(?:' + names + rb')"')
+
+
+def says_it_streams(body: bytes) -> bool:
+    """Whether `body` opens as a streaming request (before it is parsed; a body that does
+    not may still be one, whose type comes later)."""
+    return _streaming_start().match(body) is not None
 
 
 def parse_request(body: bytes) -> ChatKitReq:
@@ -91,14 +112,51 @@ async def chatkit_endpoint(request: Request) -> Response:
     # Imported here, not at the top: the ChatKit SDK (chatkit.server brings the Agents
     # SDK) loads after start-up (api/services.py); once loaded, each is a dict lookup.
     from chatkit.server import StreamingResult
-    from chatkit.store import NotFoundError
+    from chatkit.types import is_streaming_req
 
-    from taskchat.api.prechecks import check_sizes, check_targets
+    from taskchat._sdk.chatkit_server import opens_before_storing
+    from taskchat.api.prechecks import check_sizes
 
     # Its size is already limited (MAX_BODY_BYTES, api/body_limit.py).
     body = await request.body()
-    parsed = parse_request(body)
-    check_sizes(parsed, len(body), settings.max_message_chars)
+    # A stream's admission is sent as soon as the request is seen to stream, and answered
+    # while it is parsed, checked and its response made ready (api/admitted.py); whatever
+    # refuses the request after this gives the slot back, and a refusal of both is told
+    # as the check's (a 400 or a 404 before a 429).
+    limiter = services.turn_limiter
+    admitting = await admission(limiter, identity.user_id) if says_it_streams(body) else None
+    try:
+        parsed = parse_request(body)
+        check_sizes(parsed, len(body), settings.max_message_chars)
+        if admitting is None and is_streaming_req(parsed):
+            admitting = await admission(limiter, identity.user_id)
+        result = await _served(server, parsed, identity, request, settings)
+    except BaseException:
+        give_back(admitting)
+        raise
+    if isinstance(result, StreamingResult):
+        return AdmittedStream(
+            _finishing(result, services, identity),
+            admitting,
+            first_is_pure=opens_before_storing(parsed),
+        )
+    # Seen to stream, yet not (a body that names two types, the last one read).
+    give_back(admitting)
+    return Response(content=result.json, media_type="application/json")
+
+
+async def _served(
+    server: TaskchatServer,
+    parsed: ChatKitReq,
+    identity: Identity,
+    request: Request,
+    settings: Settings,
+) -> StreamingResult | NonStreamingResult:
+    """`parsed`, checked and served for the verified caller (a stream not started yet)."""
+    from chatkit.store import NotFoundError
+
+    from taskchat.api.prechecks import check_targets
+
     context = RequestContext(
         user_id=identity.user_id,
         claims=identity.claims,
@@ -110,7 +168,7 @@ async def chatkit_endpoint(request: Request) -> Response:
         if (thread := await check_targets(parsed, server.store, context)) is not None:
             # Read just now: the SDK's own load of the thread is answered from it.
             context = replace(context, known_thread=thread)
-        result = await server.process_parsed(parsed, context)
+        return await server.process_parsed(parsed, context)
     except NotFoundError as error:
         # The store's sentence names the id that was asked for, as the client sent it.
         raise ResourceNotFoundError(text.shortened(str(error), 160)) from None
@@ -118,17 +176,11 @@ async def chatkit_endpoint(request: Request) -> Response:
         raise UnsupportedError(
             f"The {parsed.type} request is not supported by this server."
         ) from None
-    if isinstance(result, StreamingResult):
-        # Admitted last, when nothing else can refuse the request (the stream has not
-        # started: it runs as the response is sent), so every slot taken is given back.
-        admitting = await admission(services.turn_limiter, identity.user_id)
-        return AdmittedStream(_finishing(result, services, identity), admitting)
-    return Response(content=result.json, media_type="application/json")
 
 
 async def _finishing(
     stream: AsyncIterable[bytes], services: Services, identity: Identity
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """The stream; when it ends (or the client leaves), what it wrote after its person's
     data was deleted, deleted too."""
     try:
