@@ -29,7 +29,7 @@ from taskchat.agent.llm import build_http_client
 from taskchat.config import Settings
 
 IDLE = 80
-"""Connections the burst leaves in the pool (the client keeps up to 100)."""
+"""Connections the burst leaves in the pool (openai's default client keeps up to 100)."""
 REQUESTS = 500
 BATCHES = 3
 TARGET = 0.3

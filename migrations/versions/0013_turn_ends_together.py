@@ -1,11 +1,14 @@
 """Ended streams' slots given back together, in one statement for every user
 (chat/limits.py).
 
-- `chat_admit_turn(..., ended)`: the admission of 0012, which does not count the user's
-  `ended` turns as open: they ended on this replica and are not written yet. The
-  six-argument admission stays, for a replica still running the code before this.
-- `chat_end_turns(owners, ended, keep)`: `chat_end_turn` for many turns of many users, each
-  user's under their own scope.
+- `chat_admit_turn(..., ended, withdrawn)`: the admission of 0012, which does not count the
+  user's `ended` turns as open, nor their `withdrawn` ones at all: they ended (or never
+  streamed) on this replica and are not written yet. The six-argument admission stays, for
+  a replica still running the code before this.
+- `chat_end_turns(owners, ended, streamed, keep)`: `chat_end_turn` for many turns of many
+  users, each user's under their own scope, in the order of their ids (two replicas' writes
+  lock their rows in the same order). A turn that never streamed is deleted instead: it
+  counts against neither limit.
 
 As in 0012, neither is SECURITY DEFINER: each runs as its caller, under forced row-level
 security, and the scope ends with the statement's own transaction.
@@ -24,14 +27,15 @@ down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# `owner`'s turns in `turns` ended now; their other turns that ended (or whose lease ran
-# out) more than `keep` ago dropped.
+# `owner`'s turns in `turns` ended now, those in `withdrawn` deleted; their other turns that
+# ended (or whose lease ran out) more than `keep` ago dropped.
 END_TURNS = """
             WITH old AS (
                 DELETE FROM chat_turns
-                WHERE user_id = owner AND NOT (id = ANY(turns))
-                  AND started_at < now() - keep
-                  AND (ended_at IS NOT NULL OR lease_until < now())
+                WHERE user_id = owner
+                  AND (id = ANY(withdrawn)
+                       OR (NOT (id = ANY(turns)) AND started_at < now() - keep
+                           AND (ended_at IS NOT NULL OR lease_until < now())))
             )
             UPDATE chat_turns SET ended_at = now()
             WHERE user_id = owner AND id = ANY(turns) AND ended_at IS NULL;
@@ -46,7 +50,7 @@ def upgrade() -> None:
         """
         CREATE FUNCTION chat_admit_turn(
             owner text, turn text, span interval, lease interval,
-            per_minute integer, concurrent integer, ended text[]
+            per_minute integer, concurrent integer, ended text[], withdrawn text[]
         )
         RETURNS TABLE (
             recent bigint, oldest timestamptz, open bigint, at timestamptz, admitted boolean
@@ -64,7 +68,7 @@ def upgrade() -> None:
                                  AND NOT (id = ANY(ended))
                            ) AS open
                     FROM chat_turns
-                    WHERE user_id = owner
+                    WHERE user_id = owner AND NOT (id = ANY(withdrawn))
                       AND (started_at > now() - span
                            OR (ended_at IS NULL AND lease_until > now()))
                 ), taken AS (
@@ -83,16 +87,22 @@ def upgrade() -> None:
     )
     op.execute(
         f"""
-        CREATE FUNCTION chat_end_turns(owners text[], ended text[], keep interval)
+        CREATE FUNCTION chat_end_turns(
+            owners text[], ended text[], streamed boolean[], keep interval
+        )
         RETURNS void LANGUAGE plpgsql VOLATILE AS $$
         DECLARE
             owner text;
             turns text[];
+            withdrawn text[];
         BEGIN
-            FOR owner, turns IN
-                SELECT pair.owner, array_agg(pair.turn)
-                FROM unnest(owners, ended) AS pair(owner, turn)
-                GROUP BY pair.owner
+            FOR owner, turns, withdrawn IN
+                SELECT one.owner,
+                       coalesce(array_agg(one.turn) FILTER (WHERE one.streamed), '{{}}'),
+                       coalesce(array_agg(one.turn) FILTER (WHERE NOT one.streamed), '{{}}')
+                FROM unnest(owners, ended, streamed) AS one(owner, turn, streamed)
+                GROUP BY one.owner
+                ORDER BY one.owner
             LOOP
                 PERFORM set_config('taskchat.user_id', owner, true);
                 {END_TURNS}
@@ -104,8 +114,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DROP FUNCTION IF EXISTS chat_end_turns(text[], text[], interval)")
+    op.execute("DROP FUNCTION IF EXISTS chat_end_turns(text[], text[], boolean[], interval)")
     op.execute(
         "DROP FUNCTION IF EXISTS chat_admit_turn("
-        "text, text, interval, interval, integer, integer, text[])"
+        "text, text, interval, interval, integer, integer, text[], text[])"
     )

@@ -95,8 +95,9 @@ async def test_streams_at_once_are_limited_per_user(
 async def test_a_stream_refused_by_its_checks_gives_its_slot_back(
     database_url: str, fake_model: FakeOpenAI, token_for: TokenFor, new_user: Callable[[], str]
 ) -> None:
-    # Its admission is sent before the request is checked (api/admitted.py).
-    settings = limited(database_url, fake_model, chat_turns_per_minute=0, chat_concurrent_streams=1)
+    # Its admission is sent before the request is checked (api/admitted.py); refused, it
+    # is withdrawn: it counts neither among the streams at once nor the turns a minute.
+    settings = limited(database_url, fake_model, chat_turns_per_minute=1, chat_concurrent_streams=1)
     me = token_for(new_user())
     fake_model.script(Reply(text=["Hi."]))
     async with app_client(settings) as http:
@@ -113,7 +114,7 @@ async def test_a_body_that_first_names_a_stream_but_is_not_one_gives_its_slot_ba
     database_url: str, fake_model: FakeOpenAI, token_for: TokenFor, new_user: Callable[[], str]
 ) -> None:
     # Its admission is sent when the body opens with a streaming type (api/chatkit.py).
-    settings = limited(database_url, fake_model, chat_turns_per_minute=0, chat_concurrent_streams=1)
+    settings = limited(database_url, fake_model, chat_turns_per_minute=1, chat_concurrent_streams=1)
     me = token_for(new_user())
     fake_model.script(Reply(text=["Hi."]))
     sent_as = {"Content-Type": "application/json", **auth(me)}

@@ -7,7 +7,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from taskchat.chat.limits import END_WRITE_SECONDS, TooManyTurnsError, TurnLease, TurnLimiter
+import asyncpg
+import pytest
+
+from taskchat.chat.limits import (
+    END_WRITE_SECONDS,
+    RETRY_SECONDS,
+    TooManyTurnsError,
+    TurnLease,
+    TurnLimiter,
+)
 from taskchat.db.engine import create_engine
 from tests.support.eventually import eventually, holds
 from tests.support.statements import counted
@@ -105,11 +114,64 @@ async def test_ends_of_many_users_are_written_in_one_statement(
         await replica.write_ended()
         # asyncpg tells its query loggers just after each statement.
         await eventually(holds(lambda: any("end_turns" in each for each in sent)), "ends written")
-        assert [each for each in sent if "admit" not in each] == [
-            "SELECT chat_end_turns($1, $2, $3)"
+        # (asyncpg's own type lookups, once per connection, aside.)
+        assert [each for each in sent if "chat_" in each and "admit" not in each] == [
+            "SELECT chat_end_turns($1, $2, $3, $4)"
         ]
         for user in users:
             assert await elsewhere.admit(user)  # each slot is back
     finally:
         await engine.dispose()
         await other_engine.dispose()
+
+
+async def test_a_withdrawn_slot_counts_against_neither_limit(
+    database_url: str, new_user: Callable[[], str]
+) -> None:
+    engines = [create_engine(database_url, pool_size=2) for _ in range(2)]
+    here, there = (
+        TurnLimiter(engine, per_minute=1, concurrent=1, lease_seconds=60) for engine in engines
+    )
+    user = new_user()
+    try:
+        (await here.admit(user)).withdraw()
+        await here.write_ended()
+        (await there.admit(user)).release()  # the minute's one turn, still free
+        await there.write_ended()
+        with pytest.raises(TooManyTurnsError, match="a minute"):
+            await here.admit(user)
+    finally:
+        for engine in engines:
+            await engine.dispose()
+
+
+async def test_a_failed_write_of_ends_is_tried_again(
+    database_url: str, new_user: Callable[[], str]
+) -> None:
+    engines = [create_engine(database_url, pool_size=2) for _ in range(2)]
+    here, there = (
+        TurnLimiter(engine, per_minute=0, concurrent=1, lease_seconds=60) for engine in engines
+    )
+    user = new_user()
+    end_turns = "chat_end_turns(text[], text[], boolean[], interval)"
+    admin = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        (await here.admit(user)).release()
+        await admin.execute(f"ALTER FUNCTION {end_turns} RENAME TO chat_end_turns_gone")
+        try:
+            await here.write_ended()  # fails: the function is gone
+            with pytest.raises(TooManyTurnsError):
+                await there.admit(user)
+            # Here, the end not written is still left out.
+            (await here.admit(user)).release()
+        finally:
+            await admin.execute(
+                "ALTER FUNCTION chat_end_turns_gone(text[], text[], boolean[], interval) "
+                "RENAME TO chat_end_turns"
+            )
+        await asyncio.sleep(RETRY_SECONDS + 0.5)
+        assert await there.admit(user)  # written by the retry
+    finally:
+        await admin.close()
+        for engine in engines:
+            await engine.dispose()

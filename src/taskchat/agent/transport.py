@@ -44,8 +44,10 @@ _FAILURES: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = 
     (aiohttp.ClientOSError, httpx.ReadError),
     (aiohttp.ClientError, httpx.ReadError),
 )
-"""aiohttp's failures as the httpx errors the openai client (and our turn) understand:
-timeouts become `APITimeoutError`, the rest `APIConnectionError`, each retried."""
+"""aiohttp's failures as the httpx errors the openai client (and our turn) understand: before
+an answer's headers, timeouts become `APITimeoutError` and the rest `APIConnectionError`,
+each retried by the openai client; while its body streams they reach the turn as they are,
+as httpcore's did."""
 
 
 @contextmanager
@@ -84,6 +86,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._max_connections = max_connections
         self._ssl = ssl_context or httpx.create_ssl_context()
         self._session: aiohttp.ClientSession | None = None
+        self._closed = False
         self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
 
     def _open_session(self) -> aiohttp.ClientSession:
@@ -99,6 +102,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     def _session_now(self) -> aiohttp.ClientSession:
         if self._session is None:
+            if self._closed:
+                raise httpx.TransportError("the model client is closed")
             self._session = self._open_session()
         return self._session
 
@@ -165,6 +170,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 return response.status, await response.read()
 
     async def aclose(self) -> None:
+        self._closed = True
         if self._session is not None:
             await self._session.close()
             self._session = None

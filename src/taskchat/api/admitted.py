@@ -23,29 +23,36 @@ SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 async def admission(limiter: TurnLimiter, user_id: str) -> asyncio.Task[TurnLease] | None:
-    """The user's admission under way (None when the limits are off), its statement sent."""
+    """The user's admission under way (None when the limits are off), its statement sent
+    (unless it waits for a connection)."""
     if not limiter.enabled:
         return None
     admitting = asyncio.ensure_future(limiter.admit(user_id))
-    # One pass of the event loop: the admission runs up to its statement's answer.
-    await asyncio.sleep(0)
+    try:
+        # One pass of the event loop: the admission runs until it waits for its answer.
+        await asyncio.sleep(0)
+    except BaseException:
+        give_back(admitting)
+        raise
     return admitting
 
 
 def give_back(admitting: asyncio.Task[TurnLease] | None) -> None:
-    """The request will not stream after all: the slot, once taken, is given back."""
+    """The request will not stream after all: the slot, once taken, is withdrawn (it
+    counts against neither limit)."""
     if admitting is not None:
-        admitting.add_done_callback(_give_back)
+        admitting.add_done_callback(_withdraw)
 
 
-def _give_back(admitted: asyncio.Future[TurnLease]) -> None:
+def _withdraw(admitted: asyncio.Future[TurnLease]) -> None:
+    # Its refusal or failure is taken here, so none is left unretrieved.
     if not admitted.cancelled() and admitted.exception() is None:
-        admitted.result().release()
+        admitted.result().withdraw()
 
 
 class AdmittedStream(StreamingResponse):
     """Server-sent events that start once `admitting` has taken a slot, and give it back
-    when they end, however they end (also when the client leaves before the first).
+    when they end, however they end (withdrawn when the client leaves before the first).
 
     With `first_is_pure` (its first event is made before anything is stored, as a new
     thread's `thread.created` is), the first event is made while the admission is answered,
@@ -69,11 +76,11 @@ class AdmittedStream(StreamingResponse):
             await super().stream_response(send)
             return
         ready = []
-        if self.first_is_pure:
-            async for chunk in self.body_iterator:
-                ready.append(chunk)
-                break
         try:
+            if self.first_is_pure:
+                async for chunk in self.body_iterator:
+                    ready.append(chunk)
+                    break
             # Shielded: a client that leaves meanwhile cancels the wait, not the statement
             # (whose slot would then be taken with no stream to give it back).
             lease = await asyncio.shield(self.admitting)
@@ -81,7 +88,8 @@ class AdmittedStream(StreamingResponse):
             give_back(self.admitting)
             raise
         except BaseException:
-            await self.body_iterator.aclose()  # refused: what was made is not sent
+            give_back(self.admitting)  # a refusal took no slot; anything else gives it back
+            await self.body_iterator.aclose()  # what was made is not sent
             raise
         try:
             await send(

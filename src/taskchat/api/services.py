@@ -198,7 +198,8 @@ async def running_services(settings: Settings, metrics: Metrics) -> AsyncIterato
             drain=drain,
             chat_loaded=chat_loaded,
         )
-        # Before the database closes: the slots of streams that ended are given back.
+        # Before the database closes: the slots of streams that ended are given back (a
+        # stream cancelled after this, at the end of the shutdown grace, is left to its lease).
         opened.push_async_callback(services.turn_limiter.aclose)
         # The load runs in this task group for as long as the app does (it holds the MCP
         # session manager open); shutdown cancels it, before anything else is closed.

@@ -4,16 +4,19 @@ Counted in PostgreSQL, so every replica sees the same counts. Each streamed requ
 a row in `chat_turns` when it is admitted and marks it ended when its stream ends; a
 replica that dies mid-stream leaves a row whose lease runs out instead.
 
-A stream's end is not a statement of its own: it is written at most END_WRITE_SECONDS
-later, with every other end meanwhile, in one statement. A statement is a round trip, and on
-a busy server round trips are a large share of a turn's CPU. This replica's admissions do
-not count the ends it has not written yet, so its own users never wait for them; other
-replicas see the slot back within END_WRITE_SECONDS.
+A stream's end is not a statement of its own: it is written about END_WRITE_SECONDS later,
+with every other end meanwhile, in one statement (a statement is a round trip, and on a busy
+server round trips are a large share of a turn's CPU). This replica's admissions do not
+count the ends it has not written yet, so its own users never wait for them; other replicas
+see the slot back once it is written. A write that fails is tried again RETRY_SECONDS later.
+A slot taken by a request that never streamed (refused by its checks, or its client gone
+before the first event) is withdrawn: deleted, so it counts against neither limit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import math
 from dataclasses import dataclass
@@ -42,6 +45,9 @@ END_WRITE_SECONDS = 0.1
 """How long an ended stream's slot may wait to be written, with the others that end
 meanwhile."""
 
+RETRY_SECONDS = 1.0
+"""How long after a failed write of ended slots it is tried again."""
+
 
 class TooManyTurnsError(ProblemError):
     """A chat limit is reached; `Retry-After` says when to try again."""
@@ -63,7 +69,11 @@ class TurnLease:
 
     def release(self) -> None:
         """The stream ended: its slot is given back (END_WRITE_SECONDS)."""
-        self.limiter.ended(self.user_id, self.turn_id)
+        self.limiter.ended(self.user_id, self.turn_id, streamed=True)
+
+    def withdraw(self) -> None:
+        """The request never streamed: its slot is given back and not counted at all."""
+        self.limiter.ended(self.user_id, self.turn_id, streamed=False)
 
 
 class TurnLimiter:
@@ -78,10 +88,11 @@ class TurnLimiter:
         self.concurrent = concurrent
         """Streams a user may have open at once (0: no limit)."""
         self.lease = timedelta(seconds=lease_seconds)
-        self._ended: dict[str, list[str]] = {}
-        """Each user's turns that ended here, to be written."""
-        self._being_written: list[dict[str, list[str]]] = []
+        self._ended: dict[str, list[tuple[str, bool]]] = {}
+        """Each user's turns that ended here, to be written (and whether they streamed)."""
+        self._being_written: list[dict[str, list[tuple[str, bool]]]] = []
         """Ends in a statement under way (not committed yet, so not yet counted as ended)."""
+        self._closed = False
         self._timer: asyncio.TimerHandle | None = None
         self._writes: set[asyncio.Task[None]] = set()
 
@@ -93,21 +104,23 @@ class TurnLimiter:
         """Take a slot for a new stream, or TooManyTurnsError."""
         turn_id = new_id("turn")
         # One round trip (migrations 0012, 0013). The function reads both counts (turns
-        # started in the window; streams still open: not ended, lease not run out, and not
-        # among the user's `ended` here, not written yet) and, when both are under their
-        # limits, takes the slot. It takes the user's advisory lock first, so one user's
-        # admissions are serialized across replicas (two at once would both see room for one
-        # more); other users never wait on it.
+        # started in the window; streams still open: not ended, lease not run out) without
+        # this replica's ends not written yet (an ended turn is not open; a withdrawn one
+        # does not count at all) and, when both are under their limits, takes the slot. It
+        # takes the user's advisory lock first, so one user's admissions are serialized
+        # across replicas (two at once would both see room for one more); other users never
+        # wait on it.
         async with pooled_driver(self.engine) as conn:
             counts = await conn.fetchrow(
-                "SELECT * FROM chat_admit_turn($1, $2, $3, $4, $5, $6, $7)",
+                "SELECT * FROM chat_admit_turn($1, $2, $3, $4, $5, $6, $7, $8)",
                 user_id,
                 turn_id,
                 WINDOW,
                 self.lease,
                 self.per_minute,
                 self.concurrent,
-                self._unwritten(user_id),
+                self._unwritten(user_id, streamed=True),
+                self._unwritten(user_id, streamed=False),
             )
         assert counts is not None  # an aggregate always returns a row
         if not counts["admitted"]:
@@ -125,18 +138,27 @@ class TurnLimiter:
             )
         return TurnLease(self, user_id, turn_id)
 
-    def _unwritten(self, user_id: str) -> list[str]:
-        """The user's turns that ended here and are not written yet."""
-        turns = list(self._ended.get(user_id, ()))
-        for batch in self._being_written:
-            turns.extend(batch.get(user_id, ()))
-        return turns
+    def _unwritten(self, user_id: str, *, streamed: bool) -> list[str]:
+        """The user's turns that ended here (or were withdrawn) and are not written yet."""
+        batches = [self._ended, *self._being_written]
+        return [
+            turn for batch in batches for turn, did in batch.get(user_id, ()) if did is streamed
+        ]
 
-    def ended(self, user_id: str, turn_id: str) -> None:
-        """Give back an ended stream's slot: written within END_WRITE_SECONDS."""
-        self._ended.setdefault(user_id, []).append(turn_id)
+    def ended(self, user_id: str, turn_id: str, *, streamed: bool) -> None:
+        """Give back a slot: written within END_WRITE_SECONDS."""
+        if self._closed:
+            # After shutdown's last write (a stream cancelled late): its lease runs out.
+            return
+        self._ended.setdefault(user_id, []).append((turn_id, streamed))
+        self._write_in(END_WRITE_SECONDS)
+
+    def _write_in(self, seconds: float) -> None:
         if self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(END_WRITE_SECONDS, self._write_soon)
+            # In a context of its own: the write is nobody's request (its log lines say so).
+            self._timer = asyncio.get_running_loop().call_later(
+                seconds, self._write_soon, context=contextvars.Context()
+            )
 
     def _write_soon(self) -> None:
         self._timer = None
@@ -152,22 +174,31 @@ class TurnLimiter:
         ended, self._ended = self._ended, {}
         if not ended:
             return
-        owners = [user for user, turns in ended.items() for _ in turns]
-        turns = [turn for each in ended.values() for turn in each]
+        pairs = [(user, turn, streamed) for user, each in ended.items() for turn, streamed in each]
+        owners, turns, streamed = (list(column) for column in zip(*pairs, strict=True))
         self._being_written.append(ended)
         try:
             # Shielded: a shutdown that cancels it would leave the slots taken.
             with anyio.CancelScope(shield=True):
                 async with pooled_driver(self.engine) as conn:
-                    await conn.execute("SELECT chat_end_turns($1, $2, $3)", owners, turns, KEEP)
+                    await conn.execute(
+                        "SELECT chat_end_turns($1, $2, $3, $4)", owners, turns, streamed, KEEP
+                    )
         except Exception as error:
-            # Their leases run out instead, as those of a replica that stopped.
             log_failure(logger, "could not give back %d chat slots", len(turns), error=error)
+            if not self._closed:
+                # Tried again with whatever ends meanwhile; until then this replica still
+                # leaves them out of its counts.
+                for user, each in ended.items():
+                    self._ended[user] = each + self._ended.get(user, [])
+                self._write_in(RETRY_SECONDS)
         finally:
             self._being_written.remove(ended)
 
     async def aclose(self) -> None:
-        """At shutdown: write the ends not written yet, and wait for writes under way."""
+        """At shutdown: write the ends not written yet, and wait for writes under way.
+        Slots given back after this are left to their leases."""
+        self._closed = True
         await self.write_ended()
         if self._writes:
             with anyio.CancelScope(shield=True):
