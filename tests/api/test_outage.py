@@ -181,8 +181,14 @@ async def test_a_database_outage_gets_503s_and_error_events_and_loses_nothing(
         else:
             assert stored[outcome.text] <= 1, outcome.text
 
-    # One line per failure, and a traceback at most once per distinct error.
-    records = [r for r in caplog.records if r.name != "taskchat.access"]
+    # One line per failure, and a traceback at most once per distinct error. Not counted:
+    # each new thread's title call, which the fake model refuses with no title scripted
+    # (one warning a thread, however many turns the app fits in while the database is up).
+    records = [
+        r
+        for r in caplog.records
+        if r.name != "taskchat.access" and not r.getMessage().startswith("title call failed")
+    ]
     assert len(records) <= 2 * len(failed) + 10, [r.getMessage() for r in records[:20]]
     # Keyed as the throttle keyed them, when they were logged (error_at, set by logs.py).
     tracebacks = Counter(
