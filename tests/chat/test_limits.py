@@ -5,7 +5,8 @@ own replica and soon to the others."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 import asyncpg
 import pytest
@@ -20,6 +21,23 @@ from taskchat.chat.limits import (
 from taskchat.db.engine import create_engine
 from tests.support.eventually import eventually, holds
 from tests.support.statements import counted
+
+
+@asynccontextmanager
+async def two_replicas(
+    database_url: str, *, per_minute: int, concurrent: int
+) -> AsyncIterator[tuple[TurnLimiter, TurnLimiter]]:
+    """Two replicas' limiters, each with its engine (disposed after)."""
+    engines = [create_engine(database_url, pool_size=2) for _ in range(2)]
+    try:
+        here, there = (
+            TurnLimiter(engine, per_minute=per_minute, concurrent=concurrent, lease_seconds=60)
+            for engine in engines
+        )
+        yield here, there
+    finally:
+        for engine in engines:
+            await engine.dispose()
 
 
 async def test_racing_admissions_across_replicas_never_pass_the_limit(
@@ -70,12 +88,8 @@ async def test_turns_a_minute_say_when_the_next_one_fits(
 async def test_an_ended_stream_gives_its_slot_back_here_at_once_and_elsewhere_soon(
     database_url: str, new_user: Callable[[], str]
 ) -> None:
-    engines = [create_engine(database_url, pool_size=2) for _ in range(2)]
-    here, there = (
-        TurnLimiter(engine, per_minute=0, concurrent=1, lease_seconds=60) for engine in engines
-    )
     user = new_user()
-    try:
+    async with two_replicas(database_url, per_minute=0, concurrent=1) as (here, there):
         (await here.admit(user)).release()
         # Here: the next admission leaves out the end not written yet, with no wait.
         (await here.admit(user)).release()
@@ -92,9 +106,6 @@ async def test_an_ended_stream_gives_its_slot_back_here_at_once_and_elsewhere_so
         # At shutdown, what ended is written before the database closes.
         await there.aclose()
         assert await here.admit(user)
-    finally:
-        for engine in engines:
-            await engine.dispose()
 
 
 async def test_ends_of_many_users_are_written_in_one_statement(
@@ -128,50 +139,38 @@ async def test_ends_of_many_users_are_written_in_one_statement(
 async def test_a_withdrawn_slot_counts_against_neither_limit(
     database_url: str, new_user: Callable[[], str]
 ) -> None:
-    engines = [create_engine(database_url, pool_size=2) for _ in range(2)]
-    here, there = (
-        TurnLimiter(engine, per_minute=1, concurrent=1, lease_seconds=60) for engine in engines
-    )
     user = new_user()
-    try:
+    async with two_replicas(database_url, per_minute=1, concurrent=1) as (here, there):
         (await here.admit(user)).withdraw()
         await here.write_ended()
         (await there.admit(user)).release()  # the minute's one turn, still free
         await there.write_ended()
         with pytest.raises(TooManyTurnsError, match="a minute"):
             await here.admit(user)
-    finally:
-        for engine in engines:
-            await engine.dispose()
 
 
 async def test_a_failed_write_of_ends_is_tried_again(
     database_url: str, new_user: Callable[[], str]
 ) -> None:
-    engines = [create_engine(database_url, pool_size=2) for _ in range(2)]
-    here, there = (
-        TurnLimiter(engine, per_minute=0, concurrent=1, lease_seconds=60) for engine in engines
-    )
     user = new_user()
     end_turns = "chat_end_turns(text[], text[], boolean[], interval)"
     admin = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
     try:
-        (await here.admit(user)).release()
-        await admin.execute(f"ALTER FUNCTION {end_turns} RENAME TO chat_end_turns_gone")
-        try:
-            await here.write_ended()  # fails: the function is gone
-            with pytest.raises(TooManyTurnsError):
-                await there.admit(user)
-            # Here, the end not written is still left out.
+        async with two_replicas(database_url, per_minute=0, concurrent=1) as (here, there):
             (await here.admit(user)).release()
-        finally:
-            await admin.execute(
-                "ALTER FUNCTION chat_end_turns_gone(text[], text[], boolean[], interval) "
-                "RENAME TO chat_end_turns"
-            )
-        await asyncio.sleep(RETRY_SECONDS + 0.5)
-        assert await there.admit(user)  # written by the retry
+            await admin.execute(f"ALTER FUNCTION {end_turns} RENAME TO chat_end_turns_gone")
+            try:
+                await here.write_ended()  # fails: the function is gone
+                with pytest.raises(TooManyTurnsError):
+                    await there.admit(user)
+                # Here, the end not written is still left out.
+                (await here.admit(user)).release()
+            finally:
+                await admin.execute(
+                    "ALTER FUNCTION chat_end_turns_gone(text[], text[], boolean[], interval) "
+                    "RENAME TO chat_end_turns"
+                )
+            await asyncio.sleep(RETRY_SECONDS + 0.5)
+            assert await there.admit(user)  # written by the retry
     finally:
         await admin.close()
-        for engine in engines:
-            await engine.dispose()

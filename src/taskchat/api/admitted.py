@@ -91,18 +91,19 @@ class AdmittedStream(StreamingResponse):
             give_back(self.admitting)  # a refusal took no slot; anything else gives it back
             await self.body_iterator.aclose()  # what was made is not sent
             raise
+        if ready:
+            self.body_iterator = _after(ready, self.body_iterator)
         try:
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": self.status_code,
-                    "headers": self.raw_headers,
-                }
-            )
-            for chunk in ready:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            async for chunk in self.body_iterator:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            await super().stream_response(send)
         finally:
             lease.release()
+
+
+async def _after(
+    ready: list[bytes], rest: AsyncGenerator[bytes, None]
+) -> AsyncGenerator[bytes, None]:
+    """The events made already, then the rest."""
+    for chunk in ready:
+        yield chunk
+    async for chunk in rest:
+        yield chunk
