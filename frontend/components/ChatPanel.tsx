@@ -12,12 +12,7 @@ import { ATTACHMENTS_PER_MESSAGE, ATTACHMENT_TYPES } from "@/lib/shared/attachme
 import type { ChatUi } from "@/lib/shared/chatUi";
 
 import { BuiltinChat } from "./builtin/BuiltinChat";
-
-/** What the rest of the page may do with the chat once it is up. */
-export type ChatHandle = {
-  /** Put a quote of `text` in the composer and focus it, ready for a question. */
-  askAbout: (text: string) => void;
-};
+import type { ChatHandle } from "./chatHandle";
 
 type Props = {
   chatUi: ChatUi;

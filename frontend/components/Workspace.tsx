@@ -6,7 +6,8 @@ import type { ChatUi } from "@/lib/shared/chatUi";
 import { TASKS_CHANGED } from "@/lib/shared/tasks";
 
 import { AskAboutSelection } from "./AskAboutSelection";
-import { ChatPanel, type ChatHandle } from "./ChatPanel";
+import type { ChatHandle } from "./chatHandle";
+import { ChatPanel } from "./ChatPanel";
 import { TasksPanel } from "./TasksPanel";
 
 type Props = {

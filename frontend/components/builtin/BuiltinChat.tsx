@@ -9,7 +9,7 @@ import { showTask } from "@/lib/client/showTask";
 import { rememberThread, rememberedThread } from "@/lib/client/threadMemory";
 import type { ThreadSummary } from "@/lib/protocol";
 
-import type { ChatHandle } from "../ChatPanel";
+import type { ChatHandle } from "../chatHandle";
 import styles from "./builtin.module.css";
 import { Composer } from "./Composer";
 import { ThreadList, UNTITLED } from "./ThreadList";
