@@ -1,5 +1,5 @@
 # The developer's verbs. `make test` is what CI runs.
-.PHONY: install dev frontend test test-backend test-frontend lint format typecheck check migrate psql protocol bench
+.PHONY: install dev frontend test test-backend test-backend-sdk test-frontend lint format typecheck check migrate psql protocol bench
 
 UV ?= uv
 
@@ -16,17 +16,22 @@ dev: install  ## Run the backend with reload on a local PostgreSQL (or DATABASE_
 frontend: install  ## Run the Next.js app in development mode (against BACKEND_URL, default :8000)
 	cd frontend && npm run dev
 
-test: test-backend test-frontend  ## Run every test: backend, route handlers, browser (needs chromium)
+test: test-backend test-backend-sdk test-frontend  ## Run every test: backend (twice), route handlers, browser (needs chromium)
 
 test-backend: install  ## The backend's tests (start their own PostgreSQL)
 	$(UV) run pytest
 
+# Correctness must never depend on an SDK seam (docs/sdk-seams.md).
+test-backend-sdk: install  ## The backend's tests again, on the SDKs' own code paths (SDK_SEAMS=off)
+	SDK_SEAMS=off $(UV) run pytest
+
 test-frontend: install  ## next build, then the route-handler and browser tests against the real backend
 	cd frontend && npm test
 
-lint: install  ## ruff, ESLint, and the deployment files (docker-compose config, hadolint)
+lint: install  ## ruff, deptry, ESLint, and the deployment files (docker-compose config, hadolint)
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
+	$(UV) run deptry src
 	cd frontend && npm run lint
 	scripts/lint-deploy
 

@@ -495,15 +495,15 @@ def test_the_app_starts_without_the_heavy_sdks() -> None:
     assert result.stdout.strip() == "[]"
 
 
-async def test_a_restored_run_resumes_with_its_earlier_answers_as_plain_text() -> None:
-    # What taskchat._sdk.agents_run_state relies on: RunState's JSON turns an assistant
-    # message given as text into an output message without an id, which the
-    # chat-completions converter refuses; the restored state has the text form again.
-    from agents import Agent, RunConfig, RunContextWrapper, Runner, function_tool
+async def test_a_restored_run_with_earlier_answers_is_accepted_by_chat_completions() -> None:
+    # A paused run (chat/paused.py) is restored with the SDK's own RunState.from_string.
+    # Its JSON turns an earlier answer given as text into an output message without an id;
+    # openai-agents 0.24's chat-completions converter refused that ("Unhandled item type"),
+    # 0.25 takes it. If this fails after an upgrade, a resumed confirmation breaks with an
+    # OpenAI-compatible provider.
+    from agents import Agent, RunConfig, RunContextWrapper, Runner, RunState, function_tool
     from agents.models.chatcmpl_converter import Converter
     from agents.testing import ScriptedModel, function_call
-
-    from taskchat._sdk.agents_run_state import restored_run_state
 
     @function_tool(needs_approval=True)
     def erase(name: str) -> str:
@@ -523,14 +523,15 @@ async def test_a_restored_run_resumes_with_its_earlier_answers_as_plain_text() -
     async for _ in run.stream_events():
         pass
     assert run.interruptions
-    serialized = run.to_state().to_string()
+    serialized = run.to_state().to_string(context_serializer=lambda _: {})
     kept = json.loads(serialized)["original_input"][1]
     assert kept["role"] == "assistant" and isinstance(kept["content"], list) and "id" not in kept
-    with pytest.raises(Exception, match="Unhandled item type"):
-        Converter.items_to_messages([kept])
-    state = await restored_run_state(agent, serialized, RunContextWrapper({}))
-    assert state._original_input[1] == {"role": "assistant", "content": "Hello."}
-    Converter.items_to_messages(state._original_input)  # accepted now
+    state = await RunState.from_string(agent, serialized, context_override=RunContextWrapper({}))
+    original = state._original_input
+    assert isinstance(original, list)
+    messages: list[Any] = Converter.items_to_messages(original)
+    assert [m["role"] for m in messages] == ["user", "assistant", "user"]
+    assert "Hello." in json.dumps(messages[1]["content"])
 
 
 def _identity_graphs() -> dict[str, Agent[Any]]:
@@ -568,7 +569,8 @@ def test_distinct_names_are_keyed_without_the_sdks_signatures(
         raise AssertionError("an agent's signature was computed")
 
     monkeypatch.setattr(identity, "_agent_identity_signature", no_signature)
-    agents_identity.install()
+    for patch in agents_identity.patches():
+        monkeypatch.setattr(patch.module, patch.attribute, patch.replacement)
     graph = _identity_graphs()["distinct"]
     # What a run calls (its sandbox runtime, its tool-use tracker): answered by the seam.
     keys = identity._build_agent_identity_keys_by_id(graph)
@@ -781,3 +783,35 @@ async def test_closing_the_merge_early_stops_both_readers() -> None:
     await events.aclose()
     await asyncio.sleep(0.01)
     assert closed == ["run"]
+
+
+SEAM_PROBE = """
+import logging, sys
+import chatkit.agents, agents._run_state_agent_identity as identity
+from openai.resources.chat.completions import completions
+from taskchat._sdk.seams import Seams, install, patches
+logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
+before = [getattr(p.module, p.attribute) for p in patches()]
+install(Seams(on=sys.argv[1] == "on"))
+after = [getattr(p.module, p.attribute) for p in patches()]
+print([a is p.replacement for a, p in zip(after, patches())])
+print([a is b for a, b in zip(after, before)])
+"""
+
+
+@pytest.mark.parametrize("setting", ["on", "off"])
+def test_the_seams_are_installed_from_one_place_and_said_in_one_line(setting: str) -> None:
+    # In a fresh process: installed, a patch stays for the life of the process.
+    result = subprocess.run(
+        [sys.executable, "-c", SEAM_PROBE, setting], capture_output=True, text=True, check=True
+    )
+    said, replaced, unchanged = result.stdout.strip().splitlines()
+    patched = len(json.loads(replaced.replace("True", "true").replace("False", "false")))
+    assert patched >= 4  # event_merge, agent_identity, plain_bodies in each caller module
+    if setting == "on":
+        assert replaced == str([True] * patched) and unchanged == str([False] * patched)
+        names = said.removeprefix("SDK seams on: ").split(", ")
+        assert {"event_merge", "agent_identity", "plain_bodies", "routed_tools"} <= set(names)
+    else:
+        assert replaced == str([False] * patched) and unchanged == str([True] * patched)
+        assert said == "SDK seams off: running on the SDKs' own code paths"

@@ -220,6 +220,10 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     """Level of taskchat's own logs (libraries log at WARNING and above)."""
 
+    sdk_seams: Literal["on", "off"] = "on"
+    """Taskchat's cheaper stand-ins for pieces of the SDKs' code paths (docs/sdk-seams.md):
+    on, or off to run on the SDKs' own code, to compare behaviour after an SDK upgrade."""
+
     @field_validator(
         "auth_rate_limit_account", "auth_rate_limit_account_total", "auth_rate_limit_address"
     )

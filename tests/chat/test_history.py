@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from agents.exceptions import UserError
 from agents.models.chatcmpl_converter import Converter
 from chatkit.agents import ThreadItemConverter
 from chatkit.types import (
@@ -47,36 +46,24 @@ def assistant(*texts: str, item_id: str = "msg_a") -> AssistantMessageItem:
     )
 
 
-async def test_assistant_messages_become_plain_text() -> None:
+async def test_the_history_is_accepted_by_both_model_paths() -> None:
+    # openai-agents 0.25 takes a stored answer's `output_text` parts on the
+    # chat-completions path too (0.24 raised "Unknown content" there, which broke every
+    # second turn with an OpenAI-compatible provider until the history sent plain text).
     items: list[ThreadItem] = [
         user(UserMessageTextContent(text="Remember milk")),
         assistant("Noted: ", "milk."),
-    ]
-    converted: list[Any] = await HistoryConverter().to_agent_input(items)
-    answer = converted[-1]
-    assert answer == {"type": "message", "role": "assistant", "content": "Noted: milk."}
-
-
-async def test_the_history_is_accepted_by_the_chat_completions_path() -> None:
-    items: list[ThreadItem] = [
-        user(UserMessageTextContent(text="Remember milk")),
-        assistant("Noted: milk."),
+        assistant("  ", item_id="msg_blank"),
         user(UserMessageTextContent(text="What did I say?")),
     ]
-    ours = await HistoryConverter().to_agent_input(items)
-    messages = Converter.items_to_messages(ours)
-    assert [m["role"] for m in messages] == ["user", "assistant", "user"]
-    # The SDK's own rendering is what breaks the second turn on this path (if this stops
-    # raising, an SDK release fixed it, and the override may go).
-    theirs = await ThreadItemConverter().to_agent_input(items)
-    with pytest.raises(UserError, match="Unknown content"):
-        Converter.items_to_messages(theirs)
-
-
-async def test_blank_assistant_messages_are_left_out() -> None:
-    items: list[ThreadItem] = [user(UserMessageTextContent(text="hi")), assistant("  ")]
-    converted = await HistoryConverter().to_agent_input(items)
-    assert len(converted) == 1
+    converted: list[Any] = await HistoryConverter().to_agent_input(items)
+    assert converted[1]["role"] == "assistant"
+    assert [part["text"] for part in converted[1]["content"]] == ["Noted: ", "milk."]
+    messages: list[Any] = Converter.items_to_messages(converted)
+    assert [m["role"] for m in messages] == ["user", "assistant", "assistant", "user"]
+    # The parts of an answer reach the provider as its text, in order.
+    said = json.dumps(messages[1]["content"])
+    assert said.index("Noted:") < said.index("milk.")
 
 
 async def test_a_tagged_message_is_sent_with_the_tags_text() -> None:

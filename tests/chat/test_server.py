@@ -16,6 +16,7 @@ from chatkit.server import StreamingResult
 from chatkit.types import AttachmentCreateParams
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from taskchat._sdk.seams import Seams
 from taskchat.agent.llm import NOT_CONFIGURED_MESSAGE
 from taskchat.api.chatkit import chatkit_request
 from taskchat.api.prechecks import check_targets
@@ -45,7 +46,8 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture
 async def server_for(settings: Settings, engine: AsyncEngine) -> AsyncIterator[ServerFor]:
-    tools = TurnTools(settings, engine, await list_tool_definitions())
+    seams = Seams.of(settings)
+    tools = TurnTools(settings, engine, await list_tool_definitions(), seams)
     built: list[TaskchatServer] = []
 
     def build(model: Model | None) -> TaskchatServer:
@@ -56,6 +58,7 @@ async def server_for(settings: Settings, engine: AsyncEngine) -> AsyncIterator[S
             metrics=Metrics(),
             drain=Drain(),
             tools=tools,
+            seams=seams,
         )
         built.append(server)
         return server

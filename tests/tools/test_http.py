@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import httpx
@@ -73,3 +74,21 @@ def test_mcp_refuses_an_unexpected_host(live_server: LiveServer, token_for: Toke
         },
     )
     assert response.status_code == 421
+
+
+async def test_concurrent_calls_on_one_session_each_act_once(
+    live_server: LiveServer, token_for: TokenFor, new_user: Callable[[], str], store: PostgresStore
+) -> None:
+    # openai-agents 0.25 sends the requests of one streamable-HTTP session at once (0.24
+    # sent them one by one). No call is retried (max_retry_attempts stays 0: a retried
+    # add_task could add twice), so each call acts exactly once.
+    user = new_user()
+    titles = [f"Parallel {n}" for n in range(8)]
+    async with client_for(live_server, token_for(user)) as mcp:
+        assert mcp.max_retry_attempts == 0
+        results = await asyncio.gather(
+            *(mcp.call_tool("add_task", {"title": title}) for title in titles)
+        )
+    assert [result.is_error for result in results] == [False] * len(titles)
+    tasks = await service.list_tasks(engine=store.engine, user_id=user)
+    assert sorted(t.title for t in tasks) == titles

@@ -125,6 +125,34 @@ async def test_list_update_complete_and_delete_through_the_chat(
     assert await service.list_tasks(engine=engine, user_id=user, status="all") == []
 
 
+async def test_calls_made_together_each_act_once_on_the_turns_server(
+    client: httpx.AsyncClient,
+    token_for: TokenFor,
+    fake_model: FakeOpenAI,
+    new_user: Callable[[], str],
+    store: PostgresStore,
+) -> None:
+    # openai-agents 0.25 no longer serializes the requests of one MCP session: the calls
+    # of one model response reach the turn's in-process server at once.
+    user = new_user()
+    titles = [f"Errand {n}" for n in range(5)]
+    fake_model.script(
+        Reply(
+            tool_calls=[
+                ToolCall("add_task", {"title": title}, call_id=f"call_{n}")
+                for n, title in enumerate(titles)
+            ]
+        ),
+        Reply(text=["Added five."]),
+    )
+    _, events = await post(client, token_for(user), create_thread("Add my five errands"))
+    assert assistant_texts(events) == ["Added five."]
+    outputs = tool_outputs(fake_model.requests[-1])
+    assert len(outputs) == 5 and all("Added: [ ] Errand" in output for output in outputs)
+    tasks = await service.list_tasks(engine=store.engine, user_id=user)
+    assert sorted(t.title for t in tasks) == titles
+
+
 async def test_bad_tool_input_comes_back_as_text_the_model_can_relay(
     client: httpx.AsyncClient,
     token_for: TokenFor,

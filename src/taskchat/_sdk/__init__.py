@@ -14,9 +14,9 @@ from __future__ import annotations
 
 WRITTEN_AGAINST = {
     "openai-chatkit": "1.6.5",
-    "openai-agents": "0.24.0",
+    "openai-agents": "0.25.0",
     "mcp": "2.3.0",
-    "openai": "3.57.0",
+    "openai": "3.63.0",
 }
 """The SDK versions these seams were checked against."""
 

@@ -9,7 +9,7 @@ names need no sorting, and each keeps its own name as its key; yet `sorted` comp
 signature of a group's lone agent all the same. That was 2.2% of the CPU of a new thread's
 turn here (py-spy, 50 concurrent turns; Taskchat's graph is one agent).
 
-`install()` answers a graph whose agents' names are all distinct with those names, in the
+`patches()` answer a graph whose agents' names are all distinct with those names, in the
 SDK's order (the order it reaches them), and leaves every other graph to the SDK. Only
 the module's own function is replaced: the SDK's callers on a run's path reach it through
 `_build_agent_identity_keys_by_id`, which looks it up there; the direct importers
@@ -22,6 +22,8 @@ from typing import Any
 
 import agents._run_state_agent_identity as identity
 from agents import Agent
+
+from taskchat._sdk.patch import Patch
 
 sdk_agent_identity_map = identity._build_agent_identity_map
 """The SDK's own, for graphs where two agents share a name (and to compare with)."""
@@ -36,9 +38,9 @@ def agent_identity_map(initial_agent: Agent[Any]) -> dict[str, Agent[Any]]:
     return sdk_agent_identity_map(initial_agent)
 
 
-def install() -> None:
-    """Use `agent_identity_map` for every run (idempotent)."""
-    identity._build_agent_identity_map = agent_identity_map
+def patches() -> list[Patch]:
+    """`agent_identity_map` for every run (installed by `_sdk/seams.py`)."""
+    return [Patch("agent_identity", identity, "_build_agent_identity_map", agent_identity_map)]
 
 
-__all__ = ["agent_identity_map", "install", "sdk_agent_identity_map"]
+__all__ = ["agent_identity_map", "patches", "sdk_agent_identity_map"]

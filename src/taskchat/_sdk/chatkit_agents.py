@@ -23,6 +23,8 @@ from typing import Any, TypeVar
 
 import chatkit.agents
 
+from taskchat._sdk.patch import Patch
+
 A = TypeVar("A")
 B = TypeVar("B")
 
@@ -81,16 +83,10 @@ async def merged(a: AsyncIterator[A], b: AsyncIterator[B]) -> AsyncGenerator[A |
             reader.cancel()
 
 
-_installed: list[bool] = []
+def patches() -> list[Patch]:
+    """`stream_agent_response` merging with `merged`: the module global it looks up when
+    it runs (installed by `_sdk/seams.py`)."""
+    return [Patch("event_merge", chatkit.agents, "_merge_generators", merged)]
 
 
-def install() -> None:
-    """Merge with `merged` in `stream_agent_response`, from now on, in this process.
-    Calling it again changes nothing."""
-    if not _installed:
-        _installed.append(True)
-        # The module global that `stream_agent_response` looks up when it runs.
-        chatkit.agents._merge_generators = merged
-
-
-__all__ = ["install", "merged"]
+__all__ = ["merged", "patches"]

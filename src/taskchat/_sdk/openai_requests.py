@@ -9,7 +9,7 @@ not given. Walking the annotations cost about 0.7 ms of CPU per model call here 
 history (the messages and every tool's schema, every call), about 5% of a chat turn, and
 several ms with a long one.
 
-`install()` answers those two calls directly when the body is plain JSON (dicts, lists,
+`patches()` answers those two calls directly when the body is plain JSON (dicts, lists,
 strings, numbers, booleans, None) and hands every other call, and any body holding
 anything else (a pydantic model, a date, a file, a tuple), to openai's transform.
 """
@@ -24,6 +24,8 @@ from openai.resources.chat.completions import completions as _chat
 from openai.resources.responses import responses as _responses
 from openai.types.chat import completion_create_params
 from openai.types.responses import response_create_params
+
+from taskchat._sdk.patch import Patch
 
 BODIES: tuple[object, ...] = (
     completion_create_params.CompletionCreateParamsStreaming,
@@ -76,18 +78,14 @@ def untransformed(original: Transform) -> Transform:
 
 _NAME = "async_maybe_transform"
 
-_installed: list[Transform] = []
-"""The transform `install` put in place, once it has."""
+TRANSFORM = untransformed(vars(_chat)[_NAME])
+"""openai's transform, answering a plain body itself (made once, from openai's own)."""
 
 
-def install() -> None:
-    """Send plain request bodies without openai's transform, from now on, in this
-    process. Calling it again changes nothing."""
-    if not _installed:
-        _installed.append(untransformed(vars(_chat)[_NAME]))
-        for module in _CALLERS:
-            # The module's own (unexported) import of the transform, which `create` calls.
-            vars(module)[_NAME] = _installed[0]
+def patches() -> list[Patch]:
+    """Each caller module's own (unexported) import of the transform, which `create`
+    calls, answered by `TRANSFORM` (installed by `_sdk/seams.py`)."""
+    return [Patch("plain_bodies", module, _NAME, TRANSFORM) for module in _CALLERS]
 
 
-__all__ = ["BODIES", "install", "plain_json", "untransformed"]
+__all__ = ["BODIES", "TRANSFORM", "patches", "plain_json", "untransformed"]

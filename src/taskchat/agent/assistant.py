@@ -11,7 +11,6 @@ from agents import Agent, FunctionTool, Model, RunContextWrapper
 from agents.mcp import MCPServer
 from chatkit.agents import AgentContext
 
-from taskchat._sdk import agents_identity
 from taskchat.context import RequestContext
 
 BASE_INSTRUCTIONS = """\
@@ -69,8 +68,6 @@ class Assistant:
     (bench/turn_agent.py measures it with the tool listing it saves, `RoutedMCPServer`)."""
 
     def __init__(self, model: Model, tools: Sequence[FunctionTool] = ()) -> None:
-        # Each run's identity keys of its (one) agent, without the SDK's signature of it.
-        agents_identity.install()
         self.agent: TurnAgent = Agent[AgentContext[RequestContext]](
             name="Taskchat",
             instructions=_turn_instructions,

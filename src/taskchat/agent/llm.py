@@ -9,8 +9,8 @@ import httpx2 as httpx
 from agents import Model, OpenAIChatCompletionsModel, OpenAIResponsesModel
 from openai import AsyncOpenAI
 
-from taskchat._sdk import openai_requests
 from taskchat._sdk.openai_stream import ValidatedEventsOpenAI
+from taskchat._sdk.seams import Seams
 from taskchat.agent.transport import AiohttpTransport
 from taskchat.config import Settings
 from taskchat.errors import TaskchatError
@@ -99,14 +99,16 @@ def build_http_client(
     )
 
 
-def build_client(settings: Settings, http: httpx.AsyncClient | None = None) -> AsyncOpenAI | None:
+def build_client(
+    settings: Settings, http: httpx.AsyncClient | None = None, seams: Seams | None = None
+) -> AsyncOpenAI | None:
     """One OpenAI client per process, so its connection pool is shared by all turns."""
     if not settings.model_configured:
         return None
-    # Each model call's body skips openai's per-call transform where it would change nothing.
-    openai_requests.install()
-    # A streamed answer's events are built by pydantic's validator (_sdk/openai_stream.py).
-    return ValidatedEventsOpenAI(
+    # With the seams, a streamed answer's events are built by pydantic's validator
+    # (_sdk/openai_stream.py).
+    client = ValidatedEventsOpenAI if (seams or Seams()).on else AsyncOpenAI
+    return client(
         # Local OpenAI-compatible servers (Ollama, vLLM) accept any key.
         api_key=settings.openai_api_key or "not-needed",
         base_url=settings.model_base_url,

@@ -114,7 +114,6 @@ async def chatkit_endpoint(request: Request) -> Response:
     from chatkit.server import StreamingResult
     from chatkit.types import is_streaming_req
 
-    from taskchat._sdk.chatkit_server import opens_before_storing
     from taskchat.api.prechecks import check_sizes
 
     # Its size is already limited (MAX_BODY_BYTES, api/body_limit.py).
@@ -138,7 +137,7 @@ async def chatkit_endpoint(request: Request) -> Response:
         return AdmittedStream(
             _finishing(result, services, identity),
             admitting,
-            first_is_pure=opens_before_storing(parsed),
+            first_is_pure=server.opens_before_storing(parsed),
         )
     # Seen to stream, yet not (a body that names two types, the last one read).
     give_back(admitting)

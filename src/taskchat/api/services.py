@@ -235,6 +235,7 @@ async def _load_chat(services: Services) -> None:
     try:
         async with AsyncExitStack() as opened:
             await asyncio.to_thread(_import_chat_modules)
+            from taskchat._sdk.seams import Seams, install
             from taskchat.agent.llm import (
                 build_client,
                 build_http_client,
@@ -248,12 +249,14 @@ async def _load_chat(services: Services) -> None:
             from taskchat.tools.servers import TurnTools
             from taskchat.tools.tasks import list_tool_definitions
 
+            seams = Seams.of(settings)
+            install(seams)
             # The model calls' connections (closing the client closes them, and is closing
             # the openai client's).
             transport = build_transport()
             http = build_http_client(settings, transport)
             opened.push_async_callback(http.aclose)
-            client = build_client(settings, http)
+            client = build_client(settings, http, seams)
             if client is None:
                 logger.warning("no model configured: chat turns will answer with a setup message")
             chat_server = TaskchatServer(
@@ -263,7 +266,8 @@ async def _load_chat(services: Services) -> None:
                 titler=title_call(settings, client, transport) if client is not None else None,
                 metrics=services.metrics,
                 drain=services.drain,
-                tools=TurnTools(settings, engine, await list_tool_definitions()),
+                tools=TurnTools(settings, engine, await list_tool_definitions(), seams),
+                seams=seams,
             )
             # Closed before the database is: its title calls may still be writing.
             opened.push_async_callback(chat_server.aclose)

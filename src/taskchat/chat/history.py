@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from agents import TResponseInputItem
 from chatkit.agents import ThreadItemConverter
 from chatkit.types import (
-    AssistantMessageItem,
     Attachment,
     ImageAttachment,
     UserMessageTagContent,
@@ -26,11 +25,6 @@ TaskLookup = Callable[[str], Awaitable[TaskPublic | None]]
 
 class HistoryConverter(ThreadItemConverter):
     """One turn's history as model input.
-
-    Stored assistant messages become plain text: the SDK's default renders them as
-    `output_text` parts, which the Agents SDK's chat-completions converter rejects
-    ("Unknown content"), breaking the second turn with any OpenAI-compatible provider. A
-    plain string is valid on both paths.
 
     An @-mentioned task becomes the task as it is now, looked up by its id for the turn's
     user (`tasks`): the tag's text and data come from the browser and are not trusted.
@@ -52,14 +46,6 @@ class HistoryConverter(ThreadItemConverter):
         self.tasks = tasks
         self.files = files or {}
         self.text_chars = text_chars
-
-    async def assistant_message_to_input(
-        self, item: AssistantMessageItem
-    ) -> TResponseInputItem | list[TResponseInputItem] | None:
-        text = "".join(part.text for part in item.content)
-        if not text.strip():
-            return None
-        return EasyInputMessageParam(type="message", role="assistant", content=text)
 
     async def widget_to_input(
         self, item: WidgetItem

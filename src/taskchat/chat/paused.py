@@ -25,7 +25,6 @@ from chatkit.types import (
 from chatkit.widgets import DynamicWidgetRoot
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taskchat._sdk.agents_run_state import restored_run_state
 from taskchat.chat.approvals import Approval, Approvals
 from taskchat.chat.confirmations import (
     ANSWERED,
@@ -138,7 +137,9 @@ async def _resume(
     *,
     context: AgentContext[RequestContext],
 ) -> RunState[Any, Any]:
-    state = await restored_run_state(agent, approval.run_state, RunContextWrapper(context))
+    state = await RunState.from_string(
+        agent, approval.run_state, context_override=RunContextWrapper(context)
+    )
     for item in state.get_interruptions():
         if approve:
             state.approve(item)

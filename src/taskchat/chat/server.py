@@ -40,13 +40,15 @@ from chatkit.types import (
     is_streaming_req,
 )
 
-from taskchat._sdk import chatkit_agents
 from taskchat._sdk.chatkit_server import (
     ClaimsAttachmentsFirst,
+    StoreFirst,
+    opens_before_storing,
     serve_non_streaming,
     sse_frame,
     stream_events,
 )
+from taskchat._sdk.seams import Seams
 from taskchat.agent.assistant import Assistant
 from taskchat.agent.llm import NOT_CONFIGURED_MESSAGE
 from taskchat.chat.approvals import Approvals
@@ -100,17 +102,16 @@ class TaskchatServer(ClaimsAttachmentsFirst[RequestContext]):
         titler: Ask | None = None,
         drain: Drain,
         tools: TurnTools,
+        seams: Seams | None = None,
     ) -> None:
-        # The run's events reach the stream without a task per event.
-        chatkit_agents.install()
         attachments = PostgresAttachmentStore(store, PostgresFileStorage(store.engine), settings)
         super().__init__(store, attachments)
         self.attachments = attachments
         """Attachments: created here, uploaded and previewed through api/attachments.py."""
         self.settings = settings
-        self.assistant = (
-            Assistant(model, tools.tasks_route.function_tools) if model is not None else None
-        )
+        self.seams = seams or Seams()
+        """Whether this server takes the SDK seams' paths (_sdk/seams.py)."""
+        self.assistant = Assistant(model, tools.function_tools) if model is not None else None
         """The agent every turn runs (with its built-in tools) on the language model; None
         when no provider is configured (each turn says so)."""
         self.titles = Titling(store, titler)
@@ -136,19 +137,27 @@ class TaskchatServer(ClaimsAttachmentsFirst[RequestContext]):
         if is_streaming_req(request):
             return StreamingResult(
                 guarded(
-                    # A new thread is stored with its first message, in one statement.
-                    stream_events(
-                        self,
-                        request,
-                        context,
-                        store_first=partial(self.store.save_new_thread, context=context),
-                    ),
+                    stream_events(self, request, context, store_first=self._store_first(context)),
                     partial(sse_frame, self),
                     discard_thread=partial(self.store.delete_thread, context=context),
                     metrics=self.metrics,
                 )
             )
+        if not self.seams.on:
+            # The SDK's own path, which parses the request again.
+            return await self.process(request.model_dump_json(), context)
         return NonStreamingResult(await serve_non_streaming(self, request, context))
+
+    def _store_first(self, context: RequestContext) -> StoreFirst | None:
+        """With the seams, a new thread is stored with its first message, in one statement."""
+        if not self.seams.on:
+            return None
+        return partial(self.store.save_new_thread, context=context)
+
+    def opens_before_storing(self, request: ChatKitReq) -> bool:
+        """Whether the stream of `request` makes its first event before it stores anything
+        (a new thread's `thread.created`, on the seams' path)."""
+        return self.seams.on and opens_before_storing(request)
 
     async def claim_attachments(
         self, thread: ThreadMetadata, attachment_ids: list[str], context: RequestContext

@@ -27,6 +27,7 @@ from mcp import Tool as MCPTool
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskchat._sdk.agents_mcp import InProcessMCPServer, RoutedMCPServer
+from taskchat._sdk.seams import Seams
 from taskchat.config import ExternalMCPServer, Settings
 from taskchat.tools.activity import TaskActivity
 from taskchat.tools.ledger import TurnCalls
@@ -171,6 +172,16 @@ class TurnTools:
     tasks_tools: tuple[MCPTool, ...]
     """The tasks server's `tools/list` (`list_tool_definitions`), computed once."""
 
+    seams: Seams = field(default_factory=Seams)
+    """With the seams on, the tasks tools are function tools made once per process
+    (`tasks_route`) and their in-process server skips mcp's per-message tracing; off, the
+    agent lists and converts them from each turn's server, the SDK's own way."""
+
+    @property
+    def function_tools(self) -> tuple[FunctionTool, ...]:
+        """The tasks tools every turn's agent holds (none when it lists them itself)."""
+        return self.tasks_route.function_tools if self.seams.on else ()
+
     @cached_property
     def tasks_route(self) -> RoutedMCPServer:
         """The tasks tools as function tools, made once, each call routed to its turn's
@@ -199,7 +210,9 @@ async def _tool_servers(
 ) -> AsyncIterator[ToolServers]:
     settings, engine = source.settings, source.engine
     tasks = InProcessMCPServer(
-        partial(tasks_server_for_user, engine, user_id, activity, calls),
+        partial(
+            tasks_server_for_user, engine, user_id, activity, calls, traced=not source.seams.on
+        ),
         name=SERVER_NAME,
         tools=source.tasks_tools,
         call_timeout_seconds=settings.mcp_call_timeout_seconds,
@@ -222,7 +235,7 @@ async def _tool_servers(
             error = await _connect(server, timeout)
             if error is None:
                 result.servers.append(server)
-                if server is tasks:
+                if server is tasks and source.seams.on:
                     result.route = (source.tasks_route, tasks)
                 continue
             reason = "timed out" if isinstance(error, TimeoutError) else type(error).__name__

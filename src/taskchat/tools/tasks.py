@@ -313,10 +313,13 @@ def tasks_server_for_user(
     user_id: str,
     activity: TaskActivity | None = None,
     calls: TurnCalls | None = None,
+    *,
+    traced: bool = False,
 ) -> MCPServer[Any]:
     """A tasks server that can only ever act for `user_id` (one per turn, in-process);
     what its tools do is recorded in `activity`, and its changes made once per call of
-    the turn's user message with `calls`, when given."""
+    the turn's user message with `calls`, when given. Untraced unless `traced`: its calls
+    are part of the agent run already."""
     bound = BoundUser(user_id=user_id, engine=engine, activity=activity, calls=calls)
     server: MCPServer[Any] = MCPServer(
         name=SERVER_NAME,
@@ -325,8 +328,7 @@ def tasks_server_for_user(
         lifespan=_lifespan(bound),
         log_level="WARNING",
     )
-    # In-process calls are part of the agent run already: no per-message spans.
-    return without_tracing(server)
+    return server if traced else without_tracing(server)
 
 
 def shared_tasks_server(engine: AsyncEngine, **options: Any) -> MCPServer[Any]:
