@@ -130,16 +130,6 @@ def test_a_bad_setting_stops_start_up_with_one_line_naming_it(
     assert "Traceback" not in result.stderr
 
 
-def test_env_example_and_readme_document_every_setting() -> None:
-    root = Path(__file__).resolve().parents[1]
-    example = (root / ".env.example").read_text()
-    readme = (root / "README.md").read_text()
-    for name in Settings.model_fields:
-        variable = name.upper()
-        assert f"{variable}=" in example, f"{variable} missing from .env.example"
-        assert f"`{variable}`" in readme, f"{variable} missing from the README's settings"
-
-
 def test_env_example_itself_is_a_valid_configuration(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -72,15 +72,15 @@ test("the cookie is Secure everywhere but plain-http localhost, unless told othe
   assert.equal(secureCookieFor(sentTo("localhost:3000")), true);
 });
 
-test("README and .env.example document every setting lib/server/config.ts reads", () => {
+test("docs/configuration.md and .env.example document every setting lib/server/config.ts reads", () => {
   const source = readFileSync(path.join(FRONTEND_DIR, "lib", "server", "config.ts"), "utf8");
   const names = [...source.matchAll(/(?:read|positiveInteger)\("([A-Z_]+)"/g)].map((match) => match[1]!);
   assert.ok(names.length >= 7, `found only ${names.join(", ")}`);
   const root = path.resolve(FRONTEND_DIR, "..");
-  const readme = readFileSync(path.join(root, "README.md"), "utf8");
+  const docs = readFileSync(path.join(root, "docs", "configuration.md"), "utf8");
   const example = readFileSync(path.join(root, ".env.example"), "utf8");
   for (const name of new Set(names)) {
-    assert.ok(readme.includes(`\`${name}\``), `${name} missing from the README`);
+    assert.ok(docs.includes(`\`${name}\``), `${name} missing from docs/configuration.md`);
     assert.ok(example.includes(`\n${name}=`), `${name} missing from .env.example`);
   }
 });
