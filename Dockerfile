@@ -1,6 +1,6 @@
 # Taskchat backend image: `taskchat serve` by default, `taskchat migrate` for the schema.
-# Built by docker-compose.yml (the `migrate` and `backend` services); see README,
-# "Deploying with Docker Compose". No secret is baked in: every setting comes from the
+# Built by docker-compose.yml (the `migrate` and `backend` services); see
+# docs/deployment.md. No secret is baked in: every setting comes from the
 # environment at run time.
 
 # uv, pinned: the same version that made uv.lock.

@@ -29,10 +29,10 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import StreamingResponse
 from openai import AsyncOpenAI
 
-from taskchat._sdk.chatkit_server import serve_non_streaming, sse_frame, stream_events
-from taskchat.api.chatkit import chatkit_request
+from taskchat._sdk.chatkit import serve_non_streaming, sse_frame, stream_events
 from taskchat.app import create_app
-from taskchat.chat.history import HistoryConverter
+from taskchat.chat.request import chatkit_request
+from taskchat.chat.turn.history import HistoryConverter
 from taskchat.tools.tasks import TOOLS
 
 Ctx = dict[str, Any]

@@ -67,6 +67,16 @@ def database() -> Iterator[str]:
         yield url
 
 
+def baseline(against: Path | None) -> tuple[str, Path, str]:
+    """What a benchmark compares Taskchat with: the bare ChatKitServer of bench/_apps.py
+    (None), or the Taskchat of another checkout, with its own .venv (`--against DIR`). Its
+    Python, the folder it runs from, and its app (a uvicorn factory)."""
+    if against is None:
+        return sys.executable, ROOT, "bench._apps:baseline_app"
+    root = against.resolve()
+    return str(root / ".venv" / "bin" / "python"), root, "bench._apps:taskchat_app"
+
+
 @contextmanager
 def process(
     args: list[str], env: dict[str, str], health_url: str, root: Path = ROOT, *, quiet: bool = False

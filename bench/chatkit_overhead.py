@@ -41,8 +41,8 @@ from tests.support.ports import free_port
 from tests.support.protocol import aiter_events
 
 from bench._support import (
-    ROOT,
     UVICORN,
+    baseline,
     cpu_seconds,
     database,
     mean_ms,
@@ -239,12 +239,7 @@ def main() -> None:
     ours_port, base_port = free_port(), free_port()
     with database() as db_url:
         env = taskchat_env(db_url, model_url, DATABASE_POOL_SIZE="20", DATABASE_MAX_OVERFLOW="20")
-        if against is None:
-            base_python, base_root, base_app = sys.executable, ROOT, "bench._apps:baseline_app"
-        else:
-            base_root = against.resolve()
-            base_python = str(base_root / ".venv" / "bin" / "python")
-            base_app = "bench._apps:taskchat_app"
+        base_python, base_root, base_app = baseline(against)
         with (
             process(model_cmd, {}, model_probe),
             process(
@@ -260,7 +255,7 @@ def main() -> None:
             ) as base_server,
         ):
             # One user per concurrent conversation, as people chat: one user's 50 streams
-            # at once would measure its admissions queueing on one lock (chat/limits.py),
+            # at once would measure its admissions queueing on one lock (chat/admission.py),
             # which CHAT_CONCURRENT_STREAMS (3 by default) never lets happen.
             users = user_headers(env, STRESS)
             ours = Side("taskchat", f"http://127.0.0.1:{ours_port}/chatkit", users, ours_server)

@@ -1,5 +1,5 @@
 """CPU per event of merging a run's events with its tools' events: Taskchat's merge
-(_sdk/chatkit_agents.py) against the ChatKit SDK's own (`chatkit.agents._merge_generators`).
+(_sdk/chatkit.py) against the ChatKit SDK's own (`chatkit.agents._merge_generators`).
 
 `stream_agent_response` passes every event of a run (each streamed text delta is one)
 through this merge. Both merges read the same source of EVENTS ready events and an empty
@@ -25,7 +25,7 @@ from chatkit.agents import _merge_generators
 from tests.support.queue_source import QueueSource
 
 from bench._support import alternating_batches, median_ratio
-from taskchat._sdk.chatkit_agents import merged
+from taskchat._sdk.chatkit import merged
 
 EVENTS = 20_000
 BATCHES = 3

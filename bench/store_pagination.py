@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import TextClause, text
 
 from bench._support import database, median_ms
-from taskchat.chat.store import PostgresStore
+from taskchat.chat.store.postgres import PostgresStore
 from taskchat.context import RequestContext
 from taskchat.db.engine import user_transaction
 

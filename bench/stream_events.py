@@ -1,5 +1,5 @@
 """CPU per streamed event of building it from its JSON: Taskchat's model client, which
-validates each event into its model (_sdk/openai_stream.py), against the openai client's
+validates each event into its model (_sdk/openai.py), against the openai client's
 unchecked constructor.
 
 Each streamed text delta of an answer is one event. Both clients build the same events, a
@@ -29,7 +29,7 @@ from openai.types.chat import ChatCompletionChunk
 from openai.types.responses import ResponseStreamEvent
 
 from bench._support import alternating_batches, median_ratio
-from taskchat._sdk.openai_stream import ValidatedEventsOpenAI
+from taskchat._sdk.openai import ValidatedEventsOpenAI
 
 EVENTS = 5_000
 BATCHES = 3

@@ -1,12 +1,12 @@
 """CPU per turn of the agent and its tool listing: Taskchat's one agent per process with
-the tasks tools converted once (agent/assistant.py, _sdk/agents_mcp.RoutedMCPServer)
+the tasks tools converted once (agent/assistant.py, _sdk/agents.RoutedMCPServer)
 against an agent built per turn around the turn's tasks server (the SDK's way, and
 Taskchat's before).
 
 Per turn, both make the turn's in-process tasks server (unconnected: it opens its session
 only when a tool is called), take the turn's agent, list its tools once, as each model call
 does, and compute the run's agent identity keys twice, as a run of one model call does (the
-SDK's sandbox runtime and its tool-use tracker): ours with _sdk/agents_identity.py, which
+SDK's sandbox runtime and its tool-use tracker): ours with _sdk/agents.py, which
 skips the signature of an agent whose name no other agent in its run has, the SDK's way
 with its own signature of each agent.
 ROUNDS turns a batch, three alternating batches; CPU time per turn, and the median ratio.
@@ -36,8 +36,12 @@ from mcp import Tool as MCPTool
 from mcp.server.mcpserver import MCPServer as MCPServerApp
 
 from bench._support import alternating_batches, median_ratio
-from taskchat._sdk.agents_identity import agent_identity_map, sdk_agent_identity_map
-from taskchat._sdk.agents_mcp import InProcessMCPServer, RoutedMCPServer
+from taskchat._sdk.agents import (
+    InProcessMCPServer,
+    RoutedMCPServer,
+    agent_identity_map,
+    sdk_agent_identity_map,
+)
 from taskchat.agent.assistant import Assistant, instructions_for
 from taskchat.context import RequestContext
 from taskchat.tools.servers import CONFIRMED_TASKS_TOOLS, confirmation_policy

@@ -23,8 +23,13 @@ The scripted model answers in one text chunk. A real answer streams dozens of de
 every delta costs each server again (an event to build, merge, convert and send):
 `--deltas N` scripts every measured turn's answer as N deltas instead.
 
+`--against DIR` puts the Taskchat of another checkout (with its own .venv) where the bare
+server was, with the same users, so a change is measured against the code before it in one
+run; the target is then CPU per turn at most 1.05 of the other checkout's.
+
     uv run python bench/turn_cost.py
     uv run python bench/turn_cost.py --deltas 40
+    uv run python bench/turn_cost.py --against /tmp/before
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ from tests.support.ports import free_port
 from bench._support import (
     PRODUCTION_LOGS,
     UVICORN,
+    baseline,
     cpu_seconds,
     database,
     mean_ms,
@@ -69,6 +75,8 @@ BATCHES = 3
 CPU_TARGET = 0.8
 MEAN_TARGET = 1.0
 THROUGHPUT_TARGET = 1.0
+AGAINST_CPU_TARGET = 1.05
+"""With --against: CPU per turn against the other checkout's, within this run's noise."""
 SETTLE_SECONDS = 0.3
 """Pause after a batch before its CPU is read: work a turn leaves behind (a title call
 finishing after its stream) counts for the server that made it."""
@@ -199,7 +207,14 @@ def main() -> None:
         default=1,
         help="text deltas in each measured answer (default 1: the scripted one-chunk answer)",
     )
-    deltas = max(1, parser.parse_args().deltas)
+    parser.add_argument(
+        "--against",
+        type=Path,
+        help="compare with the Taskchat of this checkout (with its own .venv) instead",
+    )
+    arguments = parser.parse_args()
+    deltas, against = max(1, arguments.deltas), arguments.against
+    base_python, base_root, base_app = baseline(against)
     model_cmd, model_url, model_probe = scripted_model()
     answers = partial(scripted_answers, model_url.removesuffix("/v1") + "/_control", deltas)
     ours_port, bare_port = free_port(), free_port()
@@ -214,10 +229,11 @@ def main() -> None:
                 quiet=True,
             ) as ours_process,
             process(
-                [sys.executable, *UVICORN, "bench._apps:baseline_app", "--port", str(bare_port)],
+                [base_python, *UVICORN, base_app, "--port", str(bare_port)],
                 env,
                 f"http://127.0.0.1:{bare_port}/healthz",
                 quiet=True,
+                root=base_root,
             ) as bare_process,
         ):
             users = user_headers(env, max(concurrency for concurrency, _ in LEVELS))
@@ -228,7 +244,12 @@ def main() -> None:
                     level(
                         kind,
                         Server("taskchat", ours_url, users, ours_process.pid),
-                        Server("bare", bare_url, [{}] * len(users), bare_process.pid),
+                        Server(
+                            "bare" if against is None else "before",
+                            bare_url,
+                            [{}] * len(users) if against is None else users,
+                            bare_process.pid,
+                        ),
                         concurrency,
                         turns,
                         answers,
@@ -241,18 +262,26 @@ def main() -> None:
     within = True
     for kind in KINDS:
         at_50 = results[(kind, 50)][0]
-        kind_within = (
-            at_50.cpu <= CPU_TARGET
-            and at_50.mean <= MEAN_TARGET
-            and at_50.throughput >= THROUGHPUT_TARGET
-        )
+        if against is not None:
+            kind_within = at_50.cpu <= AGAINST_CPU_TARGET
+            print(
+                f"{kind} at 50 concurrent against {against}: CPU/turn {at_50.cpu:.2f} "
+                f"(target <= {AGAINST_CPU_TARGET}), mean turn {at_50.mean:.2f}, throughput "
+                f"{at_50.throughput:.2f} {'within' if kind_within else 'over'}"
+            )
+        else:
+            kind_within = (
+                at_50.cpu <= CPU_TARGET
+                and at_50.mean <= MEAN_TARGET
+                and at_50.throughput >= THROUGHPUT_TARGET
+            )
+            print(
+                f"{kind} at 50 concurrent: CPU/turn {at_50.cpu:.2f} (target <= {CPU_TARGET}), "
+                f"mean turn {at_50.mean:.2f} (<= {MEAN_TARGET}), throughput "
+                f"{at_50.throughput:.2f} (>= {THROUGHPUT_TARGET}) "
+                f"{'within' if kind_within else 'over'}"
+            )
         within = within and kind_within
-        print(
-            f"{kind} at 50 concurrent: CPU/turn {at_50.cpu:.2f} (target <= {CPU_TARGET}), "
-            f"mean turn {at_50.mean:.2f} (<= {MEAN_TARGET}), throughput "
-            f"{at_50.throughput:.2f} (>= {THROUGHPUT_TARGET}) "
-            f"{'within' if kind_within else 'over'}"
-        )
     if deltas > 1:
         print(f"(each measured answer streamed as {deltas} deltas)")
     print("OK" if within and clean else "OVER TARGET")

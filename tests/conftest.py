@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from taskchat.auth import mint_token
-from taskchat.chat.store import PostgresStore
+from taskchat.chat.store.postgres import PostgresStore
 from taskchat.config import Settings
 from taskchat.context import RequestContext
 from taskchat.db.local import migrated_database, start_throwaway

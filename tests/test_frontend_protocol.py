@@ -26,14 +26,14 @@ def test_the_frontends_streaming_request_types_are_the_sdks() -> None:
 
 
 def test_the_frontends_tasks_changed_effect_is_the_servers() -> None:
-    from taskchat.chat.task_actions import TASKS_CHANGED
+    from taskchat.chat.widgets.tasks import TASKS_CHANGED
 
     source = (CHAT_REFUSAL.parents[0] / "tasks.ts").read_text()
     assert f'export const TASKS_CHANGED = "{TASKS_CHANGED}";' in source
 
 
 def test_the_frontends_attachment_kinds_and_count_are_the_servers() -> None:
-    from taskchat.chat.attachments import PER_MESSAGE_MAX
+    from taskchat.chat.store.attachments import PER_MESSAGE_MAX
     from taskchat.files.kinds import KINDS
 
     source = (CHAT_REFUSAL.parents[0] / "attachments.ts").read_text()

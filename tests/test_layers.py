@@ -1,4 +1,5 @@
-"""The layers of `src/taskchat`: no module imports a higher layer, no package cycles.
+"""The layers of `src/taskchat`: no module imports a higher layer, and no import circles,
+between packages or between modules.
 
 Low to high: core, db, domain (tasks, accounts, files), agent (agent, tools), chat, api, app.
 A new module must be given a layer here; an import that goes up fails the suite.
@@ -41,10 +42,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "taskchat.app",
             "taskchat.asgi",
             "taskchat.cli",
-            "taskchat.cli_common",
-            "taskchat.cli_operator",
-            "taskchat.frontend_dev",
-            "taskchat.serving",
+            "taskchat.cli.common",
+            "taskchat.cli.operator",
+            "taskchat.cli.frontend_dev",
+            "taskchat.cli.serving",
         ),
     ),
 ]
@@ -109,14 +110,14 @@ def layer_of(module: str) -> int | None:
 
 
 def package_of(module: str) -> str:
-    """The subpackage a module is in (`taskchat.chat` for `taskchat.chat.store`)."""
+    """The subpackage a module is in (`taskchat.chat` for `taskchat.chat.store.postgres`)."""
     parts = module.split(".")
     return ".".join(parts[:2]) if len(parts) > 2 else module
 
 
 def package_cycles(edges: dict[str, set[str]]) -> list[list[str]]:
-    """The groups of packages that import each other, directly or round a loop
-    (strongly connected components of more than one package), each sorted."""
+    """The groups of nodes (packages, or modules) that import each other, directly or round
+    a loop (strongly connected components of more than one), each sorted."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
@@ -172,10 +173,18 @@ def violations(graph: dict[str, set[str]]) -> list[str]:
                 packages.setdefault(package_of(importer), set()).add(package_of(target))
     for cycle in package_cycles(packages):
         problems.append("package cycle: " + " <-> ".join(cycle))
+    # Between modules too, imports inside functions and under TYPE_CHECKING included: a
+    # circle is a circle to whoever reads the code, whenever Python runs the import.
+    modules = {
+        importer: {target for target in imported if target != importer and target in graph}
+        for importer, imported in graph.items()
+    }
+    for cycle in package_cycles(modules):
+        problems.append("module cycle: " + " <-> ".join(cycle))
     return problems
 
 
-def test_no_module_imports_a_higher_layer_and_no_package_cycles() -> None:
+def test_no_module_imports_a_higher_layer_and_no_import_circles() -> None:
     known = modules()
     graph = {name: imports_of(path, known) for name, path in known.items()}
     assert len(graph) > 40  # the whole package was read
@@ -184,8 +193,8 @@ def test_no_module_imports_a_higher_layer_and_no_package_cycles() -> None:
 
 def test_the_check_catches_an_upward_import_an_unplaced_module_and_cycles() -> None:
     graph = {
-        "taskchat.db.engine": {"taskchat.chat.store"},
-        "taskchat.chat.store": {"taskchat.db.engine"},
+        "taskchat.db.engine": {"taskchat.chat.store.postgres"},
+        "taskchat.chat.store.postgres": {"taskchat.db.engine"},
         "taskchat.tools.servers": {"taskchat.agent.assistant"},
         "taskchat.agent.assistant": {"taskchat.tools.servers", "taskchat.context"},
         "taskchat.auth": {"taskchat.context"},
@@ -194,12 +203,27 @@ def test_the_check_catches_an_upward_import_an_unplaced_module_and_cycles() -> N
         "taskchat.newthing": set(),
     }
     found = violations(graph)
-    assert "taskchat.db.engine (db) imports taskchat.chat.store (chat)" in found
+    assert "taskchat.db.engine (db) imports taskchat.chat.store.postgres (chat)" in found
     assert "taskchat.newthing has no layer: add it to LAYERS" in found
     assert "package cycle: taskchat.agent <-> taskchat.tools" in found
     # A loop of three, each import within the core layer.
     assert "package cycle: taskchat.auth <-> taskchat.context <-> taskchat.errors" in found
     assert "package cycle: taskchat.chat <-> taskchat.db" in found
+    # The same loops, seen between modules.
+    assert "module cycle: taskchat.auth <-> taskchat.context <-> taskchat.errors" in found
+    assert "module cycle: taskchat.chat.store.postgres <-> taskchat.db.engine" in found
+
+
+def test_a_circle_inside_one_package_is_found() -> None:
+    graph = {
+        "taskchat.api.chatkit": {"taskchat.api.deps"},
+        "taskchat.api.deps": {"taskchat.api.services"},
+        "taskchat.api.services": {"taskchat.api.chatkit"},
+        "taskchat.api.health": {"taskchat.api.deps"},
+    }
+    assert violations(graph) == [
+        "module cycle: taskchat.api.chatkit <-> taskchat.api.deps <-> taskchat.api.services"
+    ]
 
 
 def test_relative_and_dynamic_imports_are_seen() -> None:
@@ -228,5 +252,5 @@ def test_imports_inside_functions_and_from_package_imports_are_seen() -> None:
     known = modules()
     cli = imports_of(known["taskchat.cli"], known)
     # `from taskchat import serving` inside a command body.
-    assert "taskchat.serving" in cli
+    assert "taskchat.cli.serving" in cli
     assert "taskchat.db.local" in cli

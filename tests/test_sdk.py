@@ -40,18 +40,21 @@ from openai._utils._transform import PropertyInfo, async_maybe_transform
 from openai.types.chat import ChatCompletionChunk, completion_create_params
 from openai.types.responses import ResponseStreamEvent, response_create_params
 
-from taskchat._sdk import WRITTEN_AGAINST, agents_identity
-from taskchat._sdk.agents_identity import agent_identity_map, sdk_agent_identity_map
-from taskchat._sdk.agents_mcp import InProcessMCPServer, RoutedMCPServer
-from taskchat._sdk.chatkit_agents import merged
-from taskchat._sdk.chatkit_server import serve_non_streaming, sse_frame, stream_events
-from taskchat._sdk.mcp_server import without_tracing
-from taskchat._sdk.openai_requests import BODIES, plain_json, untransformed
-from taskchat._sdk.openai_stream import ValidatedEventsOpenAI
+from taskchat._sdk import WRITTEN_AGAINST
+from taskchat._sdk import agents as agents_seams
+from taskchat._sdk.agents import (
+    InProcessMCPServer,
+    RoutedMCPServer,
+    agent_identity_map,
+    sdk_agent_identity_map,
+)
+from taskchat._sdk.chatkit import merged, serve_non_streaming, sse_frame, stream_events
+from taskchat._sdk.mcp import without_tracing
+from taskchat._sdk.openai import BODIES, ValidatedEventsOpenAI, plain_json, untransformed
 from taskchat.agent.assistant import Assistant
 from taskchat.agent.llm import build_client
-from taskchat.api.chatkit import chatkit_request
-from taskchat.chat.store import PostgresStore
+from taskchat.chat.request import chatkit_request
+from taskchat.chat.store.postgres import PostgresStore
 from taskchat.config import Settings
 from taskchat.context import RequestContext
 from taskchat.tools.servers import ToolServers
@@ -369,7 +372,7 @@ def _property_infos(annotation: object, seen: set[int]) -> list[object]:
 def test_the_model_request_types_rename_and_format_nothing(
     request_type: object,
 ) -> None:
-    # What lets _sdk/openai_requests skip openai's transform of a plain body: were any
+    # What lets _sdk/openai skip openai's transform of a plain body: were any
     # field renamed (an alias) or formatted (a date, a file), skipping it would send it wrong.
     assert _property_infos(request_type, set()) == []
     assert len(typing.get_type_hints(request_type)) > 20  # the walk reached the fields
@@ -496,7 +499,8 @@ def test_the_app_starts_without_the_heavy_sdks() -> None:
 
 
 async def test_a_restored_run_with_earlier_answers_is_accepted_by_chat_completions() -> None:
-    # A paused run (chat/paused.py) is restored with the SDK's own RunState.from_string.
+    # A paused run (chat/confirmations/paused.py) is restored with the SDK's own
+    # RunState.from_string.
     # Its JSON turns an earlier answer given as text into an output message without an id;
     # openai-agents 0.24's chat-completions converter refused that ("Unhandled item type"),
     # 0.25 takes it. If this fails after an upgrade, a resumed confirmation breaks with an
@@ -569,7 +573,7 @@ def test_distinct_names_are_keyed_without_the_sdks_signatures(
         raise AssertionError("an agent's signature was computed")
 
     monkeypatch.setattr(identity, "_agent_identity_signature", no_signature)
-    for patch in agents_identity.patches():
+    for patch in agents_seams.patches():
         monkeypatch.setattr(patch.module, patch.attribute, patch.replacement)
     graph = _identity_graphs()["distinct"]
     # What a run calls (its sandbox runtime, its tool-use tracker): answered by the seam.
@@ -666,8 +670,9 @@ _EVENTS: list[tuple[object, dict[str, Any]]] = [
 def test_a_validated_event_is_the_event_openai_builds(
     event_type: Any, data: dict[str, Any]
 ) -> None:
-    # What _sdk/openai_stream relies on: a stream asks its client for each event's object,
-    # with its event type as `cast_to`; validating gives what openai's constructor gives.
+    # What _sdk/openai (validated_events) relies on: a stream asks its client for each
+    # event's object, with its event type as `cast_to`; validating gives what openai's
+    # constructor gives.
     assert "_process_response_data" in AsyncStream.__stream__.__code__.co_names
     chunk_type: object = extract_stream_chunk_type(AsyncStream[ResponseStreamEvent])
     assert chunk_type is ResponseStreamEvent

@@ -2,7 +2,7 @@
 # Creates Taskchat's database role and database. docker-compose.yml mounts this folder
 # at /docker-entrypoint-initdb.d, where the postgres image runs it once, as the
 # superuser, when the data volume is first initialised (never again afterwards: changing
-# TASKCHAT_DB_PASSWORD later does not change the role's password; see README).
+# TASKCHAT_DB_PASSWORD later does not change the role's password; see docs/deployment.md).
 #
 # The app must not connect as a superuser: row-level security is forced on its tables,
 # and superusers (and BYPASSRLS roles) skip it. So `taskchat` is an ordinary login role

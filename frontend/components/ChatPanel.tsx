@@ -178,7 +178,7 @@ function ChatWidget({ userId, domainKey, attachmentMaxBytes, onResponseEnd, onEf
     },
     history: { enabled: true, showDelete: true, showRename: true },
     // Retry on an answer: the server answers the message again without repeating what the
-    // first answer's tools did (README, "Retrying an answer"). 👍/👎 under each answer, sent
+    // first answer's tools did (docs/features.md, "Retrying an answer"). 👍/👎 under each answer, sent
     // as items.feedback and kept by the server (one vote per answer; chat/feedback.py). The
     // protocol has no way to send a kept vote back to the widget, so after a reload it shows
     // none (the built-in UI reads them from /api/feedback).

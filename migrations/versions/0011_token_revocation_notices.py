@@ -1,9 +1,9 @@
 """Token revocations announced: every change to `token_revocations` notifies the channel
 `taskchat_token_revocations`, so each running replica keeps the table in memory
-(accounts/revocation_watch.py) instead of asking the database on every request.
+(accounts/revocations.py) instead of asking the database on every request.
 
 A trigger rather than the application: a revocation written by `psql` (re-applying
-deletions after a restore, see the README) or by another replica is announced the same way.
+deletions after a restore, see docs/your-data.md) or by another replica is announced the same way.
 The notice is sent when its transaction commits, and not at all if it rolls back. Payloads:
 `set <digest hex> <revoked_at epoch>`, `forget <digest hex>`, and `reload` after a TRUNCATE.
 

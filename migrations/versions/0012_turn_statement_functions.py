@@ -7,7 +7,7 @@ trips; with these it makes about seven.
 
 - `chat_thread(user, thread)`: a thread's stored data, or NULL.
 - `chat_newest_items(user, thread, n)`: a thread's `n` newest items, newest first.
-- `chat_admit_turn(...)`: the turn limiter's admission (chat/limits.py), behind the
+- `chat_admit_turn(...)`: the turn limiter's admission (chat/admission.py), behind the
   user's advisory lock.
 - `chat_end_turn(user, turn, keep)`: the turn's release.
 

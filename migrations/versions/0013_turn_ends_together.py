@@ -1,5 +1,5 @@
 """Ended streams' slots given back together, in one statement for every user
-(chat/limits.py).
+(chat/admission.py).
 
 - `chat_admit_turn(..., ended, withdrawn)`: the admission of 0012, which does not count the
   user's `ended` turns as open, nor their `withdrawn` ones at all: they ended (or never

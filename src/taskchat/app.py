@@ -12,11 +12,9 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from taskchat.api import accounts, attachments, chatkit, feedback, health, metrics, mydata, tasks
-from taskchat.api.body_limit import BodyLimitMiddleware
 from taskchat.api.deps import services_of
 from taskchat.api.errors import install_problem_handler
-from taskchat.api.middleware import RequestIdMiddleware
-from taskchat.api.origin import ProxyHeaders
+from taskchat.api.middleware import BodyLimitMiddleware, ProxyHeaders, RequestIdMiddleware
 from taskchat.api.services import running_services
 from taskchat.config import Settings, get_settings
 from taskchat.logs import configure_logging

@@ -48,7 +48,7 @@ class TokenVerifier:
     def __init__(self, settings: Settings, *, revoked: RevocationCheck | None = None) -> None:
         """`revoked`, if given, is asked about every token `verify_async` accepts (never
         remembered here: a revocation must take effect at once, on every replica; see
-        accounts/revocation_watch.py)."""
+        accounts/revocations.py)."""
         self._settings = settings
         self._revoked = revoked
         # Settings only admit HMAC algorithms with a secret and asymmetric ones with JWKS:

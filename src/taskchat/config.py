@@ -190,7 +190,7 @@ class Settings(BaseSettings):
     """Extra Host header values accepted at /mcp (DNS-rebinding protection): "backend:8000"."""
 
     mcp_servers: list[ExternalMCPServer] = Field(default_factory=list)
-    """External MCP servers as a JSON list (see README, "Tools")."""
+    """External MCP servers as a JSON list (docs/tools.md, "External MCP servers")."""
 
     mcp_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
     """How long a turn waits for an MCP server to connect before going on without it."""

@@ -1,4 +1,4 @@
-"""Who is asking: the verified identity, and the per-request context ChatKit passes on.
+"""Who is asking: the verified identity, and the per-request context every layer is given.
 
 Core, so every layer (store, tools, agent, chat) can take it without importing upward.
 """
@@ -58,20 +58,6 @@ class RequestContext:
 
     metadata: dict[str, Any] = field(default_factory=dict)
     """The request's client-sent metadata (page context): untrusted, never identity."""
-
-    retrying: bool = False
-    """A `threads.retry_after_item` request: its turn answers a message that an earlier
-    turn answered already (chat/retries.py)."""
-
-    creating: bool = False
-    """A `threads.create` request: its thread is new, so the turn's message is the
-    thread's only item (the turn need not read its history back)."""
-
-    known_thread: object = None
-    """The thread the request names (a `ThreadMetadata`), as its check read it a moment ago
-    (api/prechecks.py): the SDK's own load of it is answered from this, a round trip saved
-    per turn. Typed loosely: the context is core, and the ChatKit SDK loads after start-up
-    (pydantic resolves this class's annotations wherever the SDK's models hold it)."""
 
     origin: str = ""
     """Where the caller reached Taskchat, such as `https://tasks.example.com` (through the

@@ -2,7 +2,7 @@
 
 Each app has its own registry, so several apps in one process (tests) do not collide.
 With several worker processes, each keeps its own counts and a scrape sees the worker
-that answered it: prefer one worker per container and more replicas (see README).
+that answered it: prefer one worker per container and more replicas (docs/deployment.md).
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ from typing import Any
 from chatkit.types import FileAttachment
 
 from taskchat.accounts.export import SECTIONS, export_document
-from taskchat.chat.feedback import Kind, record_feedback
-from taskchat.chat.store import PostgresStore, chat_id
+from taskchat.chat.feedback.votes import Kind, record_feedback
+from taskchat.chat.store.postgres import PostgresStore, chat_id
 from taskchat.context import RequestContext
 from taskchat.tasks import service
 from taskchat.tasks.schemas import TaskCreate

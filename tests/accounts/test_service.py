@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from taskchat.accounts import service
 from taskchat.accounts.passwords import Passwords
-from taskchat.chat.store import PostgresStore
+from taskchat.chat.store.postgres import PostgresStore
 
 
 @dataclass

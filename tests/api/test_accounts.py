@@ -14,7 +14,7 @@ from sqlalchemy import text
 from taskchat.accounts import service
 from taskchat.accounts.passwords import Passwords
 from taskchat.auth import TokenVerifier
-from taskchat.chat.store import PostgresStore
+from taskchat.chat.store.postgres import PostgresStore
 from taskchat.config import Settings
 from tests.support.apps import app_client
 from tests.support.protocol import auth

@@ -9,8 +9,8 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 import pytest
 from starlette.types import Message
 
-from taskchat.api.admitted import AdmittedStream, admission
-from taskchat.chat.limits import TooManyTurnsError, TurnLimiter
+from taskchat.api.admitted import AdmittedStream
+from taskchat.chat.admission import Admission, TooManyTurnsError, TurnLimiter
 from taskchat.db.engine import create_engine
 
 SCOPE = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"}, "method": "POST"}
@@ -35,6 +35,14 @@ async def limiter(database_url: str) -> AsyncIterator[TurnLimiter]:
         await engine.dispose()
 
 
+async def admitted_for(limiter: TurnLimiter, user: str) -> Admission:
+    """The user's admission, sent."""
+    admission = Admission(limiter, user)
+    await admission.start()
+    assert admission.started
+    return admission
+
+
 async def test_an_admitted_stream_gives_its_slot_back_when_it_ends(
     limiter: TurnLimiter, new_user: Callable[[], str]
 ) -> None:
@@ -43,7 +51,7 @@ async def test_an_admitted_stream_gives_its_slot_back_when_it_ends(
     async def send(message: Message) -> None:
         sent.append(message)
 
-    response = AdmittedStream(events(started), await admission(limiter, user))
+    response = AdmittedStream(events(started), await admitted_for(limiter, user))
     await response(SCOPE, never_disconnects, send)
     assert [message["type"] for message in sent] == ["http.response.start"] + [
         "http.response.body"
@@ -60,7 +68,7 @@ async def test_a_refused_stream_sends_nothing(
     async def send(message: Message) -> None:
         sent.append(message)
 
-    response = AdmittedStream(events(started), await admission(limiter, user))
+    response = AdmittedStream(events(started), await admitted_for(limiter, user))
     with pytest.raises(TooManyTurnsError):
         await response(SCOPE, never_disconnects, send)
     assert sent == [] and started == []
@@ -74,7 +82,7 @@ async def test_a_client_gone_before_the_first_event_gives_the_slot_back(
     async def send(message: Message) -> None:
         raise OSError("the client went away")
 
-    response = AdmittedStream(events(started), await admission(limiter, user))
+    response = AdmittedStream(events(started), await admitted_for(limiter, user))
     with pytest.raises(OSError, match="went away"):
         await response(SCOPE, never_disconnects, send)
     assert started == []
@@ -89,7 +97,9 @@ async def test_a_pure_first_event_is_made_meanwhile_and_dropped_if_refused(
     async def send(message: Message) -> None:
         sent.append(message)
 
-    admitted = AdmittedStream(events(started), await admission(limiter, user), first_is_pure=True)
+    admitted = AdmittedStream(
+        events(started), await admitted_for(limiter, user), first_is_pure=True
+    )
     await admitted(SCOPE, never_disconnects, send)
     assert [message.get("body") for message in sent] == [None, b"data: {}\n\n", b""]
     closed: list[bool] = []
@@ -104,7 +114,7 @@ async def test_a_pure_first_event_is_made_meanwhile_and_dropped_if_refused(
     started.clear()
     sent.clear()
     await limiter.admit(user)  # the user's one slot, taken
-    refused = AdmittedStream(watched(), await admission(limiter, user), first_is_pure=True)
+    refused = AdmittedStream(watched(), await admitted_for(limiter, user), first_is_pure=True)
     with pytest.raises(TooManyTurnsError):
         await refused(SCOPE, never_disconnects, send)
     assert started == [True] and closed == [True] and sent == []
@@ -114,6 +124,8 @@ async def test_no_limits_no_admission(database_url: str, new_user: Callable[[], 
     engine = create_engine(database_url, pool_size=1)
     try:
         unlimited = TurnLimiter(engine, per_minute=0, concurrent=0, lease_seconds=60)
-        assert await admission(unlimited, new_user()) is None
+        admission = Admission(unlimited, new_user())
+        await admission.start()
+        assert not admission.started
     finally:
         await engine.dispose()

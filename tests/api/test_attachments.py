@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from taskchat.app import create_app
-from taskchat.chat.attachments import PostgresAttachmentStore
-from taskchat.chat.store import PostgresStore
+from taskchat.chat.store.attachments import PostgresAttachmentStore
+from taskchat.chat.store.postgres import PostgresStore
 from taskchat.config import Settings
 from taskchat.context import RequestContext
 from taskchat.db.engine import user_transaction_raw

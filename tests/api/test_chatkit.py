@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
-from taskchat.chat.events import CUT_OFF_NOTE
-from taskchat.chat.store import PostgresStore
+from taskchat.chat.store.postgres import PostgresStore
+from taskchat.chat.turn.events import CUT_OFF_NOTE
 from taskchat.context import RequestContext
 from tests.support.apps import app_client
 from tests.support.fake_openai import FakeOpenAI, Reply

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 
-from taskchat.api.chatkit import says_it_streams
+from taskchat.chat.request import says_it_streams
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.support.protocol import (
     add_message,

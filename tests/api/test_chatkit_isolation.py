@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from taskchat.chat.store import PostgresStore, chat_id
+from taskchat.chat.store.postgres import PostgresStore, chat_id
 from taskchat.context import RequestContext
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.support.protocol import add_message, create_thread, post, thread_id_of, titled

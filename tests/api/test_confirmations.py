@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taskchat.chat.confirmations import CARD_GONE, DECLINED_MESSAGE
+from taskchat.chat.confirmations.cards import CARD_GONE, DECLINED_MESSAGE
 from taskchat.db.engine import create_engine, user_transaction
 from taskchat.tasks import service
 from taskchat.tasks.schemas import TaskCreate, TaskPublic

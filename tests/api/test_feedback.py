@@ -12,7 +12,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from taskchat.chat.store import PostgresStore, chat_id
+from taskchat.chat.store.postgres import PostgresStore, chat_id
 from taskchat.db.engine import user_transaction_raw
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.support.protocol import auth, create_thread, post, thread_id_of, titled

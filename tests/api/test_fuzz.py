@@ -29,7 +29,7 @@ from pydantic.json_schema import PydanticJsonSchemaWarning
 from taskchat.api.accounts import LoginBody, RegisterBody
 from taskchat.app import create_app
 from taskchat.auth import mint_token
-from taskchat.chat.store import chat_id
+from taskchat.chat.store.postgres import chat_id
 from taskchat.config import Settings
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.support.fuzz_target import (

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from taskchat.chat.events import CUT_OFF_NOTE
+from taskchat.chat.turn.events import CUT_OFF_NOTE
 from tests.api.test_chatkit import items_of, texts
 from tests.support.apps import app_client
 from tests.support.fake_openai import FakeOpenAI, Reply

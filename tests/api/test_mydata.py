@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from taskchat.accounts.revocations import subject_digest
 from taskchat.api.services import Services
-from taskchat.chat.store import PostgresStore
+from taskchat.chat.store.postgres import PostgresStore
 from taskchat.config import Settings
 from taskchat.context import RequestContext
 from taskchat.tasks import service
@@ -252,7 +252,7 @@ async def test_a_deletion_on_one_replica_ends_the_sessions_on_another(
 ) -> None:
     alice, bob = await register(client, "Alice Elsewhere"), await register(client, "Bob Here")
     async with running_app(settings) as (app, replica):
-        # The other replica has the revocations in memory (accounts/revocation_watch.py),
+        # The other replica has the revocations in memory (accounts/revocations.py),
         # so what refuses the token there is the deletion's notice.
         services: Services = app.state.services
 
@@ -425,7 +425,7 @@ async def test_with_an_identity_provider_delete_my_data_keeps_the_account_for_a_
         fresh = idp_token(subject, datetime.now(UTC))
 
         async def accepted() -> bool:
-            # The update reaches the app as a notice (accounts/revocation_watch.py).
+            # The update reaches the app as a notice (accounts/revocations.py).
             return (await http.get("/api/account", headers=auth(fresh))).status_code == 200
 
         await eventually(accepted, "the moved revocation is seen")

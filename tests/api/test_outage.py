@@ -20,7 +20,7 @@ import pytest
 
 from taskchat.app import create_app
 from taskchat.auth import mint_token
-from taskchat.chat.store import PostgresStore
+from taskchat.chat.store.postgres import PostgresStore
 from taskchat.context import RequestContext
 from taskchat.db.local import LocalPostgres, start_throwaway
 from taskchat.db.migrate import upgrade

@@ -35,7 +35,7 @@ from tests.support.settings import scripted_settings
 from tests.support.tokens import TokenFor
 
 NOTE = "The user asked for a new answer to their last message."
-"""How the retried turn's note to the model begins (chat/retries.py), after its preamble."""
+"""How the retried turn's note to the model begins (chat/turn/retries.py), after its preamble."""
 
 
 @pytest.fixture

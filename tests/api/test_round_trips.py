@@ -1,5 +1,5 @@
 """How many statements a chat turn sends to the database: each is a round trip, and on a
-busy server round trips are a large share of the CPU a turn costs (README, Performance).
+busy server round trips are a large share of the CPU a turn costs (docs/performance.md).
 
 Counted with asyncpg's own query logger on every pooled connection, so a transaction
 (BEGIN, the scope, the statement, COMMIT: four) counts as four.
@@ -27,7 +27,7 @@ async def test_a_turn_sends_one_statement_per_step(
     async with running_app(scripted_settings(database_url, fake_model)) as (app, http):
         token = token_for(new_user())
         services = app.state.services
-        # Until then each token check asks the database (accounts/revocation_watch.py).
+        # Until then each token check asks the database (accounts/revocations.py).
         await eventually(holds(lambda: services.revocations.current), "the app listens")
         sent = counted(services.engine)
 
@@ -45,7 +45,7 @@ async def test_a_turn_sends_one_statement_per_step(
     answers = [e for e in events + later_events if e["type"] == "thread.item.done"]
     assert [e["item"]["type"] for e in answers] == ["user_message", "assistant_message"] * 2
     # Ended streams are given back together, now and then, for every user at once; or
-    # with their user's next admission (chat/limits.py).
+    # with their user's next admission (chat/admission.py).
     first, later = without_ends(first), without_ends(later)
     # A new thread: admission, the thread with its message (one statement), the title, the
     # answer. Its history is the message just stored, so it is not read back. On the SDK's

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import httpx
 
-from taskchat.chat.store import PostgresStore
+from taskchat.chat.store.postgres import PostgresStore
 from taskchat.tasks import service
 from taskchat.tasks.schemas import TaskCreate
 from tests.support.protocol import auth

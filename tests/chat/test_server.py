@@ -18,11 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskchat._sdk.seams import Seams
 from taskchat.agent.llm import NOT_CONFIGURED_MESSAGE
-from taskchat.api.chatkit import chatkit_request
-from taskchat.api.prechecks import check_targets
+from taskchat.chat.context import ChatContext
+from taskchat.chat.request import chatkit_request, check_targets
 from taskchat.chat.server import TaskchatServer
-from taskchat.chat.store import PostgresStore
-from taskchat.chat.turn import SHUTDOWN_NOTICE
+from taskchat.chat.store.postgres import PostgresStore
+from taskchat.chat.turn.run import SHUTDOWN_NOTICE
 from taskchat.config import Settings
 from taskchat.context import RequestContext
 from taskchat.db.engine import create_engine
@@ -71,7 +71,9 @@ async def server_for(settings: Settings, engine: AsyncEngine) -> AsyncIterator[S
 async def turn(
     server: TaskchatServer, context: RequestContext, body: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    result = await server.process_parsed(chatkit_request().validate_python(body), context)
+    # As the route serves it, without its checks (the hints they add are only shortcuts).
+    checked = ChatContext(user_id=context.user_id, claims=context.claims)
+    result = await server.process_parsed(chatkit_request().validate_python(body), checked)
     assert isinstance(result, StreamingResult)
     return await collected_events(result)
 
@@ -115,7 +117,7 @@ async def test_a_tool_call_runs_for_the_caller_with_progress_shown(
     assert progress == ["Adding task…"]
     assert assistant_texts(events) == ["Added it."]
     tasks = await service.list_tasks(
-        engine=server.tools.engine, user_id=context.user_id, status="all"
+        engine=server.turns.tools.engine, user_id=context.user_id, status="all"
     )
     assert [task.title for task in tasks] == ["Buy milk"]
     assert "Added: [ ] Buy milk" in str(model.calls[1].input)
@@ -162,7 +164,7 @@ async def test_a_turn_the_shutdown_cuts_ends_with_the_restart_notice(
     server, context = server_for(ScriptedModel([ModelStep.respond(never_answers)])), ctx()
     running = asyncio.create_task(turn(server, context, create_thread("long one")))
     await asyncio.wait_for(called.wait(), 10)
-    server.drain.cut_runs()
+    server.turns.drain.cut_runs()
     events = await asyncio.wait_for(running, 10)
     [notice] = [e for e in events if e["type"] == "error"]
     assert notice["message"] == SHUTDOWN_NOTICE and notice["allow_retry"] is True
@@ -201,7 +203,9 @@ async def test_of_two_messages_sent_at_once_with_one_attachment_only_one_gets_it
     # stream while the shared file is still unsent...
     second = create_thread("second")
     second["params"]["input"]["attachments"] = [other, shared]
-    await check_targets(chatkit_request().validate_python(second), server.store, context)
+    await check_targets(
+        chatkit_request().validate_python(second), server.store, ChatContext(context.user_id)
+    )
     # ...then the first message is sent and takes it.
     first = create_thread("first")
     first["params"]["input"]["attachments"] = [shared]

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from chatkit.types import FileAttachment
 
-from taskchat.chat.store import PostgresStore, chat_id
+from taskchat.chat.store.postgres import PostgresStore, chat_id
 from taskchat.context import RequestContext
 from taskchat.db.engine import user_transaction_raw
 from taskchat.files.postgres import PostgresFileStorage

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from chatkit.types import FileAttachment
 
-from taskchat.chat.store import PostgresStore, chat_id
+from taskchat.chat.store.postgres import PostgresStore, chat_id
 from taskchat.context import RequestContext
 from taskchat.db.engine import operator_transaction_raw, user_transaction_raw
 from taskchat.files.postgres import PostgresFileStorage

@@ -11,7 +11,7 @@ from chatkit.types import FileAttachment
 from hypothesis import strategies as st
 
 from taskchat.auth import mint_token
-from taskchat.chat.store import PostgresStore, chat_id
+from taskchat.chat.store.postgres import PostgresStore, chat_id
 from taskchat.config import Settings
 from taskchat.context import RequestContext
 from tests.support.fuzzing import weighted

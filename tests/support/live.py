@@ -27,7 +27,7 @@ class LiveServer:
                 port=self.port,
                 log_level="warning",
                 # As `taskchat serve` runs it: Taskchat's app reads the proxy headers itself,
-                # from its FORWARDED_ALLOW_IPS (api/origin.py).
+                # from its FORWARDED_ALLOW_IPS (api/middleware.py).
                 proxy_headers=False,
             )
         )

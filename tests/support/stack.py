@@ -50,7 +50,7 @@ def main() -> None:
                 **{"jwt_secret": secrets.token_hex(32), **SCRIPTED_MODEL, **overrides},
             )
             # Trusting X-Forwarded-* from the proxies FORWARDED_ALLOW_IPS names, as under
-            # `taskchat serve` (the app reads them itself, api/origin.py).
+            # `taskchat serve` (the app reads them itself, api/middleware.py).
             backend = LiveServer(create_app(settings))
             backend.start()
             try:

@@ -14,7 +14,7 @@ from chatkit.types import (
     UserMessageTextContent,
 )
 
-from taskchat.chat.store import PostgresStore, chat_id
+from taskchat.chat.store.postgres import PostgresStore, chat_id
 from taskchat.context import RequestContext
 
 # Naive on purpose: the ChatKit SDK stamps items with naive datetimes.

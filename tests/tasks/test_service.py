@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taskchat.chat.store import PostgresStore
+from taskchat.chat.store.postgres import PostgresStore
 from taskchat.tasks import service
 from taskchat.tasks.schemas import TaskCreate, TaskPublic, TaskUpdate
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from agents.mcp import MCPServerStreamableHttp
 
-from taskchat.chat.store import PostgresStore
+from taskchat.chat.store.postgres import PostgresStore
 from taskchat.tasks import service
 from taskchat.tasks.schemas import TaskCreate
 from tests.support.live import LiveServer

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from taskchat.chat.store import PostgresStore
+from taskchat.chat.store.postgres import PostgresStore
 from taskchat.context import RequestContext
 from taskchat.db.engine import user_transaction
 from taskchat.errors import TaskchatError

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taskchat.chat.store import PostgresStore
+from taskchat.chat.store.postgres import PostgresStore
 from taskchat.tasks import service
 from taskchat.tasks.schemas import TaskCreate
 from tests.support.fake_openai import FakeOpenAI, Reply, ToolCall

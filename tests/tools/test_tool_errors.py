@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taskchat._sdk.agents_mcp import InProcessMCPServer
-from taskchat.chat.store import PostgresStore
+from taskchat._sdk.agents import InProcessMCPServer
+from taskchat.chat.store.postgres import PostgresStore
 from taskchat.tools.tasks import SERVER_NAME, list_tool_definitions, tasks_server_for_user
 
 CASES: list[tuple[str, dict[str, Any], str]] = [

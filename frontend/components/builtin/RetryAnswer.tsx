@@ -2,7 +2,7 @@
 
 // The Retry under the newest answer: the server answers the same message again
 // (threads.retry_after_item) and the new answer takes this one's place. What the first
-// answer's tools did is not done twice (the server keeps it: README, "Retrying an answer").
+// answer's tools did is not done twice (the server keeps it: docs/features.md, "Retrying an answer").
 import styles from "./builtin.module.css";
 
 export function RetryAnswer({ onRetry }: { onRetry: () => void }) {

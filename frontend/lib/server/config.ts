@@ -1,5 +1,5 @@
 // The frontend's settings, read from the environment at request time (not at build time),
-// so one build serves every deployment. Each is documented in the README and .env.example.
+// so one build serves every deployment. Each is documented in docs/configuration.md and .env.example.
 // Server code only (importing it into a client component fails the build): none of these
 // reach the browser except through props a page passes.
 import "server-only";

@@ -1,5 +1,5 @@
 // What a message may carry, as the backend decides it (src/taskchat/files/kinds.py and
-// chat/attachments.py; tests/test_frontend_protocol.py checks both lists agree). Both chat
+// chat/store/attachments.py; tests/test_frontend_protocol.py checks both lists agree). Both chat
 // UIs offer only these, so a person is told before uploading rather than after.
 
 /** The most attachments one message may carry. */

@@ -5,7 +5,7 @@
 /** 👍 or 👎 (ChatKit's `FeedbackKind`). */
 export type FeedbackKind = "positive" | "negative";
 
-/** The person's vote on one assistant message, mirroring the backend's Vote (chat/feedback.py). */
+/** The person's vote on one assistant message, mirroring the backend's Vote (chat/feedback/votes.py). */
 export type Vote = { item_id: string; kind: FeedbackKind };
 
 /** GET /api/feedback's answer, mirroring the backend's VoteList. */

@@ -2,7 +2,7 @@
 // of them: the /api/tasks route checks the backend's answer with it on the server, and the
 // tasks panel reads the route's answer with it in the browser.
 
-/** The server's client effect after tasks change (chat/task_actions.py `TASKS_CHANGED`). */
+/** The server's client effect after tasks change (chat/widgets/actions.py `TASKS_CHANGED`). */
 export const TASKS_CHANGED = "tasks.changed";
 
 export type Priority = "low" | "normal" | "high";

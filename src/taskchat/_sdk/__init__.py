@@ -1,9 +1,10 @@
 """Every place Taskchat leans on an SDK's private parts, in this one package.
 
-Each seam names the pinned version it was written against and why it exists; there is a
-module per SDK, so importing one seam does not import the other SDKs (the standalone
-`taskchat mcp` server needs only mcp). The rest of the code reaches SDK internals only
-through here, and `tests/test_sdk.py` fails loudly when an upgrade changes what a seam
+One module per SDK (`chatkit`, `agents`, `openai`, `mcp`), so importing one seam does not
+import the other SDKs (the standalone `taskchat mcp` server needs only mcp); each says what
+it replaces, why, and which benchmark measures it. `seams.py` installs them all at start-up,
+or none with `SDK_SEAMS=off` (docs/sdk-seams.md). The rest of the code reaches SDK internals
+only through here, and `tests/test_sdk.py` fails loudly when an upgrade changes what a seam
 relies on: bump `WRITTEN_AGAINST` only after re-reading the seams against the new release.
 
 Workarounds that use public APIs (the history converter, store ids for the provider's

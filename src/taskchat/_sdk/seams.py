@@ -30,13 +30,9 @@ logger = logging.getLogger("taskchat")
 
 def patches() -> list[Patch]:
     """Every process-wide patch (imports the SDKs they patch)."""
-    from taskchat._sdk import agents_identity, chatkit_agents, openai_requests
+    from taskchat._sdk import agents, chatkit, openai
 
-    return [
-        *chatkit_agents.patches(),
-        *agents_identity.patches(),
-        *openai_requests.patches(),
-    ]
+    return [*chatkit.patches(), *agents.patches(), *openai.patches()]
 
 
 BUILT_IN = (

@@ -6,19 +6,27 @@ provider owns it. The same transaction revokes the person's tokens (accounts/rev
 so the deletion and the end of every session they had commit together.
 
 A chat turn already streaming when the data goes may still write afterwards (its thread is
-gone, so most of its writes fail, but a tool may add a task). `api/chatkit.py` erases
-again when such a turn ends, which is why `erase` may run for data already deleted.
+gone, so most of its writes fail, but a tool may add a task). `erasing_leftovers` wraps
+every such stream and erases again when it ends, which is why `erase` may run for data
+already deleted.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncGenerator, AsyncIterable
 from dataclasses import dataclass
 
+import anyio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taskchat.accounts.revocations import revoke
+from taskchat.accounts.revocations import RevocationWatch, revoke
+from taskchat.context import Identity
 from taskchat.db.engine import user_transaction_raw
 from taskchat.db.tables import USER_OWNED_TABLES, metadata
+from taskchat.logs import log_failure
+
+logger = logging.getLogger("taskchat.accounts")
 
 
 def deletion_order() -> tuple[str, ...]:
@@ -75,3 +83,33 @@ async def erase(
 def _count(status: str) -> int:
     """The row count of an asyncpg command status such as `DELETE 3`."""
     return int(status.rpartition(" ")[2] or 0)
+
+
+async def erasing_leftovers(
+    stream: AsyncIterable[bytes],
+    *,
+    engine: AsyncEngine,
+    revocations: RevocationWatch,
+    identity: Identity,
+) -> AsyncGenerator[bytes, None]:
+    """`stream`; when it ends (or its client leaves), the person's rows erased again if
+    their data was deleted while it ran.
+
+    A turn can outlive the deletion by minutes (a slow model, a slow tool), and its tools
+    may write rows no thread holds (a task): left, they would outlive the deletion. Every
+    row of the person goes, so one who deleted their data here, signed in again with their
+    identity provider and chatted before the old turn ended loses that too; an account of
+    ours is gone for good anyway.
+    """
+    try:
+        async for chunk in stream:
+            yield chunk
+    finally:
+        with anyio.CancelScope(shield=True):
+            try:
+                if await revocations.revoked(identity):
+                    await erase(
+                        engine, user_id=identity.user_id, account=False, revoke_tokens=False
+                    )
+            except Exception as error:
+                log_failure(logger, "could not erase a deleted person's leftovers", error=error)

@@ -13,7 +13,7 @@ from pwdlib import PasswordHash
 from taskchat.errors import ProblemError
 
 HASHING_SLOTS = 2
-"""Hashes computed at once: each takes 64 MiB and a core for about 0.2 s here."""
+"""Hashes computed at once: each takes 64 MiB and a core for a fraction of a second."""
 
 BUSY_RETRY_SECONDS = 5
 

@@ -50,7 +50,7 @@ class WeakPasswordError(ProblemError):
 
 @cache
 def common_passwords() -> frozenset[str]:
-    """The common passwords, read on first use and kept (about 5 ms and 1 MB here)."""
+    """The common passwords, read on first use and kept."""
     packed = resources.files("taskchat.accounts").joinpath(COMMON_PASSWORDS_FILE)
     return frozenset(gzip.decompress(packed.read_bytes()).decode("utf-8").splitlines())
 

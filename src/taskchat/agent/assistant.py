@@ -64,7 +64,7 @@ def _turn_instructions(
 class Assistant:
     """The task assistant: one agent built for the process and copied for each turn, whose
     instructions are made from each run's own context (its user and page). Building an
-    agent per turn, the SDK checks and copies its settings: about 0.15 ms of CPU
+    agent per turn, the SDK would check and copy its settings every turn
     (bench/turn_agent.py measures it with the tool listing it saves, `RoutedMCPServer`)."""
 
     def __init__(self, model: Model, tools: Sequence[FunctionTool] = ()) -> None:
@@ -83,8 +83,8 @@ class Assistant:
 
         A copy per turn, not the one agent: at every model call the SDK checks a run's tools
         against those of every other run of the same agent object (a run's registry, keyed
-        by the agent's id), so one shared agent cost 39 us a check at 50 concurrent turns
-        and 150 us at 200. A shallow copy is what `clone()` makes, without the checks of a
+        by the agent's id), so with one shared agent each check grows with the turns
+        running at once. A shallow copy is what `clone()` makes, without the checks of a
         configuration that was checked when the process's agent was built."""
         if not mcp_servers and list(tools) == self.agent.tools:
             return copy.copy(self.agent)

@@ -9,7 +9,7 @@ import httpx2 as httpx
 from agents import Model, OpenAIChatCompletionsModel, OpenAIResponsesModel
 from openai import AsyncOpenAI
 
-from taskchat._sdk.openai_stream import ValidatedEventsOpenAI
+from taskchat._sdk.openai import ValidatedEventsOpenAI
 from taskchat._sdk.seams import Seams
 from taskchat.agent.transport import AiohttpTransport
 from taskchat.config import Settings
@@ -106,7 +106,7 @@ def build_client(
     if not settings.model_configured:
         return None
     # With the seams, a streamed answer's events are built by pydantic's validator
-    # (_sdk/openai_stream.py).
+    # (_sdk/openai.py).
     client = ValidatedEventsOpenAI if (seams or Seams()).on else AsyncOpenAI
     return client(
         # Local OpenAI-compatible servers (Ollama, vLLM) accept any key.

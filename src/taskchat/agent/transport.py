@@ -1,13 +1,13 @@
 """The model client's HTTP transport: httpx2's transport interface over an aiohttp session.
 
 The openai client speaks httpx2, whose default transport (httpcore2: a pure-Python HTTP/1.1
-state machine, anyio streams, a connection pool scanned before each request) cost about
-as much CPU per model request as the rest of openai's request path (py-spy, 50 concurrent
-turns; a new thread's turn makes two requests, its answer and its title). aiohttp parses
-HTTP in C and keeps its pool per host. openai supports aiohttp as a transport itself (its
-`aiohttp` extra); this is our own, small one, so that its failures keep the meaning the
-rest of the app gives them: a refused connection is "could not be reached", not a
-timeout (bench/model_pool.py; the README's Performance section).
+state machine, anyio streams, a connection pool scanned before each request) costs as much
+CPU per model request as much of the rest of openai's request path, and a new thread's turn
+makes two requests (its answer and its title). aiohttp parses HTTP in C and keeps its pool
+per host. openai supports aiohttp as a transport itself (its `aiohttp` extra); this is our
+own, small one, so that its failures keep the meaning the rest of the app gives them: a
+refused connection is "could not be reached", not a timeout. Measured by
+bench/model_pool.py (docs/performance.md).
 
 What it keeps from the transport it replaces: timeouts per phase (connect, read, and the
 wait for a pooled connection), keep-alive connections closed after KEEPALIVE_SECONDS idle,
@@ -155,9 +155,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     ) -> tuple[int, bytes]:
         """POST `body` to `url` and read the whole answer (decompressed): its status and
         body; `phase_seconds` bounds the wait for a connection, the connecting, and each
-        read. Straight through aiohttp, with no httpx request or response around it, which
-        cost about 0.15 ms of CPU a call: for calls that need nothing else (the title
-        call). Failures are httpx's, as for every request here."""
+        read. Straight through aiohttp, with no httpx request or response around it, for
+        calls that need nothing else (the title call). Failures are httpx's, as for every
+        request here."""
         session = self._session_now()
         with _as_httpx_errors():
             async with session.post(

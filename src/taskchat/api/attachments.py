@@ -18,8 +18,8 @@ from fastapi import APIRouter, Path, Request, Response
 
 from taskchat.api.deps import CurrentIdentity, services_of
 from taskchat.api.errors import problem_responses
+from taskchat.api.middleware import caller_origin
 from taskchat.api.multipart import drain, read_file_field
-from taskchat.api.origin import caller_origin
 from taskchat.context import Identity, RequestContext
 from taskchat.errors import ProblemError
 from taskchat.logs import request_id_var
@@ -27,7 +27,7 @@ from taskchat.text import check_text
 
 if TYPE_CHECKING:
     # The chat machinery loads after start-up (api/services.py); these are its types.
-    from taskchat.chat.attachments import PostgresAttachmentStore
+    from taskchat.chat.store.attachments import PostgresAttachmentStore
 
 router = APIRouter()
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from taskchat.api.deps import CurrentIdentity, ServicesDep
 from taskchat.api.errors import problem_responses
-from taskchat.chat.feedback import Vote, thread_feedback
+from taskchat.chat.feedback.votes import Vote, thread_feedback
 from taskchat.text import check_text
 
 router = APIRouter()

@@ -7,8 +7,8 @@ through `api/deps.py`, never through untyped app state.
 
 The chat machinery (`ChatParts`: the ChatKit server, the model client, the tasks MCP app)
 is loaded in the background once the lifespan has started, not before it: its SDKs
-(chatkit.server pulls in openai-agents and openai, the MCP server mcp's server side) cost
-about 3 s of CPU to import here, more than the rest of the app together. The server answers
+(chatkit.server pulls in openai-agents and openai, the MCP server mcp's server side) take
+longer to import than the rest of the app together (bench/startup.py). The server answers
 meanwhile; /chatkit and /mcp wait for the load (`Services.chat_parts()`), and /readyz says
 unavailable if it failed.
 """
@@ -28,11 +28,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp
 
-from taskchat.accounts.limits import AttemptLimiter
+from taskchat.accounts.attempts import AttemptLimiter
 from taskchat.accounts.passwords import Passwords
-from taskchat.accounts.revocation_watch import RevocationWatch
+from taskchat.accounts.revocations import RevocationWatch
 from taskchat.auth import TokenVerifier
-from taskchat.chat.limits import TurnLimiter
+from taskchat.chat.admission import TurnLimiter
 from taskchat.config import Settings
 from taskchat.db.diagnose import explain, schema_problem
 from taskchat.db.drivers import drivers_of
@@ -157,8 +157,8 @@ async def running_services(settings: Settings, metrics: Metrics) -> AsyncIterato
         # by the load itself, not as "exception never retrieved".
         chat_loaded.add_done_callback(lambda done: done.cancelled() or done.exception())
         opened.callback(chat_loaded.cancel)
-        # Its dummy argon2 hash (about 0.2 s, in a worker thread) overlaps the pool's
-        # warm-up rather than coming before it.
+        # Its dummy argon2 hash (a fraction of a second, in a worker thread) overlaps the
+        # pool's warm-up rather than coming before it.
         passwords = asyncio.ensure_future(
             Passwords.create(queue_seconds=settings.auth_queue_timeout_seconds)
         )
@@ -218,12 +218,11 @@ def _import_chat_modules() -> None:
     """The chat machinery's modules, with the SDKs under them (run in a worker thread, so
     the event loop keeps answering while they load)."""
     import taskchat.agent.llm
-    import taskchat.api.prechecks
     import taskchat.chat.server
     import taskchat.tools.http
     import taskchat.tools.servers
     import taskchat.tools.tasks  # noqa: F401
-    from taskchat.api.chatkit import chatkit_request
+    from taskchat.chat.request import chatkit_request
 
     chatkit_request()  # built here rather than in the first /chatkit request
 
@@ -243,7 +242,7 @@ async def _load_chat(services: Services) -> None:
                 build_transport,
             )
             from taskchat.chat.server import TaskchatServer
-            from taskchat.chat.store import PostgresStore
+            from taskchat.chat.store.postgres import PostgresStore
             from taskchat.chat.titles import title_call
             from taskchat.tools.http import build_mcp_http
             from taskchat.tools.servers import TurnTools

@@ -30,7 +30,7 @@ from openai import AsyncOpenAI
 from yarl import URL
 
 from taskchat.agent.transport import AiohttpTransport
-from taskchat.chat.store import PostgresStore
+from taskchat.chat.store.postgres import PostgresStore
 from taskchat.config import Settings
 from taskchat.context import RequestContext
 from taskchat.errors import TaskchatError
@@ -86,10 +86,9 @@ def title_call(settings: Settings, client: AsyncOpenAI, transport: AiohttpTransp
     OpenAI-compatible provider, responses for OpenAI), at the client's base URL and key.
 
     Sent straight through the model client's transport (its connection pool), not through
-    the openai client: its request building and response models cost about 2 ms of CPU per
-    call here, two thirds of the call, and would be most of what titles add to a new
-    thread's turn (bench/chatkit_overhead.py); nor through httpx, another 0.15 ms. Not an
-    agent run either (ten times that).
+    the openai client, whose request building and response models would be most of what
+    titles add to a new thread's turn (bench/chatkit_overhead.py), nor through httpx. Not an
+    agent run either, which costs several times more.
     """
     name = settings.title_model_name or settings.model_name
     base = str(client.base_url).rstrip("/")

@@ -2,15 +2,15 @@
 
 A chat turn sends six or seven statements, each on its own (see SCOPED_ROW in
 db/engine.py). Checking a connection out of SQLAlchemy's async pool and back in for each
-cost about 0.1 ms of CPU, several times the statement itself (0.02-0.05 ms at 50
-concurrent): a task, three greenlet switches and the pool's bookkeeping. `Drivers` checks
+costs several times the statement itself: a task, three greenlet switches and the pool's
+bookkeeping (bench/chatkit_overhead.py). `Drivers` checks
 connections out of that pool once and hands them round itself: a free one is taken
 without an await.
 
 They stay the pool's connections, so a process never holds more than its pool size and
 overflow allow. At most half the pool size is kept, so the Core transactions (tasks,
 accounts) and the revocation watch's LISTEN still find pooled connections rather than
-open overflow ones (about 3 ms of CPU each to open). A pool of one keeps none: each
+open overflow ones (each a new connection to open). A pool of one keeps none: each
 statement then checks its connection out and back in.
 """
 

@@ -94,8 +94,9 @@ async def user_transaction_raw(
     `locked` also takes the user's transaction-level advisory lock, in the same round
     trip: the user's other `locked` transactions, on any replica, wait for this one.
 
-    For hot paths: the same transaction costs about 0.6 ms straight through asyncpg and
-    2-3 ms through SQLAlchemy Core. The pool, its size and its lifecycle stay SQLAlchemy's.
+    For hot paths: the same transaction costs a fraction of what it costs through
+    SQLAlchemy Core (bench/chatkit_overhead.py). The pool, its size and its lifecycle stay
+    SQLAlchemy's.
     Parameters are `$1`-style; jsonb takes JSON text and returns Python values (the codec
     SQLAlchemy installs on its asyncpg connections).
     """

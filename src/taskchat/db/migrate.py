@@ -1,7 +1,7 @@
 """Running and checking alembic migrations from code.
 
 alembic itself is imported only to run migrations: its import (mako, pygments, every
-SQLAlchemy dialect) cost about 0.5 s of CPU on the way to the app's first /readyz, which
+SQLAlchemy dialect) would slow the way to the app's first /readyz (bench/startup.py), which
 only needs the head revision's name.
 """
 

@@ -5,9 +5,9 @@ collide with, or reveal, another's. Row-level security (see the migrations) is t
 second wall behind the `WHERE user_id = ...` of every query. `tests/db` checks that
 these tables and the migrations agree.
 
-Who queries what, and how (see the README's architecture section): the chat store
-(`chat/store.py`) runs SQL text straight through asyncpg on the `chat_*` tables, because
-every turn makes several of those queries (and `chat/feedback.py` does the same on
+Who queries what, and how (docs/architecture.md, "Conventions"): the chat store
+(`chat/store/postgres.py`) runs SQL text straight through asyncpg on the `chat_*` tables, because
+every turn makes several of those queries (and `chat/feedback/votes.py` does the same on
 `chat_feedback`, next to them); tasks and accounts query `TASKS` and `USERS`
 with SQLAlchemy Core.
 """
@@ -142,7 +142,7 @@ CHAT_TURNS = Table(
     Index("ix_chat_turns_user_started", "user_id", "started_at"),
 )
 """A streamed chat request: counted for the per-user rate and open-stream limits
-(chat/limits.py). `lease_until` frees the slot of a stream whose replica died."""
+(chat/admission.py). `lease_until` frees the slot of a stream whose replica died."""
 
 CHAT_APPROVALS = Table(
     "chat_approvals",
@@ -163,7 +163,7 @@ CHAT_APPROVALS = Table(
     ),
     Index("ix_chat_approvals_user_created", "user_id", "created_at"),
 )
-"""A tool call that waits for the person's Delete or Keep (chat/approvals.py)."""
+"""A tool call that waits for the person's Delete or Keep (chat/confirmations/approvals.py)."""
 
 CHAT_TOOL_CALLS = Table(
     "chat_tool_calls",
@@ -212,7 +212,7 @@ CHAT_FEEDBACK = Table(
     # The export's `--since` and its order.
     Index("ix_chat_feedback_updated", "updated_at"),
 )
-"""A person's 👍/👎 on one assistant message (chat/feedback.py); it goes with its item.
+"""A person's 👍/👎 on one assistant message (chat/feedback/votes.py); it goes with its item.
 
 Also read, across users, by the operators' feedback export, through the read-only
 `chat_feedback_operator` and `chat_items_operator` policies (migration 0006).

@@ -16,7 +16,7 @@ with their message (a foreign key to `chat_items`), and so with their thread.
 Only the built-in tasks tools' calls are made once here. An external MCP server's call has
 been made by the time we see it, and repeating it is that server's business: it is only
 remembered (`TurnCalls.remember`), so that a retried turn's model is told of it too
-(chat/retries.py). `/mcp`'s clients have no chat message to key a call by.
+(chat/turn/retries.py). `/mcp`'s clients have no chat message to key a call by.
 """
 
 from __future__ import annotations

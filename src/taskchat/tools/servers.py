@@ -1,7 +1,7 @@
 """The per-turn set of MCP servers the agent may use.
 
-The built-in tasks server runs in-process (a few milliseconds to set up, where spawning
-a stdio server costs about a second), bound to the verified user of the turn; the agent
+The built-in tasks server runs in-process (far cheaper than a stdio server spawned per
+turn: bench/mcp_overhead.py), bound to the verified user of the turn; the agent
 reaches it through function tools made once per process (`RoutedMCPServer`). External
 servers come from settings, and the agent lists their tools itself. A server that fails
 to connect in time is left out of the turn with a notice, and every server is cleaned up
@@ -26,7 +26,7 @@ from chatkit.types import NoticeEvent
 from mcp import Tool as MCPTool
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taskchat._sdk.agents_mcp import InProcessMCPServer, RoutedMCPServer
+from taskchat._sdk.agents import InProcessMCPServer, RoutedMCPServer
 from taskchat._sdk.seams import Seams
 from taskchat.config import ExternalMCPServer, Settings
 from taskchat.tools.activity import TaskActivity
@@ -94,7 +94,7 @@ CONFIRMED_TASKS_TOOLS = ("delete_task",)
 
 def confirmation_policy(tool_names: Sequence[str]) -> RequireApprovalSetting:
     """The Agents SDK's approval setting for `tool_names`: the run pauses at a call of one
-    of them, and goes on only once the person has answered (chat/approvals.py)."""
+    of them, and goes on only once the person has answered (chat/confirmations/approvals.py)."""
     if not tool_names:
         return None
     return {"always": {"tool_names": list(tool_names)}}

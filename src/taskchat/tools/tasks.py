@@ -20,7 +20,7 @@ from mcp.server.mcpserver.tools import Tool
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from taskchat._sdk.mcp_server import without_tracing
+from taskchat._sdk.mcp import without_tracing
 from taskchat.errors import TaskchatError
 from taskchat.tasks import service
 from taskchat.tasks.schemas import Priority, Status, TaskPublic

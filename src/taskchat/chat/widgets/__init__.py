@@ -1,0 +1,1 @@
+"""Tasks as ChatKit widgets (`tasks.py`), and what their buttons do (`actions.py`)."""
