@@ -312,7 +312,7 @@ describe("/api/chatkit", () => {
       const items = await chat(session, { type: "items.list", params: { thread_id: thread, limit: 20, order: "asc" } });
       const page = (await items.json()) as { data: { type: string; content?: { text: string }[] }[] };
       const answer = page.data.find((item) => item.type === "assistant_message");
-      // Kept, and marked as cut off (the backend's CUT_OFF_NOTE, chat/events.py).
+      // Kept, and marked as cut off (the backend's CUT_OFF_NOTE, chat/turn/events.py).
       const cutOff = "\n\n*(This answer was cut off before it finished.)*";
       return answer?.content?.map((part) => part.text).join("") === `The partial answer${cutOff}`;
     });
