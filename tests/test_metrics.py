@@ -7,6 +7,7 @@ from collections.abc import Callable
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from taskchat.config import Settings
 from tests.support.fake_openai import FakeOpenAI, Reply, ToolCall
 from tests.support.protocol import create_thread, post
 
@@ -29,6 +30,7 @@ async def test_a_chat_turn_is_counted(
     fake_model: FakeOpenAI,
     token_for: Callable[..., str],
     new_user: Callable[[], str],
+    settings: Settings,
 ) -> None:
     fake_model.script(
         Reply(tool_calls=[ToolCall("add_task", {"title": "Count me"})]),
@@ -51,7 +53,7 @@ async def test_a_chat_turn_is_counted(
     assert (
         grew("taskchat_http_request_duration_seconds_count", method="POST", route="/chatkit") == 1
     )
-    assert after[("taskchat_db_pool_size", ())] >= 1
+    assert after[("taskchat_db_pool_size", ())] == settings.database_pool_size
     assert ("taskchat_db_pool_connections", (("state", "idle"),)) in after
 
 

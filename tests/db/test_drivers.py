@@ -9,6 +9,7 @@ from typing import cast
 
 import asyncpg
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import QueuePool
 
@@ -175,5 +176,49 @@ async def test_an_idle_connection_past_its_age_is_not_lent_again(database_url: s
         await asyncio.sleep(0.1)
         async with drivers.driver() as conn:
             assert await conn.fetchval("SELECT pg_backend_pid()") != first
+    finally:
+        await engine.dispose()
+
+
+async def test_the_process_holds_no_more_connections_than_its_pool_size_and_overflow(
+    database_url: str,
+) -> None:
+    # One budget, tuned once: statements and Core transactions at once, each side busy.
+    engine = create_engine(database_url, pool_size=4, max_overflow=1)
+    pool = cast(QueuePool, engine.sync_engine.pool)
+    peak = 0
+
+    async def transaction() -> None:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT pg_sleep(0.2)"))
+
+    async def watch() -> None:
+        nonlocal peak
+        for _ in range(15):
+            peak = max(peak, pool.checkedout() + pool.checkedin())
+            await asyncio.sleep(0.02)
+
+    try:
+        await asyncio.gather(
+            watch(),
+            *(backend(engine, hold=0.2) for _ in range(8)),
+            *(transaction() for _ in range(8)),
+        )
+        # The kept connections are the pool's own: four, and one overflow.
+        assert peak == 5
+    finally:
+        await engine.dispose()
+
+
+async def test_a_statement_cancelled_midway_leaves_no_connection_busy(database_url: str) -> None:
+    engine = create_engine(database_url, pool_size=2)  # one connection to lend
+    try:
+        slow = asyncio.create_task(backend(engine, hold=30))
+        await asyncio.sleep(0.2)
+        slow.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await slow
+        # The next statement is answered at once: the cancelled one no longer runs.
+        assert await asyncio.wait_for(backend(engine), timeout=5)
     finally:
         await engine.dispose()
