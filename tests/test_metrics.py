@@ -53,6 +53,7 @@ async def test_a_chat_turn_is_counted(
     assert (
         grew("taskchat_http_request_duration_seconds_count", method="POST", route="/chatkit") == 1
     )
+    # Both pools, the chat statements' and SQLAlchemy's: the one budget of DATABASE_POOL_SIZE.
     assert after[("taskchat_db_pool_size", ())] == settings.database_pool_size
     assert ("taskchat_db_pool_connections", (("state", "idle"),)) in after
 

@@ -87,8 +87,8 @@ class Settings(BaseSettings):
     """SQLAlchemy URL of the PostgreSQL database (asyncpg driver)."""
 
     database_pool_size: int = Field(default=10, ge=1, le=500)
-    """Connections kept open in the pool, per process. Half of them stay checked out for the
-    chat's one-statement round trips (db/drivers.py), within this number."""
+    """Connections kept open in the pools, per process: half of them for the chat's
+    one-statement round trips (db/drivers.py), the rest for the other queries."""
 
     database_max_overflow: int = Field(default=10, ge=0, le=500)
     """Extra connections allowed above the pool size under load."""

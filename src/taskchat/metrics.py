@@ -8,6 +8,7 @@ that answered it: prefer one worker per container and more replicas (docs/deploy
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -20,12 +21,13 @@ MODEL_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60)
 
 
 class PoolCollector(Collector):
-    """The database pool's connections, read at scrape time."""
+    """The database connections of this process, read at scrape time: SQLAlchemy's pool,
+    and those lent for one-statement round trips (db/drivers.py)."""
 
-    def __init__(self, engine: AsyncEngine, kept: Callable[[], int]) -> None:
+    def __init__(self, engine: AsyncEngine, lent: Callable[[], LentConnections]) -> None:
         self.engine = engine
-        self.kept = kept
-        """Connections checked out of the pool but not in use (db/drivers.py keeps some)."""
+        self.lent = lent
+        """The lent connections: open, idle, and the most there may be."""
 
     def collect(self) -> Iterator[Metric]:
         pool = self.engine.sync_engine.pool
@@ -35,18 +37,27 @@ class PoolCollector(Collector):
             return
         connections = GaugeMetricFamily(
             "taskchat_db_pool_connections",
-            "Database connections of this process's pool, by state.",
+            "Database connections of this process's pools, by state.",
             labels=["state"],
         )
-        kept = self.kept()
-        connections.add_metric(["in_use"], pool.checkedout() - kept)
-        connections.add_metric(["idle"], pool.checkedin() + kept)
+        lent = self.lent()
+        connections.add_metric(["in_use"], pool.checkedout() + lent.open - lent.idle)
+        connections.add_metric(["idle"], pool.checkedin() + lent.idle)
         yield connections
         yield GaugeMetricFamily(
             "taskchat_db_pool_size",
-            "Connections the pool keeps (overflow comes on top).",
-            value=pool.size(),
+            "Connections the pools keep at most (SQLAlchemy's overflow comes on top).",
+            value=pool.size() + lent.size,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class LentConnections:
+    """The connections lent for one-statement round trips, at one moment."""
+
+    open: int = 0
+    idle: int = 0
+    size: int = 0
 
 
 class Metrics:
@@ -110,10 +121,10 @@ class Metrics:
             self.feedback.labels(kind)
 
     def watch_pool(
-        self, engine: AsyncEngine, kept: Callable[[], int] = lambda: 0
+        self, engine: AsyncEngine, lent: Callable[[], LentConnections] = LentConnections
     ) -> Callable[[], None]:
-        """Report `engine`'s pool at each scrape (`kept`: its connections checked out but
-        idle); returns what stops it (at shutdown)."""
-        collector = PoolCollector(engine, kept)
+        """Report `engine`'s pool, and the connections `lent` beside it, at each scrape;
+        returns what stops it (at shutdown)."""
+        collector = PoolCollector(engine, lent)
         self.registry.register(collector)
         return lambda: self.registry.unregister(collector)

@@ -1,20 +1,22 @@
-"""The connections kept checked out for one-statement round trips (db/drivers.py), on the
-real database: kept between statements, never more than half the pool, dropped when
-broken (their waiters still served), closed with the engine."""
+"""The connections lent for one-statement round trips (db/drivers.py), on the real database:
+lent again for the next statement, never more than half the pool size, within the process's
+one budget, dropped when broken (those waiting still served), reading JSON as SQLAlchemy's
+connections do, and closed with the engine."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import cast
 
 import asyncpg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 
 from taskchat.db.drivers import Drivers, drivers_of
-from taskchat.db.engine import create_engine, pooled_driver
+from taskchat.db.engine import create_engine, pooled_driver, user_transaction_raw
 
 
 async def backend(engine: AsyncEngine, hold: float = 0.0) -> int:
@@ -31,8 +33,12 @@ def checked_out(engine: AsyncEngine) -> int:
     return cast(QueuePool, engine.sync_engine.pool).checkedout()
 
 
+async def superuser(superuser_url: str) -> asyncpg.Connection:
+    return await asyncpg.connect(superuser_url.replace("+asyncpg", ""))
+
+
 async def alive(superuser_url: str, pid: int) -> bool:
-    conn = await asyncpg.connect(superuser_url.replace("+asyncpg", ""))
+    conn = await superuser(superuser_url)
     try:
         return bool(
             await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid)
@@ -41,12 +47,12 @@ async def alive(superuser_url: str, pid: int) -> bool:
         await conn.close()
 
 
-async def test_a_statements_connection_stays_checked_out_for_the_next(database_url: str) -> None:
+async def test_a_statements_connection_is_lent_again_for_the_next(database_url: str) -> None:
     engine = create_engine(database_url, pool_size=4)
     try:
         first = await backend(engine)
-        # Kept out of SQLAlchemy's pool, idle, for the next statement.
-        assert checked_out(engine) == 1
+        # Lent from its own pool, not SQLAlchemy's, and free again for the next statement.
+        assert checked_out(engine) == 0
         assert drivers_of(engine).idle == 1
         assert await backend(engine) == first
     finally:
@@ -61,7 +67,37 @@ async def test_at_most_half_the_pool_size_at_once_and_every_statement_served(
         pids = await asyncio.gather(*(backend(engine, hold=0.05) for _ in range(12)))
         assert len(pids) == 12
         assert len(set(pids)) == 2
-        assert checked_out(engine) == 2
+        assert drivers_of(engine).open == 2 and checked_out(engine) == 0
+    finally:
+        await engine.dispose()
+
+
+async def test_the_process_holds_no_more_connections_than_its_pool_size_and_overflow(
+    database_url: str,
+) -> None:
+    # One budget, tuned once: statements and Core transactions at once, each side busy.
+    engine = create_engine(database_url, pool_size=4, max_overflow=1)
+    pool, lent = cast(QueuePool, engine.sync_engine.pool), drivers_of(engine)
+    peak = 0
+
+    async def transaction() -> None:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT pg_sleep(0.2)"))
+
+    async def watch() -> None:
+        nonlocal peak
+        for _ in range(15):
+            peak = max(peak, pool.checkedout() + pool.checkedin() + lent.open)
+            await asyncio.sleep(0.02)
+
+    try:
+        await asyncio.gather(
+            watch(),
+            *(backend(engine, hold=0.2) for _ in range(8)),
+            *(transaction() for _ in range(8)),
+        )
+        # Two lent, two pooled, one overflow.
+        assert peak == 5
     finally:
         await engine.dispose()
 
@@ -70,7 +106,7 @@ async def test_a_broken_connection_is_dropped_and_those_waiting_are_served(
     database_url: str, superuser_database_url: str
 ) -> None:
     engine = create_engine(database_url, pool_size=2)  # one connection to lend
-    admin = await asyncpg.connect(superuser_database_url.replace("+asyncpg", ""))
+    admin = await superuser(superuser_database_url)
     try:
         broken = await backend(engine)
         holding = asyncio.Event()
@@ -92,6 +128,22 @@ async def test_a_broken_connection_is_dropped_and_those_waiting_are_served(
         assert drivers_of(engine).idle == 1
     finally:
         await admin.close()
+        await engine.dispose()
+
+
+async def test_a_statement_cancelled_midway_leaves_its_connection_usable(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url, pool_size=2)  # one connection to lend
+    try:
+        slow = asyncio.create_task(backend(engine, hold=30))
+        await asyncio.sleep(0.2)
+        slow.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await slow
+        # The next statement is answered at once: the cancelled one no longer runs.
+        assert await asyncio.wait_for(backend(engine), timeout=5)
+    finally:
         await engine.dispose()
 
 
@@ -121,7 +173,27 @@ async def test_a_waiter_cancelled_as_it_is_served_passes_the_connection_on(
         await engine.dispose()
 
 
-async def test_disposing_the_engine_closes_the_kept_connections(
+async def test_lent_connections_read_and_write_json_as_sqlalchemys_connections_do(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url, pool_size=4)
+    value = {"title": "Milk ü", "tags": [1, None, True], "nested": {"a": 1.5}}
+    query = "SELECT $1::jsonb, $2::json, '[1, {\"x\": null}]'::jsonb"
+    try:
+        async with pooled_driver(engine) as lent:
+            row = await lent.fetchrow(query, json.dumps(value), json.dumps(value))
+            assert row is not None
+            from_lent = tuple(row)
+        async with user_transaction_raw(engine, "anyone") as pooled:
+            row = await pooled.fetchrow(query, json.dumps(value), json.dumps(value))
+            assert row is not None
+            from_pool = tuple(row)
+        assert from_lent == from_pool == (value, value, [1, {"x": None}])
+    finally:
+        await engine.dispose()
+
+
+async def test_disposing_the_engine_closes_the_lent_connections(
     database_url: str, superuser_database_url: str
 ) -> None:
     engine = create_engine(database_url, pool_size=4)
@@ -139,86 +211,27 @@ async def test_disposing_the_engine_closes_the_kept_connections(
         await engine.dispose()
 
 
-async def test_a_pool_of_one_keeps_nothing_back(database_url: str) -> None:
+async def test_a_pool_of_one_lends_nothing(database_url: str) -> None:
     engine = create_engine(database_url, pool_size=1, max_overflow=0)
     try:
         await backend(engine)
-        assert checked_out(engine) == 0
+        assert drivers_of(engine).open == 0 and checked_out(engine) == 0
         async with engine.connect():  # the only connection is the pool's to give
             assert checked_out(engine) == 1
     finally:
         await engine.dispose()
 
 
-async def test_a_connection_past_its_age_goes_back_to_the_pool(database_url: str) -> None:
-    engine = create_engine(database_url, pool_size=4)
-    drivers = Drivers(engine, 2, recycle_seconds=0)  # every connection is already too old
-    try:
-        async with drivers.driver() as conn:
-            assert await conn.fetchval("SELECT 1") == 1
-            assert checked_out(engine) == 1
-        assert checked_out(engine) == 0 and drivers.idle == 0
-        async with drivers.driver() as conn:  # and a new one is lent next time
-            assert await conn.fetchval("SELECT 2") == 2
-    finally:
-        await engine.dispose()
-
-
-async def test_an_idle_connection_past_its_age_is_not_lent_again(database_url: str) -> None:
-    # The pool recycles as quickly as the lending does, so a connection given back for its
-    # age is replaced by a new one.
-    engine = create_async_engine(database_url, pool_size=4, pool_recycle=0.05)
-    drivers = Drivers(engine, 2, recycle_seconds=0.05)
+async def test_an_idle_connection_is_closed_after_its_idle_time(database_url: str) -> None:
+    engine = create_engine(database_url, pool_size=1)
+    drivers = Drivers(engine, 2, idle_seconds=0.05)
     try:
         async with drivers.driver() as conn:
             first = await conn.fetchval("SELECT pg_backend_pid()")
-        assert drivers.idle == 1  # given back young: kept
-        await asyncio.sleep(0.1)
-        async with drivers.driver() as conn:
+        assert drivers.open == 1
+        await asyncio.sleep(0.3)
+        assert drivers.open == 0
+        async with drivers.driver() as conn:  # and a new one is opened when needed
             assert await conn.fetchval("SELECT pg_backend_pid()") != first
-    finally:
-        await engine.dispose()
-
-
-async def test_the_process_holds_no_more_connections_than_its_pool_size_and_overflow(
-    database_url: str,
-) -> None:
-    # One budget, tuned once: statements and Core transactions at once, each side busy.
-    engine = create_engine(database_url, pool_size=4, max_overflow=1)
-    pool = cast(QueuePool, engine.sync_engine.pool)
-    peak = 0
-
-    async def transaction() -> None:
-        async with engine.connect() as conn:
-            await conn.execute(text("SELECT pg_sleep(0.2)"))
-
-    async def watch() -> None:
-        nonlocal peak
-        for _ in range(15):
-            peak = max(peak, pool.checkedout() + pool.checkedin())
-            await asyncio.sleep(0.02)
-
-    try:
-        await asyncio.gather(
-            watch(),
-            *(backend(engine, hold=0.2) for _ in range(8)),
-            *(transaction() for _ in range(8)),
-        )
-        # The kept connections are the pool's own: four, and one overflow.
-        assert peak == 5
-    finally:
-        await engine.dispose()
-
-
-async def test_a_statement_cancelled_midway_leaves_no_connection_busy(database_url: str) -> None:
-    engine = create_engine(database_url, pool_size=2)  # one connection to lend
-    try:
-        slow = asyncio.create_task(backend(engine, hold=30))
-        await asyncio.sleep(0.2)
-        slow.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await slow
-        # The next statement is answered at once: the cancelled one no longer runs.
-        assert await asyncio.wait_for(backend(engine), timeout=5)
     finally:
         await engine.dispose()

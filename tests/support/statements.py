@@ -1,4 +1,4 @@
-"""Counting the statements an engine's pooled connections send."""
+"""Counting the statements an engine's connections send, from both of its pools."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from taskchat.db.drivers import drivers_of
 
 
 def counted(engine: AsyncEngine) -> list[str]:
@@ -20,4 +22,6 @@ def counted(engine: AsyncEngine) -> list[str]:
         dbapi_connection.driver_connection.add_query_logger(log)
 
     event.listen(engine.sync_engine, "checkout", on_checkout)
+    # And those lent for one-statement round trips, from their own pool.
+    drivers_of(engine).add_query_logger(log)
     return sent

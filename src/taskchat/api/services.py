@@ -41,7 +41,7 @@ from taskchat.drain import Drain, install_signal_hooks
 from taskchat.errors import ProblemError
 from taskchat.files.sweep import run_sweeps
 from taskchat.logs import log_failure
-from taskchat.metrics import Metrics
+from taskchat.metrics import LentConnections, Metrics
 
 if TYPE_CHECKING:
     # Imported for real in `_load_chat`, in the background (see the module's docstring).
@@ -148,7 +148,11 @@ async def running_services(settings: Settings, metrics: Metrics) -> AsyncIterato
         )
         opened.push_async_callback(engine.dispose)
         drivers = drivers_of(engine)
-        opened.callback(metrics.watch_pool(engine, kept=lambda: drivers.idle))
+        opened.callback(
+            metrics.watch_pool(
+                engine, lambda: LentConnections(drivers.open, drivers.idle, drivers.size)
+            )
+        )
         revocations = RevocationWatch(engine)
         verifier = TokenVerifier(settings, revoked=revocations.revoked)
         drain = Drain()

@@ -1,29 +1,25 @@
-"""The pooled asyncpg connections of one-statement round trips, kept checked out.
+"""The connections of one-statement round trips: asyncpg's own pool, beside SQLAlchemy's.
 
-A chat turn sends six or seven statements, each on its own (see SCOPED_ROW in
+A chat turn sends its statements one at a time, outside any transaction (see SCOPED_ROW in
 db/engine.py). Checking a connection out of SQLAlchemy's async pool and back in for each
-costs several times the statement itself: a task, three greenlet switches and the pool's
-bookkeeping (bench/chatkit_overhead.py). `Drivers` checks
-connections out of that pool once and hands them round itself: a free one is taken
-without an await.
+costs several times the statement itself: a task, greenlet switches and the pool's
+bookkeeping. asyncpg's own pool lends one without them. docs/performance.md says why this
+maintained pool serves them rather than a lending layer of our own.
 
-They stay the pool's connections, so a process never holds more than its pool size and
-overflow allow. At most half the pool size is kept, so the Core transactions (tasks,
-accounts) and the revocation watch's LISTEN still find pooled connections rather than
-open overflow ones (each a new connection to open). A pool of one keeps none: each
-statement then checks its connection out and back in.
+The process's connection budget stays one setting: `create_engine` gives this pool half of
+DATABASE_POOL_SIZE and SQLAlchemy's pool (the Core transactions of tasks and accounts, the
+revocation watch's LISTEN) the rest, with the overflow. A pool of one lends none here: each
+statement then checks its connection out of SQLAlchemy's pool and back in.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-import time
 import weakref
-from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 import anyio
@@ -43,9 +39,10 @@ else:
 logger = logging.getLogger("taskchat.db")
 
 RECYCLE_SECONDS = 1800
-"""A connection kept longer than this is given back to the pool (when it comes back or is
-about to be lent), which replaces it: the pool's own `pool_recycle`, so a kept connection
-is recycled as a pooled one is."""
+"""SQLAlchemy's pool replaces a connection older than this (`pool_recycle`)."""
+
+IDLE_SECONDS = 300.0
+"""asyncpg's pool closes a connection idle this long (and opens one again when needed)."""
 
 
 async def driver_of(conn: AsyncConnection) -> Driver:
@@ -92,100 +89,99 @@ async def checked_out(engine: AsyncEngine) -> AsyncIterator[Driver]:
             raise
 
 
-@dataclass
-class _Held:
-    conn: AsyncConnection
-    driver: Driver
-    since: float
-    generation: int
+async def _json_codecs(connection: Driver) -> None:
+    """json and jsonb as SQLAlchemy's asyncpg dialect sets them on its connections (JSON
+    text in, Python values out), so a statement reads the same from either pool."""
+
+    def jsonb_encoder(value: str) -> bytes:
+        # The binary jsonb format starts with its version byte.
+        return b"\x01" + value.encode()
+
+    def jsonb_decoder(value: bytes) -> Any:
+        return json.loads(value[1:].decode())
+
+    def json_decoder(value: bytes) -> Any:
+        return json.loads(value.decode())
+
+    await connection.set_type_codec(
+        "json", encoder=str.encode, decoder=json_decoder, schema="pg_catalog", format="binary"
+    )
+    await connection.set_type_codec(
+        "jsonb", encoder=jsonb_encoder, decoder=jsonb_decoder, schema="pg_catalog", format="binary"
+    )
+
+
+async def _no_reset(connection: Driver) -> None:
+    """What asyncpg's pool runs on a connection given back, after its own local clean-up
+    (an open transaction is rolled back there): nothing. Its default, a `RESET ALL` and more,
+    is a round trip per statement lent, and the statements lent here leave no session state
+    behind: each sets the row-level-security setting for itself, transaction-local."""
+
+
+QueryLogger = Callable[[Any], None]
+"""Told of every statement a lent connection sends (asyncpg's query logger)."""
 
 
 class Drivers:
-    """Up to `size` connections checked out of `engine`'s pool, lent one at a time."""
+    """asyncpg's pool of up to `size` connections to `engine`'s database, for statements
+    sent one at a time; opened on first use, closed when the engine is disposed."""
 
     def __init__(
-        self, engine: AsyncEngine, size: int, *, recycle_seconds: float = RECYCLE_SECONDS
+        self, engine: AsyncEngine, size: int, *, idle_seconds: float = IDLE_SECONDS
     ) -> None:
         # Weak: the engines' registry (`drivers_of`) must not keep an engine alive.
         self._engine = weakref.ref(engine)
         self.size = size
-        self._recycle_seconds = recycle_seconds
-        self._idle: list[_Held] = []
-        self._count = 0
-        """Connections checked out for lending: idle, lent, or being opened."""
-        self._waiters: deque[asyncio.Future[_Held | None]] = deque()
-        self._generation = 0
-        """Bumped when the engine is disposed: what was checked out before is closed."""
+        self._idle_seconds = idle_seconds
+        self._dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._pool: asyncpg.Pool[asyncpg.Record] | None = None
+        self._opening = asyncio.Lock()
+        self._loggers: list[QueryLogger] = []
         event.listen(engine.sync_engine, "engine_disposed", self._disposed)
 
     @property
     def idle(self) -> int:
-        return len(self._idle)
+        """Connections open and free to lend."""
+        return self._pool.get_idle_size() if self._pool is not None else 0
+
+    @property
+    def open(self) -> int:
+        """Connections open, lent or free."""
+        return self._pool.get_size() if self._pool is not None else 0
+
+    def add_query_logger(self, logger: QueryLogger) -> None:
+        """Tell `logger` of every statement sent on a connection lent from now on."""
+        self._loggers.append(logger)
 
     @asynccontextmanager
     async def driver(self) -> AsyncIterator[Driver]:
         """A connection for a statement or two, outside any transaction."""
         if self.size == 0:
             async with checked_out(self._live_engine()) as driver:
+                for logger in self._loggers:
+                    driver.add_query_logger(logger)
                 yield driver
             return
-        held = await self._acquire()
-        try:
-            yield held.driver
-        except BaseException as error:
-            if unusable(held.driver, error):
-                await self._drop(held)
-            else:
-                await self._give_back(held)
-            raise
-        await self._give_back(held)
+        pool = self._pool if self._pool is not None else await self._open()
+        async with pool.acquire() as lent:
+            connection = cast(Driver, lent)
+            for logger in self._loggers:
+                # A set inside asyncpg: adding the same logger again changes nothing.
+                connection.add_query_logger(logger)
+            yield connection
 
-    async def _acquire(self) -> _Held:
-        while True:
-            if self._idle:
-                kept = self._idle.pop()
-                if not self._aged(kept):
-                    return kept
-                await self._recycle(kept)
-                continue
-            if self._count < self.size:
-                return await self._open()
-            waiter: asyncio.Future[_Held | None] = asyncio.get_running_loop().create_future()
-            self._waiters.append(waiter)
-            try:
-                handed_over = await waiter
-            except BaseException:
-                if not waiter.done():
-                    self._waiters.remove(waiter)
-                elif not waiter.cancelled():
-                    # Handed over just as this task was cancelled: pass it on.
-                    handed = waiter.result()
-                    if handed is None:
-                        self._wake()
-                    else:
-                        await self._give_back(handed)
-                raise
-            if handed_over is not None:
-                return handed_over
-            # None: a connection was dropped, and its place is this task's to fill.
-
-    async def _open(self) -> _Held:
-        engine = self._live_engine()
-        self._count += 1
-        generation = self._generation
-        try:
-            conn = await engine.connect()
-            try:
-                driver = await driver_of(conn)
-            except BaseException:
-                await discard(conn)
-                raise
-        except BaseException:
-            if generation == self._generation:  # else the engine's disposal reset the count
-                self._count -= 1
-            self._wake()
-            raise
-        return _Held(conn, driver, time.monotonic(), generation)
+    async def _open(self) -> asyncpg.Pool[asyncpg.Record]:
+        async with self._opening:
+            if self._pool is None:
+                self._pool = await asyncpg.create_pool(
+                    self._dsn,
+                    min_size=0,
+                    max_size=self.size,
+                    max_inactive_connection_lifetime=self._idle_seconds,
+                    init=_json_codecs,
+                    reset=_no_reset,
+                )
+            return self._pool
 
     def _live_engine(self) -> AsyncEngine:
         engine = self._engine()
@@ -193,89 +189,42 @@ class Drivers:
             raise RuntimeError("the engine of these connections is gone")
         return engine
 
-    async def _give_back(self, held: _Held) -> None:
-        if held.generation != self._generation:
-            # Checked out before the engine was disposed: closed, not lent again.
-            try:
-                await discard(held.conn)
-            finally:
-                self._wake()
-            return
-        if self._aged(held):
-            await self._recycle(held)
-            return
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(held)
-                return
-        self._idle.append(held)
-
-    def _aged(self, held: _Held) -> bool:
-        return time.monotonic() - held.since >= self._recycle_seconds
-
-    async def _recycle(self, held: _Held) -> None:
-        """Give `held` back to the pool, which replaces it once it is past `pool_recycle`."""
-        self._count -= 1
-        try:
-            with anyio.CancelScope(shield=True):
-                await held.conn.close()
-        except Exception as error:
-            # SQLAlchemy drops a connection that fails on its way back; the statement
-            # it served succeeded all the same.
-            logger.warning("a database connection failed on its way back: %s", type(error).__name__)
-        finally:
-            self._wake()
-
-    async def _drop(self, held: _Held) -> None:
-        if held.generation == self._generation:
-            self._count -= 1
-        try:
-            await discard(held.conn)
-        finally:
-            self._wake()
-
-    def _wake(self) -> None:
-        """Tell one waiting task that a place is free (it opens a connection itself)."""
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                return
-
     def _disposed(self, *_: Any) -> None:
-        """The engine was disposed: close the idle connections, and the lent ones when
-        they come back. Runs inside `AsyncEngine.dispose`, where SQLAlchemy's synchronous
-        calls may await the driver."""
-        self._generation += 1
-        idle, self._idle = self._idle, []
-        self._count = 0
-        for held in idle:
-            if (sync := held.conn.sync_connection) is not None:
-                sync.invalidate()
-        while self._waiters:
-            self._wake()
+        """The engine was disposed: its connections here are closed at once, a statement
+        still running on one fails (as nothing should be, once the app has stopped), and
+        the next statement opens the pool again, as a disposed engine's pool does."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.terminate()
 
 
 _registry: weakref.WeakKeyDictionary[AsyncEngine, Drivers] = weakref.WeakKeyDictionary()
 
 
-def drivers_of(engine: AsyncEngine) -> Drivers:
-    """The lent connections of `engine` (made on first use: half its pool size)."""
-    drivers = _registry.get(engine)
-    if drivers is None:
-        size = cast(Any, engine.sync_engine.pool).size() // 2
-        drivers = _registry[engine] = Drivers(engine, size)
+def lend(engine: AsyncEngine, size: int) -> Drivers:
+    """Lend up to `size` connections to `engine`'s database for one-statement round trips
+    (`create_engine` calls it with its share of the pool size)."""
+    drivers = _registry[engine] = Drivers(engine, size)
     return drivers
 
 
+def drivers_of(engine: AsyncEngine) -> Drivers:
+    """The connections `engine`'s one-statement round trips are lent from (none for an
+    engine not made by `create_engine`: its statements check out from its own pool)."""
+    drivers = _registry.get(engine)
+    return drivers if drivers is not None else lend(engine, 0)
+
+
 __all__ = [
+    "IDLE_SECONDS",
     "RECYCLE_SECONDS",
     "Driver",
     "Drivers",
+    "QueryLogger",
     "checked_out",
     "discard",
     "driver_of",
     "drivers_of",
+    "lend",
     "unusable",
 ]

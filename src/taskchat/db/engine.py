@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from taskchat.db.drivers import RECYCLE_SECONDS, Driver, checked_out, driver_of, drivers_of
+from taskchat.db.drivers import RECYCLE_SECONDS, Driver, checked_out, driver_of, drivers_of, lend
 
 USER_SETTING = "taskchat.user_id"
 """The per-transaction setting that the row-level security policies compare with."""
@@ -30,21 +30,26 @@ policy says what it allows (SELECT only, or DELETE too)."""
 
 
 def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
-    """An asyncpg engine with a fixed-size pool.
+    """An asyncpg engine with a fixed-size pool, and `pool_size` split between it and the
+    connections lent for one-statement round trips (db/drivers.py): half of it there, the
+    rest, with the overflow, in SQLAlchemy's pool.
 
     No pre-ping: it would cost a round trip per transaction. A connection that broke
     while pooled (a database restart) fails one statement and is then discarded
     (see `discard` in db/drivers.py).
     """
-    return create_async_engine(
+    lent = pool_size // 2
+    engine = create_async_engine(
         url,
-        pool_size=pool_size,
+        pool_size=pool_size - lent,
         max_overflow=max_overflow,
         pool_recycle=RECYCLE_SECONDS,
         # Bound parameters (message text, emails) stay out of exception text, and so out
         # of any log line that prints an error.
         hide_parameters=True,
     )
+    lend(engine, lent)
+    return engine
 
 
 @asynccontextmanager
@@ -140,7 +145,7 @@ trip without BEGIN/COMMIT; the setting ends with the statement's own transaction
 @asynccontextmanager
 async def pooled_driver(engine: AsyncEngine) -> AsyncIterator[Driver]:
     """A pooled asyncpg connection, outside any transaction (see SCOPED_ROW); one of
-    those kept checked out for such statements (db/drivers.py)."""
+    those lent for such statements (db/drivers.py)."""
     async with drivers_of(engine).driver() as driver:
         yield driver
 
