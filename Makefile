@@ -60,6 +60,7 @@ protocol: install  ## Regenerate the built-in chat UI's protocol types from the 
 
 bench: install  ## Benchmarks (not tests): print ratios against a baseline measured in the same run
 	-$(UV) run python bench/store_pagination.py
+	-$(UV) run python bench/statement_pool.py
 	-$(UV) run python bench/chatkit_overhead.py
 	-$(UV) run python bench/turn_cost.py
 	-$(UV) run python bench/turn_cost.py --deltas 40

@@ -218,6 +218,8 @@ class PostgresAttachmentStore(AttachmentStore[RequestContext]):
             if isinstance(item, UserMessageItem)
             for attachment in item.attachments
         ]
+        if not ids:  # most turns: nothing to ask the storage for
+            return {}
         return await self.files.load_many(
             user_id=context.user_id, attachment_ids=ids, budget_bytes=MODEL_BYTES_MAX
         )
