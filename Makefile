@@ -67,6 +67,7 @@ bench: install  ## Benchmarks (not tests): print ratios against a baseline measu
 	-$(UV) run python bench/model_pool.py
 	-$(UV) run python bench/event_merge.py
 	-$(UV) run python bench/turn_agent.py
+	-$(UV) run python bench/history_input.py
 	-$(UV) run python bench/stream_events.py
 	-$(UV) run python bench/stream_memory.py
 	-$(UV) run python bench/mcp_overhead.py

@@ -54,24 +54,39 @@ def assistant(*texts: str, item_id: str = "msg_a") -> AssistantMessageItem:
     )
 
 
-async def test_the_history_is_accepted_by_both_model_paths() -> None:
-    # openai-agents 0.25 takes a stored answer's `output_text` parts on the
-    # chat-completions path too (0.24 raised "Unknown content" there, which broke every
-    # second turn with an OpenAI-compatible provider until the history sent plain text).
+async def test_answers_become_plain_text_that_both_model_paths_take() -> None:
     items: list[ThreadItem] = [
         user(UserMessageTextContent(text="Remember milk")),
         assistant("Noted: ", "milk."),
-        assistant("  ", item_id="msg_blank"),
         user(UserMessageTextContent(text="What did I say?")),
     ]
     converted: list[Any] = await HistoryConverter().to_agent_input(items)
-    assert converted[1]["role"] == "assistant"
-    assert [part["text"] for part in converted[1]["content"]] == ["Noted: ", "milk."]
+    assert converted[1] == {"type": "message", "role": "assistant", "content": "Noted: milk."}
     messages: list[Any] = Converter.items_to_messages(converted)
-    assert [m["role"] for m in messages] == ["user", "assistant", "assistant", "user"]
-    # The parts of an answer reach the provider as its text, in order.
+    assert [m["role"] for m in messages] == ["user", "assistant", "user"]
+    assert messages[1]["content"] == "Noted: milk."
+
+
+async def test_the_sdks_own_rendering_of_answers_is_taken_by_chat_completions_too() -> None:
+    # openai-agents 0.25 takes a stored answer's `output_text` parts on the chat-completions
+    # path (0.24 raised "Unknown content", which broke every second turn with an
+    # OpenAI-compatible provider): the plain text is a saving, not a workaround.
+    items: list[ThreadItem] = [
+        user(UserMessageTextContent(text="Remember milk")),
+        assistant("Noted: ", "milk."),
+    ]
+    theirs: list[Any] = await ThreadItemConverter().to_agent_input(items)
+    assert isinstance(theirs[1]["content"], list)
+    messages: list[Any] = Converter.items_to_messages(theirs)
+    assert [m["role"] for m in messages] == ["user", "assistant"]
     said = json.dumps(messages[1]["content"])
     assert said.index("Noted:") < said.index("milk.")
+
+
+async def test_blank_answers_are_left_out() -> None:
+    items: list[ThreadItem] = [user(UserMessageTextContent(text="hi")), assistant("  ")]
+    converted = await HistoryConverter().to_agent_input(items)
+    assert len(converted) == 1
 
 
 async def test_a_tagged_message_is_sent_with_the_tags_text() -> None:

@@ -20,6 +20,7 @@ from agents import TResponseInputItem
 from chatkit.agents import ThreadItemConverter
 from chatkit.store import Store, StoreItemType
 from chatkit.types import (
+    AssistantMessageItem,
     Attachment,
     ImageAttachment,
     Page,
@@ -62,6 +63,18 @@ class HistoryConverter(ThreadItemConverter):
         self.tasks = tasks
         self.files = files or {}
         self.text_chars = text_chars
+
+    async def assistant_message_to_input(
+        self, item: AssistantMessageItem
+    ) -> TResponseInputItem | list[TResponseInputItem] | None:
+        # An answer as its plain text, not the SDK's `output_text` parts: both model paths
+        # take either, but every run deep-copies its input (openai-agents 0.25's RunState
+        # among others), and a string costs a fraction of a list of part dicts to build and
+        # to copy, on every later turn (bench/history_input.py). A blank answer says nothing.
+        text = "".join(part.text for part in item.content)
+        if not text.strip():
+            return None
+        return EasyInputMessageParam(type="message", role="assistant", content=text)
 
     async def widget_to_input(
         self, item: WidgetItem
