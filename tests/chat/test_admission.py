@@ -14,6 +14,7 @@ import pytest
 from taskchat.chat.admission import (
     END_WRITE_SECONDS,
     RETRY_SECONDS,
+    Admission,
     TooManyTurnsError,
     TurnLease,
     TurnLimiter,
@@ -174,3 +175,26 @@ async def test_a_failed_write_of_ends_is_tried_again(
             assert await there.admit(user)  # written by the retry
     finally:
         await admin.close()
+
+
+async def test_a_slot_withdrawn_before_its_admission_is_answered_counts_nowhere(
+    database_url: str, new_user: Callable[[], str]
+) -> None:
+    # A request refused by its checks while its admission is still on the way, and the
+    # person's next message sent at once: the first slot must not stand in its way.
+    async with two_replicas(database_url, per_minute=2, concurrent=1) as (here, there):
+        user = new_user()
+        refused = Admission(here, user)
+        await refused.start()
+        refused.withdraw()  # before its answer has come back
+        sent = Admission(here, user)
+        await sent.start()
+        lease = await sent.lease()  # not 429: the withdrawn slot is left out here at once
+        lease.release()
+        await eventually(holds(lambda: not here._withdrawing), "the first admission answered")
+        await here.write_ended()
+        # Written: the other replica counts the one slot that streamed, not the withdrawn one.
+        second = await there.admit(user)
+        second.release()
+        with pytest.raises(TooManyTurnsError):
+            await there.admit(user)  # two a minute

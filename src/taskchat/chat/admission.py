@@ -98,6 +98,9 @@ class TurnLimiter:
         """Each user's turns that ended here, to be written (and whether they streamed)."""
         self._being_written: list[dict[str, list[tuple[str, bool]]]] = []
         """Ends in a statement under way (not committed yet, so not yet counted as ended)."""
+        self._withdrawing: dict[str, set[str]] = {}
+        """Each user's turns withdrawn before their admission was answered: left out of this
+        replica's counts at once, and written as withdrawn once they are answered."""
         self._closed = False
         self._timer: asyncio.TimerHandle | None = None
         self._writes: set[asyncio.Task[None]] = set()
@@ -106,9 +109,9 @@ class TurnLimiter:
     def enabled(self) -> bool:
         return bool(self.per_minute or self.concurrent)
 
-    async def admit(self, user_id: str) -> TurnLease:
-        """Take a slot for a new stream, or TooManyTurnsError."""
-        turn_id = new_id("turn")
+    async def admit(self, user_id: str, turn_id: str | None = None) -> TurnLease:
+        """Take a slot for a new stream (as `turn_id`, or a new id), or TooManyTurnsError."""
+        turn_id = turn_id or new_id("turn")
         # One round trip (migrations 0012, 0013). The function reads both counts (turns
         # started in the window; streams still open: not ended, lease not run out) without
         # this replica's ends not written yet (an ended turn is not open; a withdrawn one
@@ -147,9 +150,30 @@ class TurnLimiter:
     def _unwritten(self, user_id: str, *, streamed: bool) -> list[str]:
         """The user's turns that ended here (or were withdrawn) and are not written yet."""
         batches = [self._ended, *self._being_written]
-        return [
+        turns = [
             turn for batch in batches for turn, did in batch.get(user_id, ()) if did is streamed
         ]
+        if not streamed:
+            turns.extend(self._withdrawing.get(user_id, ()))
+        return turns
+
+    def withdrawing(self, user_id: str, turn_id: str) -> None:
+        """A turn whose admission is under way will not stream: leave it out of this
+        replica's counts from now on, whatever the admission's answer (`withdrawn` then
+        writes it)."""
+        self._withdrawing.setdefault(user_id, set()).add(turn_id)
+
+    def withdrawn(self, user_id: str, turn_id: str, *, taken: bool) -> None:
+        """The admission of a turn `withdrawing` named is answered: a slot it `taken` is
+        written as withdrawn (counted nowhere); a refused one took none."""
+        waiting = self._withdrawing.get(user_id)
+        if waiting is not None:
+            waiting.discard(turn_id)
+            if not waiting:
+                del self._withdrawing[user_id]
+        if taken:
+            # Added to the ends before it leaves the set above, in one step: never counted.
+            self.ended(user_id, turn_id, streamed=False)
 
     def ended(self, user_id: str, turn_id: str, *, streamed: bool) -> None:
         """Give back a slot: written within END_WRITE_SECONDS."""
@@ -217,13 +241,16 @@ class Admission:
 
     `start` sends it (once; nothing when the limits are off); `lease` waits for its answer
     (raising TooManyTurnsError for a refusal); `withdraw` gives the slot back uncounted when
-    the request will not stream after all, whenever the answer comes.
+    the request will not stream after all: at once in this replica's counts, and in the
+    database once the admission is answered.
     """
 
     def __init__(self, limiter: TurnLimiter, user_id: str) -> None:
         self._limiter = limiter
         self._user_id = user_id
+        self._turn_id = ""
         self._admitting: asyncio.Task[TurnLease] | None = None
+        self._withdrawn = False
 
     @property
     def started(self) -> bool:
@@ -235,7 +262,8 @@ class Admission:
         it waits for a connection)."""
         if self._admitting is not None or not self._limiter.enabled:
             return
-        self._admitting = asyncio.ensure_future(self._limiter.admit(self._user_id))
+        self._turn_id = new_id("turn")
+        self._admitting = asyncio.ensure_future(self._limiter.admit(self._user_id, self._turn_id))
         try:
             # One pass of the event loop: the admission runs until it waits for its answer.
             await asyncio.sleep(0)
@@ -252,12 +280,16 @@ class Admission:
 
     def withdraw(self) -> None:
         """The request will not stream after all: its slot, once taken, is withdrawn (it
-        counts against neither limit)."""
-        if self._admitting is not None:
-            self._admitting.add_done_callback(_withdraw)
+        counts against neither limit, here from now on, elsewhere once written)."""
+        if self._admitting is None or self._withdrawn:
+            return
+        self._withdrawn = True
+        # Even before the admission is answered: the user's next request, sent as soon
+        # as this one is refused, must not find this slot in the way.
+        self._limiter.withdrawing(self._user_id, self._turn_id)
+        self._admitting.add_done_callback(self._answered)
 
-
-def _withdraw(admitted: asyncio.Future[TurnLease]) -> None:
-    # Its refusal or failure is taken here, so none is left unretrieved.
-    if not admitted.cancelled() and admitted.exception() is None:
-        admitted.result().withdraw()
+    def _answered(self, admitted: asyncio.Future[TurnLease]) -> None:
+        # Its refusal or failure is taken here, so none is left unretrieved.
+        taken = not admitted.cancelled() and admitted.exception() is None
+        self._limiter.withdrawn(self._user_id, self._turn_id, taken=taken)
