@@ -1,7 +1,8 @@
 """The connections lent for one-statement round trips (db/drivers.py), on the real database:
 lent again for the next statement, never more than half the pool size, within the process's
 one budget, dropped when broken (those waiting still served), reading JSON as SQLAlchemy's
-connections do, and closed with the engine."""
+connections do, reaching the server as the URL says, warmed at start-up, and closed with the
+engine (gracefully, or at once when disposed)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,19 @@ from typing import cast
 
 import asyncpg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 
 from taskchat.db.drivers import Drivers, drivers_of
-from taskchat.db.engine import create_engine, pooled_driver, user_transaction_raw
+from taskchat.db.engine import (
+    close_engine,
+    create_engine,
+    pooled_driver,
+    user_transaction_raw,
+    warm_pool,
+)
+from taskchat.db.errors import is_unavailable
 
 
 async def backend(engine: AsyncEngine, hold: float = 0.0) -> int:
@@ -234,4 +242,92 @@ async def test_an_idle_connection_is_closed_after_its_idle_time(database_url: st
         async with drivers.driver() as conn:  # and a new one is opened when needed
             assert await conn.fetchval("SELECT pg_backend_pid()") != first
     finally:
+        await engine.dispose()
+
+
+async def test_lent_connections_take_the_urls_own_connect_arguments(database_url: str) -> None:
+    # Query arguments of SQLAlchemy's dialect, which asyncpg would otherwise send to the
+    # server as settings it does not know.
+    url = make_url(database_url).update_query_dict(
+        {"ssl": "disable", "prepared_statement_cache_size": "0"}
+    )
+    engine = create_engine(url.render_as_string(hide_password=False), pool_size=4)
+    try:
+        async with pooled_driver(engine) as conn:
+            assert (
+                await conn.fetchval("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+                is False
+            )
+            await conn.fetchval("SELECT $1::int", 1)
+        assert drivers_of(engine).open == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_warming_opens_connections_in_both_pools(database_url: str) -> None:
+    engine = create_engine(database_url, pool_size=6)
+    try:
+        await warm_pool(engine, 2)
+        assert drivers_of(engine).idle == 2
+        assert cast(QueuePool, engine.sync_engine.pool).checkedin() == 2
+    finally:
+        await engine.dispose()
+
+
+async def test_closing_lets_a_running_statement_finish_then_closes_its_connection(
+    database_url: str, superuser_database_url: str
+) -> None:
+    engine = create_engine(database_url, pool_size=4)
+    try:
+        pid = await backend(engine)
+        running = asyncio.create_task(backend(engine, hold=0.3))
+        await asyncio.sleep(0.1)
+        await close_engine(engine)
+        assert await running == pid
+        assert not await alive(superuser_database_url, pid)
+    finally:
+        await engine.dispose()
+
+
+async def test_closing_cuts_a_statement_that_runs_past_the_wait(database_url: str) -> None:
+    engine = create_engine(database_url, pool_size=4)
+    try:
+        running = asyncio.create_task(backend(engine, hold=30))
+        await asyncio.sleep(0.1)
+        await asyncio.wait_for(drivers_of(engine).aclose(grace=0.2), timeout=5)
+        with pytest.raises((asyncpg.InterfaceError, asyncpg.PostgresError, OSError)):
+            await asyncio.wait_for(running, timeout=5)
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_opening_as_the_engine_is_disposed_is_closed_not_lent(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url, pool_size=4)
+    try:
+        opening = asyncio.create_task(backend(engine))
+        await asyncio.sleep(0)  # now connecting
+        await engine.dispose()
+        with pytest.raises(asyncpg.InterfaceError, match="closing"):
+            await opening
+        assert drivers_of(engine).open == 0
+        assert await backend(engine)  # the next statement opens the pool again
+    finally:
+        await engine.dispose()
+
+
+async def test_a_statement_that_cannot_get_a_connection_in_time_is_told_unavailable(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url, pool_size=1)
+    drivers = Drivers(engine, 1, wait_seconds=0.1)
+    try:
+        async with drivers.driver():
+            with pytest.raises(TimeoutError) as waited:
+                async with drivers.driver():
+                    pass
+        assert is_unavailable(waited.value)
+    finally:
+        await drivers.aclose()
         await engine.dispose()

@@ -36,7 +36,7 @@ from taskchat.chat.admission import TurnLimiter
 from taskchat.config import Settings
 from taskchat.db.diagnose import explain, schema_problem
 from taskchat.db.drivers import drivers_of
-from taskchat.db.engine import create_engine, warm_pool
+from taskchat.db.engine import close_engine, create_engine, warm_pool
 from taskchat.drain import Drain, install_signal_hooks
 from taskchat.errors import ProblemError
 from taskchat.files.sweep import run_sweeps
@@ -146,7 +146,7 @@ async def running_services(settings: Settings, metrics: Metrics) -> AsyncIterato
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_max_overflow,
         )
-        opened.push_async_callback(engine.dispose)
+        opened.push_async_callback(close_engine, engine)
         drivers = drivers_of(engine)
         opened.callback(
             metrics.watch_pool(

@@ -76,7 +76,7 @@ async def _export_feedback(
     from taskchat.chat.feedback.export import export_feedback
     from taskchat.chat.feedback.votes import Kind
     from taskchat.db.diagnose import schema_problem
-    from taskchat.db.engine import create_engine
+    from taskchat.db.engine import close_engine, create_engine
 
     chosen: Kind | None = None
     if kind is not None:
@@ -88,7 +88,7 @@ async def _export_feedback(
             fail(problem)
         return await export_feedback(engine=engine, out=out, since=since, kind=chosen)
     finally:
-        await engine.dispose()
+        await close_engine(engine)
 
 
 @contextmanager
@@ -130,7 +130,7 @@ def sweep_attachments(
     than a day; the backend does it every hour too."""
     from datetime import timedelta
 
-    from taskchat.db.engine import create_engine
+    from taskchat.db.engine import close_engine, create_engine
     from taskchat.files.sweep import sweep_unsent
 
     url = command_settings().database_url
@@ -140,7 +140,7 @@ def sweep_attachments(
         try:
             return await sweep_unsent(engine, older_than=timedelta(hours=older_than_hours))
         finally:
-            await engine.dispose()
+            await close_engine(engine)
 
     deleted = with_database(url, lambda: asyncio.run(run()))
     if deleted is None:

@@ -19,7 +19,7 @@ import json
 import logging
 import weakref
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 import anyio
@@ -41,8 +41,16 @@ logger = logging.getLogger("taskchat.db")
 RECYCLE_SECONDS = 1800
 """SQLAlchemy's pool replaces a connection older than this (`pool_recycle`)."""
 
-IDLE_SECONDS = 300.0
-"""asyncpg's pool closes a connection idle this long (and opens one again when needed)."""
+IDLE_SECONDS = float(RECYCLE_SECONDS)
+"""asyncpg's pool closes a connection idle this long (and opens one again when needed); it
+has no limit on a connection's age, so this one stands in for SQLAlchemy's."""
+
+WAIT_SECONDS = 30.0
+"""How long a statement waits for a connection to be free, as with SQLAlchemy's pool
+(`pool_timeout`); then it fails as the database being unreachable does."""
+
+CLOSE_SECONDS = 5.0
+"""How long closing the pool waits for statements still running."""
 
 
 async def driver_of(conn: AsyncConnection) -> Driver:
@@ -118,6 +126,20 @@ async def _no_reset(connection: Driver) -> None:
     behind: each sets the row-level-security setting for itself, transaction-local."""
 
 
+def _connect_args(engine: AsyncEngine) -> dict[str, Any]:
+    """What SQLAlchemy's asyncpg dialect passes to `asyncpg.connect` for `engine`'s URL, so
+    both pools reach the same server the same way (a socket directory, `?ssl=`, ...)."""
+    _, params = engine.dialect.create_connect_args(engine.url)
+    # Two of the dialect's own: the size of its cache of prepared statements is the one
+    # asyncpg keeps per connection here (0 behind a transaction-mode PgBouncer), and its
+    # naming of prepared statements can only come from connect_args, which create_engine
+    # never sets.
+    if (cache_size := params.pop("prepared_statement_cache_size", None)) is not None:
+        params["statement_cache_size"] = int(cache_size)
+    params.pop("prepared_statement_name_func", None)
+    return dict(params)
+
+
 QueryLogger = Callable[[Any], None]
 """Told of every statement a lent connection sends (asyncpg's query logger)."""
 
@@ -127,13 +149,19 @@ class Drivers:
     sent one at a time; opened on first use, closed when the engine is disposed."""
 
     def __init__(
-        self, engine: AsyncEngine, size: int, *, idle_seconds: float = IDLE_SECONDS
+        self,
+        engine: AsyncEngine,
+        size: int,
+        *,
+        idle_seconds: float = IDLE_SECONDS,
+        wait_seconds: float = WAIT_SECONDS,
     ) -> None:
         # Weak: the engines' registry (`drivers_of`) must not keep an engine alive.
         self._engine = weakref.ref(engine)
         self.size = size
         self._idle_seconds = idle_seconds
-        self._dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._wait_seconds = wait_seconds
+        self._connect_args = _connect_args(engine)
         self._pool: asyncpg.Pool[asyncpg.Record] | None = None
         self._opening = asyncio.Lock()
         self._loggers: list[QueryLogger] = []
@@ -163,18 +191,42 @@ class Drivers:
                 yield driver
             return
         pool = self._pool if self._pool is not None else await self._open()
-        async with pool.acquire() as lent:
+        async with pool.acquire(timeout=self._wait_seconds) as lent:
             connection = cast(Driver, lent)
             for logger in self._loggers:
                 # A set inside asyncpg: adding the same logger again changes nothing.
                 connection.add_query_logger(logger)
             yield connection
 
+    async def warm(self, connections: int) -> None:
+        """Open up to `connections` of them now, so the first requests are not slow."""
+        count = min(connections, self.size)
+        if count == 0:
+            return
+        pool = self._pool if self._pool is not None else await self._open()
+        async with AsyncExitStack() as held:
+            # Held together, or the pool would lend the same connection each time.
+            for _ in range(count):
+                await held.enter_async_context(pool.acquire())
+
+    async def aclose(self, grace: float = CLOSE_SECONDS) -> None:
+        """Close the pool, letting statements still running finish for up to `grace`
+        seconds; then its connections are closed at once."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        try:
+            await asyncio.wait_for(pool.close(), grace)
+        except TimeoutError:
+            pool.terminate()
+
     async def _open(self) -> asyncpg.Pool[asyncpg.Record]:
         async with self._opening:
             if self._pool is None:
+                # With min_size=0 making the pool opens no connection: a disposal cannot
+                # come between making it and keeping it.
                 self._pool = await asyncpg.create_pool(
-                    self._dsn,
+                    **self._connect_args,
                     min_size=0,
                     max_size=self.size,
                     max_inactive_connection_lifetime=self._idle_seconds,
@@ -190,7 +242,8 @@ class Drivers:
         return engine
 
     def _disposed(self, *_: Any) -> None:
-        """The engine was disposed: its connections here are closed at once, a statement
+        """The engine was disposed (without `aclose` first, which `close_engine` in
+        db/engine.py calls): its connections here are closed at once, a statement
         still running on one fails (as nothing should be, once the app has stopped), and
         the next statement opens the pool again, as a disposed engine's pool does."""
         pool, self._pool = self._pool, None
@@ -216,8 +269,10 @@ def drivers_of(engine: AsyncEngine) -> Drivers:
 
 
 __all__ = [
+    "CLOSE_SECONDS",
     "IDLE_SECONDS",
     "RECYCLE_SECONDS",
+    "WAIT_SECONDS",
     "Driver",
     "Drivers",
     "QueryLogger",

@@ -2,11 +2,13 @@
 
 - `user_transaction`: a SQLAlchemy Core connection (tasks, accounts: typed statements
   over the `Table`s of `db/tables.py`).
-- `user_transaction_raw` and `pooled_driver`: the pooled asyncpg connection itself, for
-  the chat store's statements, which every turn makes several of (SQL text, `$1`
-  parameters; see the store).
+- `user_transaction_raw` and `pooled_driver`: an asyncpg connection itself, for the chat
+  store's statements, which every turn makes several of (SQL text, `$1` parameters; see
+  the store).
 
-Both take their connections from the one SQLAlchemy pool.
+Transactions check their connections out of SQLAlchemy's pool; `pooled_driver`'s
+statements, sent one at a time, borrow from asyncpg's (db/drivers.py). `create_engine`
+splits one pool size between the two.
 """
 
 from __future__ import annotations
@@ -35,8 +37,8 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> A
     rest, with the overflow, in SQLAlchemy's pool.
 
     No pre-ping: it would cost a round trip per transaction. A connection that broke
-    while pooled (a database restart) fails one statement and is then discarded
-    (see `discard` in db/drivers.py).
+    while pooled (a database restart) fails one statement and is then dropped, by either
+    pool (see `discard` in db/drivers.py).
     """
     lent = pool_size // 2
     engine = create_async_engine(
@@ -78,7 +80,8 @@ _LOCKED_SCOPE_CORE = text(
 
 
 async def warm_pool(engine: AsyncEngine, connections: int) -> None:
-    """Open `connections` pooled connections now, so the first requests are not slow."""
+    """Open `connections` connections now in each of the pools (as many as one has), so the
+    first requests are not slow."""
     conns: list[AsyncConnection] = []
     try:
         for _ in range(connections):
@@ -88,6 +91,14 @@ async def warm_pool(engine: AsyncEngine, connections: int) -> None:
     finally:
         for conn in conns:
             await conn.close()
+    await drivers_of(engine).warm(connections)
+
+
+async def close_engine(engine: AsyncEngine) -> None:
+    """Close the connections lent for one-statement round trips (statements still running
+    may finish for a few seconds), then the engine's own pool."""
+    await drivers_of(engine).aclose()
+    await engine.dispose()
 
 
 @asynccontextmanager

@@ -20,7 +20,7 @@ RETRY_AFTER_SECONDS = 5
 """What a refused request is told to wait: about what a PostgreSQL restart takes."""
 
 _UNREACHABLE: tuple[type[BaseException], ...] = (
-    OSError,  # refused or reset connections, and asyncio's connect timeouts
+    OSError,  # refused or reset connections, and timeouts (connecting, or waiting for a lent one)
     PoolTimeoutError,  # no pooled connection could be had in time
     asyncpg.PostgresConnectionError,  # 08xxx: the connection failed or does not exist
     asyncpg.InterfaceError,  # the connection was closed under the query
@@ -28,7 +28,7 @@ _UNREACHABLE: tuple[type[BaseException], ...] = (
     asyncpg.AdminShutdownError,  # 57P01: stopped by the operator
     asyncpg.CrashShutdownError,  # 57P02: restarting after a crash
     # A pooled connection the server dropped mid-statement can be left believing an
-    # operation is still running; it is discarded (db/engine.py), and a retry gets another.
+    # operation is still running; it is dropped (db/drivers.py), and a retry gets another.
     asyncpg.InternalClientError,
 )
 

@@ -25,7 +25,7 @@ from starlette.routing import Mount, Route
 from taskchat.accounts.revocations import revoked
 from taskchat.auth import AuthError, TokenVerifier
 from taskchat.config import Settings, get_settings
-from taskchat.db.engine import create_engine
+from taskchat.db.engine import close_engine, create_engine
 from taskchat.logs import configure_logging
 from taskchat.tools.tasks import shared_tasks_server
 
@@ -107,7 +107,7 @@ def create_mcp_app(settings: Settings | None = None) -> Starlette:
             async with server.session_manager.run():
                 yield
         finally:
-            await engine.dispose()
+            await close_engine(engine)
 
     return Starlette(
         routes=[Route("/healthz", healthz), Mount("/", app=mcp_app)], lifespan=lifespan
