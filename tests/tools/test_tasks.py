@@ -118,7 +118,7 @@ async def test_list_update_complete_and_delete_through_the_chat(
         Reply(tool_calls=[ToolCall("delete_task", {"task_id": task.id})]), Reply(text=["Gone."])
     )
     _, events = await post(client, token, add_message(thread_id, "delete it"))
-    # Deleting waits for the person's Delete (tests/api/test_confirmations.py).
+    # Deleting waits for the person's Delete (tests/api/chatkit/test_confirmations.py).
     assert await service.list_tasks(engine=engine, user_id=user, status="all") != []
     _, events = await post(client, token, confirm(thread_id, events))
     assert assistant_texts(events) == ["Gone."]

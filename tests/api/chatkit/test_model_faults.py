@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from taskchat.chat.turn.events import CUT_OFF_NOTE
-from tests.api.test_chatkit import items_of, texts
+from tests.api.chatkit.test_chatkit import items_of, texts
 from tests.support.apps import app_client
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.support.protocol import add_message, assistant_texts, create_thread, post, thread_id_of

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from taskchat.db.engine import create_engine
 from taskchat.tasks import service
 from taskchat.tasks.schemas import TaskCreate, TaskPublic
-from tests.api.test_chatkit import items_of
+from tests.api.chatkit.test_chatkit import items_of
 from tests.support.apps import app_client
 from tests.support.fake_openai import FakeOpenAI, Reply, ToolCall
 from tests.support.protocol import add_message, create_thread, post, thread_id_of
