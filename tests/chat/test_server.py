@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx2
@@ -13,16 +14,15 @@ import pytest
 from agents import Model
 from agents.testing import ModelStep, ScriptedModel, assistant_message, function_call
 from chatkit.server import StreamingResult
-from chatkit.types import AttachmentCreateParams
+from chatkit.types import AttachmentCreateParams, HiddenContextItem
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taskchat._sdk.seams import Seams
 from taskchat.agent.llm import NOT_CONFIGURED_MESSAGE
 from taskchat.chat.context import ChatContext
+from taskchat.chat.failures import SHUTDOWN_NOTICE, UNREADABLE_HISTORY_MESSAGE
 from taskchat.chat.request import chatkit_request, check_targets
 from taskchat.chat.server import TaskchatServer
 from taskchat.chat.store.postgres import PostgresStore
-from taskchat.chat.turn.run import SHUTDOWN_NOTICE
 from taskchat.config import Settings
 from taskchat.context import RequestContext
 from taskchat.db.engine import create_engine
@@ -32,7 +32,13 @@ from taskchat.tasks import service
 from taskchat.tools.servers import TurnTools
 from taskchat.tools.tasks import list_tool_definitions
 from tests.support.attachments import png
-from tests.support.protocol import assistant_texts, collected_events, create_thread, thread_id_of
+from tests.support.protocol import (
+    add_message,
+    assistant_texts,
+    collected_events,
+    create_thread,
+    thread_id_of,
+)
 
 ServerFor = Callable[[Model | None], TaskchatServer]
 
@@ -46,8 +52,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture
 async def server_for(settings: Settings, engine: AsyncEngine) -> AsyncIterator[ServerFor]:
-    seams = Seams.of(settings)
-    tools = TurnTools(settings, engine, await list_tool_definitions(), seams)
+    tools = TurnTools(settings, engine, await list_tool_definitions())
     built: list[TaskchatServer] = []
 
     def build(model: Model | None) -> TaskchatServer:
@@ -58,7 +63,6 @@ async def server_for(settings: Settings, engine: AsyncEngine) -> AsyncIterator[S
             metrics=Metrics(),
             drain=Drain(),
             tools=tools,
-            seams=seams,
         )
         built.append(server)
         return server
@@ -150,6 +154,25 @@ async def test_a_failed_turn_ends_with_a_readable_error_and_keeps_the_message(
     assert [k for k, _ in items] == ["user_message"]
     assert count(server, "taskchat_chat_turns_total", outcome="error") == 1
     assert count(server, "taskchat_errors_total", kind=kind) == 1
+
+
+async def test_a_thread_whose_history_cannot_be_read_says_to_start_a_new_one(
+    server_for: ServerFor, ctx: Callable[[], RequestContext]
+) -> None:
+    model = ScriptedModel([[assistant_message("First.")], [assistant_message("Never sent.")]])
+    server, context = server_for(model), ctx()
+    thread_id = thread_id_of(await turn(server, context, create_thread("hi")))
+    # Hidden context the SDK's converter cannot make into model input (not a string).
+    thread = await server.store.load_thread(thread_id, context)
+    hidden = HiddenContextItem(
+        id="hctx_bad", thread_id=thread_id, created_at=datetime.now(UTC), content={"a": 1}
+    )
+    await server.store.add_thread_item(thread.id, hidden, context=context)
+    events = await turn(server, context, add_message(thread_id, "and now?"))
+    [failure] = [e for e in events if e["type"] == "error"]
+    assert failure["message"] == UNREADABLE_HISTORY_MESSAGE and failure["allow_retry"] is False
+    assert len(model.calls) == 1  # the model was not asked
+    assert count(server, "taskchat_chat_turns_total", outcome="error") == 1
 
 
 async def test_a_turn_the_shutdown_cuts_ends_with_the_restart_notice(

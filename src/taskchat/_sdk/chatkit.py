@@ -212,8 +212,11 @@ def patches() -> list[Patch]:
 
 
 __all__ = [
+    "ClaimsAttachmentsFirst",
+    "StoreFirst",
     "merged",
     "new_thread_events",
+    "opens_before_storing",
     "patches",
     "serve_non_streaming",
     "sse_frame",

@@ -99,15 +99,13 @@ def build_http_client(
     )
 
 
-def build_client(
-    settings: Settings, http: httpx.AsyncClient | None = None, seams: Seams | None = None
-) -> AsyncOpenAI | None:
+def build_client(settings: Settings, http: httpx.AsyncClient | None = None) -> AsyncOpenAI | None:
     """One OpenAI client per process, so its connection pool is shared by all turns."""
     if not settings.model_configured:
         return None
     # With the seams, a streamed answer's events are built by pydantic's validator
     # (_sdk/openai.py).
-    client = ValidatedEventsOpenAI if (seams or Seams()).on else AsyncOpenAI
+    client = ValidatedEventsOpenAI if Seams.of(settings).on else AsyncOpenAI
     return client(
         # Local OpenAI-compatible servers (Ollama, vLLM) accept any key.
         api_key=settings.openai_api_key or "not-needed",

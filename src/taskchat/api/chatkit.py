@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from fastapi import APIRouter, Request, Response
 
 from taskchat.accounts.erasure import erasing_leftovers
@@ -11,14 +9,9 @@ from taskchat.api.admitted import AdmittedStream
 from taskchat.api.deps import current_identity, services_of
 from taskchat.api.errors import problem_responses
 from taskchat.api.middleware import caller_origin
+from taskchat.chat.admission import Admission
+from taskchat.chat.context import ChatContext
 from taskchat.logs import request_id_var
-
-if TYPE_CHECKING:
-    from chatkit.server import NonStreamingResult, StreamingResult
-    from chatkit.types import ChatKitReq
-
-    from taskchat.chat.context import ChatContext
-    from taskchat.chat.server import TaskchatServer
 
 router = APIRouter()
 
@@ -47,9 +40,8 @@ async def chatkit_endpoint(request: Request) -> Response:
     from chatkit.server import StreamingResult
     from chatkit.types import is_streaming_req
 
-    from taskchat.chat.admission import Admission
-    from taskchat.chat.context import ChatContext
-    from taskchat.chat.request import check_sizes, parse_request, says_it_streams
+    from taskchat.chat.failures import told_as_problems
+    from taskchat.chat.request import check_sizes, check_targets, parse_request, says_it_streams
 
     # Its size is already limited (MAX_BODY_BYTES, api/middleware.py).
     body = await request.body()
@@ -74,8 +66,10 @@ async def chatkit_endpoint(request: Request) -> Response:
             metadata=parsed.metadata,
             origin=caller_origin(request, settings.public_url),
         )
-        # 3. Serve: a stream not started yet, or the JSON answer.
-        result = await _served(server, parsed, context)
+        with told_as_problems(parsed.type):
+            context = await check_targets(parsed, server.store, context)
+            # 3. Serve: a stream not started yet, or the JSON answer.
+            result = await server.process_parsed(parsed, context)
     except BaseException:
         admission.withdraw()
         raise
@@ -83,27 +77,7 @@ async def chatkit_endpoint(request: Request) -> Response:
         events = erasing_leftovers(
             result, engine=services.engine, revocations=services.revocations, identity=identity
         )
-        return AdmittedStream(events, admission, first_is_pure=server.opens_before_storing(parsed))
+        return AdmittedStream(events, admission, first_is_pure=server.first_event_is_pure(parsed))
     # Seen to stream, yet not (a body that names two types, the last one read).
     admission.withdraw()
     return Response(content=result.json, media_type="application/json")
-
-
-async def _served(
-    server: TaskchatServer,
-    parsed: ChatKitReq,
-    context: ChatContext,
-) -> StreamingResult | NonStreamingResult:
-    """`parsed`, its targets checked, served for the caller; a failure to serve it told as
-    the status it means (chat/failures.py)."""
-    from taskchat.chat.failures import problem_of
-    from taskchat.chat.request import check_targets
-
-    try:
-        context = await check_targets(parsed, server.store, context)
-        return await server.process_parsed(parsed, context)
-    except Exception as error:
-        problem = problem_of(error, parsed.type)
-        if problem is None:
-            raise
-        raise problem from None

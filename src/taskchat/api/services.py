@@ -252,14 +252,13 @@ async def _load_chat(services: Services) -> None:
             from taskchat.tools.servers import TurnTools
             from taskchat.tools.tasks import list_tool_definitions
 
-            seams = Seams.of(settings)
-            install(seams)
+            install(Seams.of(settings))
             # The model calls' connections (closing the client closes them, and is closing
             # the openai client's).
             transport = build_transport()
             http = build_http_client(settings, transport)
             opened.push_async_callback(http.aclose)
-            client = build_client(settings, http, seams)
+            client = build_client(settings, http)
             if client is None:
                 logger.warning("no model configured: chat turns will answer with a setup message")
             chat_server = TaskchatServer(
@@ -269,8 +268,7 @@ async def _load_chat(services: Services) -> None:
                 titler=title_call(settings, client, transport) if client is not None else None,
                 metrics=services.metrics,
                 drain=services.drain,
-                tools=TurnTools(settings, engine, await list_tool_definitions(), seams),
-                seams=seams,
+                tools=TurnTools(settings, engine, await list_tool_definitions()),
             )
             # Closed before the database is: its title calls may still be writing.
             opened.push_async_callback(chat_server.aclose)

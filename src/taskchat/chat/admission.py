@@ -163,17 +163,15 @@ class TurnLimiter:
         writes it)."""
         self._withdrawing.setdefault(user_id, set()).add(turn_id)
 
-    def withdrawn(self, user_id: str, turn_id: str, *, taken: bool) -> None:
-        """The admission of a turn `withdrawing` named is answered: a slot it `taken` is
-        written as withdrawn (counted nowhere); a refused one took none."""
+    def withdrawn(self, user_id: str, turn_id: str) -> None:
+        """The admission of a turn `withdrawing` named is answered, and a slot it took is
+        among the ends to write (`TurnLease.withdraw`): it need not be left out here any
+        longer."""
         waiting = self._withdrawing.get(user_id)
         if waiting is not None:
             waiting.discard(turn_id)
             if not waiting:
                 del self._withdrawing[user_id]
-        if taken:
-            # Added to the ends before it leaves the set above, in one step: never counted.
-            self.ended(user_id, turn_id, streamed=False)
 
     def ended(self, user_id: str, turn_id: str, *, streamed: bool) -> None:
         """Give back a slot: written within END_WRITE_SECONDS."""
@@ -290,6 +288,10 @@ class Admission:
         self._admitting.add_done_callback(self._answered)
 
     def _answered(self, admitted: asyncio.Future[TurnLease]) -> None:
-        # Its refusal or failure is taken here, so none is left unretrieved.
-        taken = not admitted.cancelled() and admitted.exception() is None
-        self._limiter.withdrawn(self._user_id, self._turn_id, taken=taken)
+        # Its refusal or failure is taken here, so none is left unretrieved; a refused
+        # admission took no slot.
+        if not admitted.cancelled() and admitted.exception() is None:
+            admitted.result().withdraw()
+        # Only once the slot is among the ends to write (in the same step: it is never
+        # counted in between).
+        self._limiter.withdrawn(self._user_id, self._turn_id)

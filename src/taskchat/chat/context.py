@@ -1,4 +1,5 @@
-"""The context a ChatKit request is served with: who is asking, and what its checks learned."""
+"""The context a ChatKit request is served with: who is asking, what its checks read, and
+what its type lets the turn skip."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class ChatContext(RequestContext):
-    """A ChatKit request's context: the verified caller (`RequestContext`), and what the
-    request's checks already know (chat/request.py), so that neither the store nor the turn
-    asks the database again."""
+    """A ChatKit request's context: the verified caller (`RequestContext`), what the
+    request's checks already read (chat/request.py), and what its type says
+    (`TaskchatServer.process_parsed`), so that neither the store nor the turn asks the
+    database again."""
 
     thread: ThreadMetadata | None = None
     """The thread the request names, as its check read it a moment ago: the SDK's own load
@@ -30,4 +32,12 @@ class ChatContext(RequestContext):
     answered already (chat/turn/retries.py)."""
 
 
-__all__ = ["ChatContext"]
+def chat_context(context: RequestContext) -> ChatContext:
+    """The context the SDK hands back to the server's hooks, as `/chatkit` made it (the SDK
+    types it as the server's context type, `RequestContext`)."""
+    if not isinstance(context, ChatContext):
+        raise TypeError("a ChatKit request is served with a ChatContext (chat/context.py)")
+    return context
+
+
+__all__ = ["ChatContext", "chat_context"]

@@ -6,16 +6,17 @@ not serve, is a `ProblemError` (`problem_of`), which api/errors.py answers with 
 After the 200, only events: whatever fails once a stream has started ends it with one error
 event that says what happened and whether trying again makes sense (`failure_of`), never a
 dropped connection. A failure inside a turn is counted and logged once and raised as the
-SDK's `CustomStreamError`, which the SDK sends as that event (`told`). A failure around the
-turn (storing the user's message, loading the thread, saving its title), which the SDK would
-let escape the stream, is ended the same way by `guarded`, the stream's last line.
+SDK's `CustomStreamError`, which the SDK sends as that event (`told`; `timed_out` and
+`cut_short` for a turn past its deadline or cut short by a shutdown). A failure around the
+turn (storing the user's message, loading the thread, saving its title), which the SDK
+would let escape the stream, is ended the same way by `guarded`, the stream's last line.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable
-from contextlib import aclosing
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
+from contextlib import aclosing, contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -34,7 +35,7 @@ from chatkit.types import (
 from taskchat.agent.llm import IncompleteAnswerError
 from taskchat.chat.store.postgres import DATABASE_MESSAGE
 from taskchat.db.errors import is_unavailable
-from taskchat.errors import ProblemError, ResourceNotFoundError, UnsupportedError
+from taskchat.errors import ProblemError, ResourceNotFoundError, TaskchatError, UnsupportedError
 from taskchat.logs import log_failure
 from taskchat.metrics import Metrics
 from taskchat.text import shortened
@@ -64,6 +65,19 @@ INCOMPLETE_MESSAGE = (
     "The AI model's answer broke off before it finished; what arrived is kept. Please try again."
 )
 
+SHUTDOWN_NOTICE = (
+    "The server is restarting, so this answer was cut short; what arrived is kept. "
+    "Send your message again in a moment to continue."
+)
+"""The error event of a turn cut short by a shutdown (see `taskchat.drain`)."""
+
+UNREADABLE_HISTORY_MESSAGE = "This conversation's history could not be read; start a new thread."
+
+
+class UnreadableHistoryError(TaskchatError):
+    """A thread's stored items could not be made into the model's input (a bug, or items
+    from an older release): only a new thread helps."""
+
 
 def failure_of(error: BaseException) -> Failure:
     """The person-facing account of an exception that ended a turn."""
@@ -74,6 +88,8 @@ def failure_of(error: BaseException) -> Failure:
         return Failure("model", INCOMPLETE_MESSAGE)
     if is_unavailable(error):
         return Failure("database", DATABASE_MESSAGE)
+    if isinstance(error, UnreadableHistoryError):
+        return Failure("turn", UNREADABLE_HISTORY_MESSAGE, retry=False)
     if isinstance(error, ProblemError):
         # Refused on purpose, with a sentence for the person (an attachment that another
         # message took meanwhile): sending the same again would be refused again.
@@ -107,6 +123,38 @@ def told(error: Exception, metrics: Metrics, thread_id: str) -> CustomStreamErro
     else:
         log_failure(logger, "turn failed in thread %s (%s)", thread_id, failure.kind, error=error)
     return CustomStreamError(failure.message, allow_retry=failure.retry)
+
+
+def timed_out(seconds: float, metrics: Metrics, thread_id: str) -> CustomStreamError:
+    """Count and log once a turn that reached its deadline (MODEL_TURN_TIMEOUT_SECONDS, see
+    `RunDeadline`); the error event that tells the person."""
+    metrics.errors.labels("model").inc()
+    logger.warning("turn in thread %s reached its deadline", thread_id)
+    within = f"{seconds:g} second{'' if seconds == 1 else 's'}"
+    return CustomStreamError(
+        f"The AI model did not finish within {within}, so the answer was cut off; "
+        "what arrived is kept. Please try again.",
+        allow_retry=True,
+    )
+
+
+def cut_short(thread_id: str) -> CustomStreamError:
+    """Log a turn cut short by a shutdown; the notice that ends its stream."""
+    logger.info("turn in thread %s cut short by shutdown", thread_id)
+    return CustomStreamError(SHUTDOWN_NOTICE, allow_retry=True)
+
+
+@contextmanager
+def told_as_problems(request_type: str) -> Iterator[None]:
+    """Within: a failure `problem_of` knows is raised as that status (before anything
+    streams); any other goes on as it is."""
+    try:
+        yield
+    except Exception as error:
+        problem = problem_of(error, request_type)
+        if problem is None:
+            raise
+        raise problem from None
 
 
 def problem_of(error: Exception, request_type: str) -> ProblemError | None:
@@ -168,4 +216,17 @@ async def _discard(discard_thread: Discard, thread_id: str) -> None:
             log_failure(logger, "could not discard the empty thread %s", thread_id, error=error)
 
 
-__all__ = ["Failure", "describe_model_failure", "failure_of", "guarded", "problem_of", "told"]
+__all__ = [
+    "SHUTDOWN_NOTICE",
+    "UNREADABLE_HISTORY_MESSAGE",
+    "Failure",
+    "UnreadableHistoryError",
+    "cut_short",
+    "describe_model_failure",
+    "failure_of",
+    "guarded",
+    "problem_of",
+    "timed_out",
+    "told",
+    "told_as_problems",
+]

@@ -163,9 +163,8 @@ async def check_targets(
     parsed: ChatKitReq, store: PostgresStore, context: ChatContext
 ) -> ChatContext:
     """Refuse a request whose thread, item or attachment the caller cannot use (404 for
-    one they cannot see), or that this server does not serve. Returns `context` with what
-    the checks learned: the thread the request names, and whether it creates a thread or
-    answers a message again."""
+    one they cannot see), or that this server does not serve. Returns `context` with the
+    thread the request names, as read for the check."""
     if isinstance(parsed, InputTranscribeReq):
         # Before the SDK decodes the audio: bad base64 would otherwise be a 500.
         raise UnsupportedError("The input.transcribe request is not supported by this server.")
@@ -229,12 +228,7 @@ async def check_targets(
                 "The threads.sync_custom_action request is not supported by this server; "
                 "its widgets' actions are sent as threads.custom_action."
             )
-    return replace(
-        context,
-        thread=thread,
-        creating=isinstance(parsed, ThreadsCreateReq),
-        retrying=isinstance(parsed, ThreadsRetryAfterItemReq),
-    )
+    return replace(context, thread=thread)
 
 
 def _json_size(value: object) -> int:

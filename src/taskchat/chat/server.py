@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import aclosing
+from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -26,6 +27,8 @@ from chatkit.types import (
     FeedbackKind,
     ThreadItem,
     ThreadMetadata,
+    ThreadsCreateReq,
+    ThreadsRetryAfterItemReq,
     ThreadStreamEvent,
     UserMessageItem,
     WidgetItem,
@@ -45,7 +48,7 @@ from taskchat.agent.assistant import Assistant
 from taskchat.chat.confirmations.approvals import Approvals
 from taskchat.chat.confirmations.cards import ANSWER_ACTION
 from taskchat.chat.confirmations.paused import PausedTurns
-from taskchat.chat.context import ChatContext
+from taskchat.chat.context import ChatContext, chat_context
 from taskchat.chat.failures import guarded
 from taskchat.chat.feedback.votes import record_feedback
 from taskchat.chat.store.attachments import PostgresAttachmentStore
@@ -80,14 +83,13 @@ class TaskchatServer(ClaimsAttachmentsFirst[RequestContext]):
         titler: Ask | None = None,
         drain: Drain,
         tools: TurnTools,
-        seams: Seams | None = None,
     ) -> None:
         attachments = PostgresAttachmentStore(store, PostgresFileStorage(store.engine), settings)
         super().__init__(store, attachments)
         self.attachments = attachments
         """Attachments: created here, uploaded and previewed through api/attachments.py."""
         self.settings = settings
-        self.seams = seams or Seams()
+        self.seams = Seams.of(settings)
         """Whether this server takes the SDK seams' paths (_sdk/seams.py)."""
         self.metrics = metrics
         self.titles = Titling(store, titler)
@@ -116,6 +118,14 @@ class TaskchatServer(ClaimsAttachmentsFirst[RequestContext]):
         """Serve an already-parsed and checked ChatKit request (what `process` does after
         parsing); a stream's failures end it with an error event (chat/failures.py)."""
         logger.debug("chatkit request %s", request.type)
+        if isinstance(request, ThreadsCreateReq | ThreadsRetryAfterItemReq):
+            # What the turn may skip: reading back a new thread's history, or retrying
+            # tool calls an earlier turn made already.
+            context = replace(
+                context,
+                creating=isinstance(request, ThreadsCreateReq),
+                retrying=isinstance(request, ThreadsRetryAfterItemReq),
+            )
         if is_streaming_req(request):
             return StreamingResult(
                 guarded(
@@ -136,9 +146,10 @@ class TaskchatServer(ClaimsAttachmentsFirst[RequestContext]):
             return None
         return partial(self.store.save_new_thread, context=context)
 
-    def opens_before_storing(self, request: ChatKitReq) -> bool:
+    def first_event_is_pure(self, request: ChatKitReq) -> bool:
         """Whether the stream of `request` makes its first event before it stores anything
-        (a new thread's `thread.created`, on the seams' path)."""
+        (a new thread's `thread.created`, on the seams' path), so that api/admitted.py may
+        make it while the admission is still being answered."""
         return self.seams.on and opens_before_storing(request)
 
     async def claim_attachments(
@@ -154,7 +165,7 @@ class TaskchatServer(ClaimsAttachmentsFirst[RequestContext]):
         context: RequestContext,
     ) -> AsyncIterator[ThreadStreamEvent]:
         """Build the turn, stream the agent's answer, and record how the turn ended."""
-        turn = self.turns.run(thread, context, title_from=input_user_message)
+        turn = self.turns.run(thread, chat_context(context), title_from=input_user_message)
         async with aclosing(turn) as events:
             async for event in events:
                 yield event
@@ -198,7 +209,7 @@ class TaskchatServer(ClaimsAttachmentsFirst[RequestContext]):
                 yield event
             if answered.resume is not None:
                 card = None if sender is None else sender.id
-                turn = self.turns.run(thread, context, answered.resume, card=card)
+                turn = self.turns.run(thread, chat_context(context), answered.resume, card=card)
                 async with aclosing(turn) as events:
                     async for event in events:
                         yield event

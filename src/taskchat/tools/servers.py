@@ -172,10 +172,13 @@ class TurnTools:
     tasks_tools: tuple[MCPTool, ...]
     """The tasks server's `tools/list` (`list_tool_definitions`), computed once."""
 
-    seams: Seams = field(default_factory=Seams)
-    """With the seams on, the tasks tools are function tools made once per process
-    (`tasks_route`) and their in-process server skips mcp's per-message tracing; off, the
-    agent lists and converts them from each turn's server, the SDK's own way."""
+    @cached_property
+    def seams(self) -> Seams:
+        """With the seams on (`SDK_SEAMS`), the tasks tools are function tools made once per
+        process (`tasks_route`) and their in-process server skips mcp's per-message
+        tracing; off, the agent lists and converts them from each turn's server, the SDK's
+        own way."""
+        return Seams.of(self.settings)
 
     @property
     def function_tools(self) -> tuple[FunctionTool, ...]:

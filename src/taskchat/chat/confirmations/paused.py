@@ -66,7 +66,11 @@ class Answered:
 
 @dataclass(frozen=True, slots=True)
 class PausedTurns:
+    """Pauses a turn's run at its calls that need confirmation (`pause`: the card that
+    asks), and takes a card's answer, once, into what resumes it (`answer`)."""
+
     approvals: Approvals
+    """Where a paused run is kept until answered, or until it runs out."""
     engine: AsyncEngine
     """Where the tasks a card names are looked up."""
 

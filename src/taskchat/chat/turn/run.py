@@ -33,7 +33,7 @@ from taskchat.agent.assistant import Assistant
 from taskchat.agent.llm import NOT_CONFIGURED_MESSAGE
 from taskchat.chat.confirmations.paused import PausedTurns, Resume
 from taskchat.chat.context import ChatContext
-from taskchat.chat.failures import told
+from taskchat.chat.failures import UnreadableHistoryError, cut_short, timed_out, told
 from taskchat.chat.store.attachments import PostgresAttachmentStore
 from taskchat.chat.store.postgres import PostgresStore, chat_id
 from taskchat.chat.titles import Titling, title_event
@@ -61,12 +61,6 @@ Start = Callable[[Agent[AgentContext[RequestContext]]], Awaitable[RunState[Any, 
 
 RUN_STOP_SECONDS = 5.0
 """How long a finished or abandoned turn waits for the agent run to wind down."""
-
-SHUTDOWN_NOTICE = (
-    "The server is restarting, so this answer was cut short; what arrived is kept. "
-    "Send your message again in a moment to continue."
-)
-"""The error event of a turn cut short by a shutdown (see `taskchat.drain`)."""
 
 Outcome = Literal["completed", "error", "cut", "disconnected"]
 
@@ -103,7 +97,7 @@ class RunDeadline:
     """Stops an agent run that is still going `seconds` after it started.
 
     The OpenAI client's timeout bounds one request; a turn makes several (retries, and a
-    round per tool call), so without this a hanging model kept a turn open for minutes.
+    round per tool call), so without this a hanging model could keep a turn open for minutes.
     """
 
     def __init__(self, run: RunResultStreaming, seconds: float) -> None:
@@ -120,15 +114,6 @@ class RunDeadline:
     def cancel(self) -> None:
         """The run ended first."""
         self._timer.cancel()
-
-    @property
-    def message(self) -> str:
-        """The error event of a turn that reached its deadline."""
-        seconds = f"{self.seconds:g} second{'' if self.seconds == 1 else 's'}"
-        return (
-            f"The AI model did not finish within {seconds}, so the answer was cut off; "
-            "what arrived is kept. Please try again."
-        )
 
 
 async def stop_run(result: RunResultStreaming) -> None:
@@ -176,7 +161,7 @@ class Turns:
     async def run(
         self,
         thread: ThreadMetadata,
-        context: RequestContext,
+        context: ChatContext,
         resume: Resume | None = None,
         title_from: UserMessageItem | None = None,
         card: str | None = None,
@@ -196,8 +181,7 @@ class Turns:
             agent_context, history, recent = await self._prepare(thread, context, title_from)
             titling = self.titles.start(thread, title_from, recent, context)
             calls = turn_calls(self.store.engine, context, thread.id, title_from, recent, card)
-            retrying = isinstance(context, ChatContext) and context.retrying
-            if calls is not None and retrying and resume is None:
+            if calls is not None and context.retrying and resume is None:
                 history = await with_earlier_calls(history, calls)
             start = history if resume is None else partial(resume, context=agent_context)
             run = self._run(agent_context, start, assistant, record, calls)
@@ -255,11 +239,11 @@ class Turns:
                     yield event
 
     async def _prepare(
-        self, thread: ThreadMetadata, context: RequestContext, message: UserMessageItem | None
+        self, thread: ThreadMetadata, context: ChatContext, message: UserMessageItem | None
     ) -> tuple[AgentContext[RequestContext], list[TResponseInputItem], Page[ThreadItem]]:
         """The agent's context, the model's input, and the thread's latest items they come
         from."""
-        if isinstance(context, ChatContext) and context.creating and message is not None:
+        if context.creating and message is not None:
             # A new thread holds only the message just stored: a read saved per thread.
             recent = Page[ThreadItem](data=[message], has_more=False)
         else:
@@ -276,11 +260,7 @@ class Turns:
         except Exception as error:
             if is_unavailable(error):
                 raise  # an outage, told as one (chat/failures.py), not as a broken history
-            logger.exception("could not convert the history of thread %s", thread.id)
-            raise CustomStreamError(
-                "This conversation's history could not be read; start a new thread.",
-                allow_retry=False,
-            ) from None
+            raise UnreadableHistoryError(f"thread {thread.id}") from error
         agent_context = AgentContext[RequestContext](
             thread=thread,
             store=PreloadedHistoryStore(self.store, thread.id, recent),
@@ -325,16 +305,13 @@ class Turns:
             await stop_run(run)
         if deadline.expired:
             record.ended("error")
-            self.metrics.errors.labels("model").inc()
-            logger.warning("turn in thread %s reached its deadline", thread.id)
             await self._keep_partial(thread, partial_answers, context)
-            raise CustomStreamError(deadline.message, allow_retry=True)
+            raise timed_out(deadline.seconds, self.metrics, thread.id)
         if cut:
             # Shutting down: keep what arrived, and end the stream with a notice.
             record.ended("cut")
-            logger.info("turn in thread %s cut short by shutdown", thread.id)
             await self._keep_partial(thread, partial_answers, context)
-            raise CustomStreamError(SHUTDOWN_NOTICE, allow_retry=True)
+            raise cut_short(thread.id)
         record.ended("completed")
 
     async def _keep_partial(
@@ -351,4 +328,4 @@ class Turns:
                     return
 
 
-__all__ = ["SHUTDOWN_NOTICE", "RunDeadline", "TurnRecord", "Turns", "stop_run"]
+__all__ = ["RunDeadline", "TurnRecord", "Turns", "stop_run"]
