@@ -1,7 +1,7 @@
 """Per-turn cost of the user's tools: build, connect, list, one call, tear down.
 
-Ours: the in-process tasks server bound to the user (tools/servers.py,
-tools/in_process.py). Baseline: the pattern many ChatKit guides show, a stdio MCP server
+Ours: the in-process tasks server bound to the user (tools/servers.py, _sdk/agents.py's
+InProcessMCPServer). Baseline: the pattern many ChatKit guides show, a stdio MCP server
 spawned per request, serving the same tools. Target: ours at most 15 ms median and at
 least 20 times faster.
 

@@ -1,7 +1,7 @@
 """The compose stack runs the commands the other tests exercise outside Docker.
 
-`taskchat migrate` and `taskchat serve` are run by tests/test_cli.py and
-tests/test_serving.py; the frontend image's `node server.js` is the standalone server the
+`taskchat migrate` and `taskchat serve` are run by tests/cli/test_cli.py and
+tests/cli/test_serving.py; the frontend image's `node server.js` is the standalone server the
 frontend tests start (`npm start`). This keeps the deployment files from drifting away
 from what is tested.
 """

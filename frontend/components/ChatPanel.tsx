@@ -179,12 +179,12 @@ function ChatWidget({ userId, domainKey, attachmentMaxBytes, onResponseEnd, onEf
     history: { enabled: true, showDelete: true, showRename: true },
     // Retry on an answer: the server answers the message again without repeating what the
     // first answer's tools did (docs/features.md, "Retrying an answer"). 👍/👎 under each answer, sent
-    // as items.feedback and kept by the server (one vote per answer; chat/feedback.py). The
+    // as items.feedback and kept by the server (one vote per answer; chat/feedback/votes.py). The
     // protocol has no way to send a kept vote back to the widget, so after a reload it shows
     // none (the built-in UI reads them from /api/feedback).
     threadItemActions: { feedback: true, retry: true },
     // "@" in the composer offers the person's tasks; the server looks a tagged task up
-    // again by its id (chat/history.py), so nothing here is trusted.
+    // again by its id (chat/turn/history.py), so nothing here is trusted.
     entities: {
       onTagSearch: async (query: string) =>
         (await searchTasks(query)).map((task) => ({

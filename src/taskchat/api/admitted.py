@@ -1,8 +1,9 @@
 """An answer's event stream, sent once its admission under the chat limits is answered.
 
-The admission (chat/admission.py) is sent before the request is parsed and checked; the
-headers go only once it is back, so a refusal is still a 429 (raised before anything is
-sent, answered by the error handler) and never a stream that breaks off.
+The admission (chat/admission.py) is sent as soon as the request is seen to stream, before
+it is parsed and checked (api/chatkit.py); the headers go only once it is back, so a refusal
+is still a 429 (raised before anything is sent, answered by the error handler) and never a
+stream that breaks off.
 """
 
 from __future__ import annotations

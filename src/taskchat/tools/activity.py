@@ -1,6 +1,6 @@
 """What the tasks tools did during one chat turn, for the chat to show.
 
-The model reads a tool's text; the person sees the same result as a widget (chat/widgets.py)
+The model reads a tool's text; the person sees the same result as a widget (chat/widgets/tasks.py)
 and the tasks panel refreshes at once (a `tasks.changed` client effect). Both are built
 from the tasks the tool itself read or wrote, not from the model's words, so they show
 exactly the user's tasks as they are in the database.
