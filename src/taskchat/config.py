@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=10, ge=1, le=500)
     """Connections the pools hold at most, per process, besides the overflow: half of them
     for the chat's one-statement round trips (db/drivers.py), the rest for the other
-    queries. A connection idle for 30 minutes is closed, and opened again when needed."""
+    queries. A few are opened at start-up, the rest when needed."""
 
     database_max_overflow: int = Field(default=10, ge=0, le=500)
     """Extra connections allowed above the pool size under load."""

@@ -173,6 +173,7 @@ async def test_a_thread_whose_history_cannot_be_read_says_to_start_a_new_one(
     assert failure["message"] == UNREADABLE_HISTORY_MESSAGE and failure["allow_retry"] is False
     assert len(model.calls) == 1  # the model was not asked
     assert count(server, "taskchat_chat_turns_total", outcome="error") == 1
+    assert count(server, "taskchat_errors_total", kind="turn") == 1
 
 
 async def test_a_turn_the_shutdown_cuts_ends_with_the_restart_notice(

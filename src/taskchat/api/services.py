@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import anyio
+import asyncpg
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp
@@ -172,9 +173,11 @@ async def running_services(settings: Settings, metrics: Metrics) -> AsyncIterato
             # /readyz says it too, but only to whoever asks: say it where it starts.
             if problem := await schema_problem(engine, settings.database_url):
                 logger.warning("database not ready: %s", problem)
-        except (OSError, SQLAlchemyError) as error:
-            # Start anyway: /readyz reports the database, and the pool retries per request.
-            # Said in words that name DATABASE_URL and the server; the traceback at DEBUG.
+        except (OSError, SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            # Start anyway: /readyz reports the database, and the pools retry per request.
+            # (asyncpg's errors come unwrapped from the connections lent for one-statement
+            # round trips.) Said in words that name DATABASE_URL and the server; the
+            # traceback at DEBUG.
             logger.warning(
                 "database not usable at start-up: %s",
                 explain(error, settings.database_url) or type(error).__name__,

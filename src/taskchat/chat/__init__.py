@@ -2,7 +2,7 @@
 
 - `server.py`: the ChatKit server, which dispatches each request the SDK hands it;
 - `request.py`: a request parsed and checked before anything streams; `context.py`, what
-  the checks learned;
+  the checks read and what the request's type lets the turn skip;
 - `admission.py`: the per-user chat limits, and a streamed request's admission under them;
 - `failures.py`: what a failure means to the person (a status, or an error event);
 - `turn/`: one answering turn (history, the agent run, its events, its tools' widgets);

@@ -41,9 +41,10 @@ logger = logging.getLogger("taskchat.db")
 RECYCLE_SECONDS = 1800
 """SQLAlchemy's pool replaces a connection older than this (`pool_recycle`)."""
 
-IDLE_SECONDS = float(RECYCLE_SECONDS)
-"""asyncpg's pool closes a connection idle this long (and opens one again when needed); it
-has no limit on a connection's age, so this one stands in for SQLAlchemy's."""
+IDLE_SECONDS = 300.0
+"""asyncpg's pool closes a connection idle this long (and opens one again when needed), so
+none sits idle long enough for a firewall or NAT on the way to drop it silently; it has no
+limit on a connection's age."""
 
 WAIT_SECONDS = 30.0
 """How long a statement waits for a connection to be free, as with SQLAlchemy's pool
@@ -146,7 +147,8 @@ QueryLogger = Callable[[Any], None]
 
 class Drivers:
     """asyncpg's pool of up to `size` connections to `engine`'s database, for statements
-    sent one at a time; opened on first use, closed when the engine is disposed."""
+    sent one at a time; opened on first use (or by `warm`), closed by `aclose` or when the
+    engine is disposed."""
 
     def __init__(
         self,
@@ -211,7 +213,8 @@ class Drivers:
 
     async def aclose(self, grace: float = CLOSE_SECONDS) -> None:
         """Close the pool, letting statements still running finish for up to `grace`
-        seconds; then its connections are closed at once."""
+        seconds; then its connections are closed at once. A statement that starts
+        meanwhile opens a pool again, which disposing of the engine closes."""
         pool, self._pool = self._pool, None
         if pool is None:
             return

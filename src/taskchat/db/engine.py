@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import cast
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import QueuePool
 
 from taskchat.db.drivers import RECYCLE_SECONDS, Driver, checked_out, driver_of, drivers_of, lend
 
@@ -37,8 +39,8 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> A
     rest, with the overflow, in SQLAlchemy's pool.
 
     No pre-ping: it would cost a round trip per transaction. A connection that broke
-    while pooled (a database restart) fails one statement and is then dropped, by either
-    pool (see `discard` in db/drivers.py).
+    while pooled (a database restart) fails one statement and is then dropped: by
+    asyncpg's pool itself, or by `discard` (db/drivers.py) from SQLAlchemy's.
     """
     lent = pool_size // 2
     engine = create_async_engine(
@@ -80,11 +82,11 @@ _LOCKED_SCOPE_CORE = text(
 
 
 async def warm_pool(engine: AsyncEngine, connections: int) -> None:
-    """Open `connections` connections now in each of the pools (as many as one has), so the
-    first requests are not slow."""
+    """Open up to `connections` connections now in each of the two pools (no more than it
+    holds), so the first requests are not slow."""
     conns: list[AsyncConnection] = []
     try:
-        for _ in range(connections):
+        for _ in range(min(connections, cast(QueuePool, engine.sync_engine.pool).size())):
             conn = await engine.connect()
             conns.append(conn)
             await conn.execute(text("SELECT 1"))
@@ -97,8 +99,10 @@ async def warm_pool(engine: AsyncEngine, connections: int) -> None:
 async def close_engine(engine: AsyncEngine) -> None:
     """Close the connections lent for one-statement round trips (statements still running
     may finish for a few seconds), then the engine's own pool."""
-    await drivers_of(engine).aclose()
-    await engine.dispose()
+    try:
+        await drivers_of(engine).aclose()
+    finally:
+        await engine.dispose()
 
 
 @asynccontextmanager
