@@ -193,12 +193,18 @@ class Drivers:
                 yield driver
             return
         pool = self._pool if self._pool is not None else await self._open()
-        async with pool.acquire(timeout=self._wait_seconds) as lent:
+        # Only the wait for a free connection is bounded: asyncpg's own acquire(timeout=)
+        # would run each acquisition in a task of its own.
+        async with asyncio.timeout(self._wait_seconds):
+            lent = await pool.acquire()
+        try:
             connection = cast(Driver, lent)
             for logger in self._loggers:
                 # A set inside asyncpg: adding the same logger again changes nothing.
                 connection.add_query_logger(logger)
             yield connection
+        finally:
+            await pool.release(lent)
 
     async def warm(self, connections: int) -> None:
         """Open up to `connections` of them now, so the first requests are not slow."""
