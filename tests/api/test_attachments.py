@@ -329,7 +329,9 @@ async def test_content_that_is_not_what_was_declared_is_refused(
     said: str,
 ) -> None:
     token = token_for(new_user())
-    made = await create(client, token, name, mime_type, len(content))
+    # An empty file declared as such is refused at create already (a size of 0 bytes);
+    # declared as one byte, it is the upload that must refuse it.
+    made = await create(client, token, name, mime_type, len(content) or 1)
     response = await upload(client, token, made.json()["id"], content, name, mime_type)
     assert response.status_code == 400
     assert said in response.json()["detail"]
@@ -363,6 +365,27 @@ async def test_a_declared_size_over_the_limit_is_413_at_create(
         "The file is larger than the 5 MB (5,242,880 bytes) an attachment may have; "
         "attach a smaller one."
     )
+
+
+@pytest.mark.parametrize("size", [-5, 0])
+async def test_a_declared_size_of_no_bytes_or_fewer_is_400_at_create(
+    client: httpx.AsyncClient, token_for: TokenFor, new_user: Callable[[], str], size: int
+) -> None:
+    token = token_for(new_user())
+    response = await create(client, token, "notes.txt", "text/plain", size)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_size"
+    assert f"({size} bytes)" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("control", ["\u202e", "\u202d", "\u2066", "\u2069"])
+async def test_a_file_name_that_reorders_its_text_is_refused(
+    client: httpx.AsyncClient, token_for: TokenFor, new_user: Callable[[], str], control: str
+) -> None:
+    # Shown as "txt.png": a text file that reads as an image.
+    response = await create(client, token_for(new_user()), f"{control}gnp.txt", "text/plain")
+    assert response.status_code == 400
+    assert "change the direction of its text" in response.json()["detail"]
 
 
 async def test_an_oversized_upload_is_413_and_nothing_is_stored(

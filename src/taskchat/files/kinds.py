@@ -18,6 +18,10 @@ from taskchat.errors import ProblemError
 NAME_MAX = 200
 """The longest file name kept, in characters."""
 
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""Characters that reorder the text around them: in a file name, "\u202egnp.txt" shows as
+"txt.png", a text file dressed as an image."""
+
 
 @dataclass(frozen=True, slots=True)
 class Kind:
@@ -74,7 +78,8 @@ class FileKindError(ProblemError):
 
 def file_name(name: str) -> str:
     """The name to keep for an attached file: its last path segment, trimmed; a 400 when
-    empty, too long, or holding control characters (it ends up in a response header)."""
+    empty, too long, or holding control characters (it ends up in a response header) or
+    characters that reorder how it reads."""
     name = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
     if not name:
         raise FileKindError("The file needs a name, such as notes.txt or photo.png.")
@@ -82,6 +87,11 @@ def file_name(name: str) -> str:
         raise FileKindError(f"The file name is longer than {NAME_MAX} characters; rename it.")
     if any(ord(char) < 32 or ord(char) == 127 for char in name):
         raise FileKindError("The file name contains control characters; rename it.")
+    if not BIDI_CONTROLS.isdisjoint(name):
+        raise FileKindError(
+            "The file name contains characters that change the direction of its text, "
+            "which can disguise its type; rename it."
+        )
     return name
 
 

@@ -101,6 +101,12 @@ class PostgresAttachmentStore(AttachmentStore[RequestContext]):
         # The SDK stores what this returns (Store.save_attachment).
         name = file_name(input.name)
         kind = declared_kind(name, input.mime_type)
+        if input.size <= 0:
+            raise ProblemError(
+                f"The file's declared size ({input.size} bytes) is not a size a file can "
+                "have; an attachment needs at least one byte.",
+                code="invalid_size",
+            )
         if input.size > self._max_bytes:
             raise FileTooLargeError(self._max_bytes)
         unsent, used = await self._usage(context.user_id)
@@ -111,7 +117,7 @@ class PostgresAttachmentStore(AttachmentStore[RequestContext]):
                 status=409,
                 code="too_many_unsent",
             )
-        if self._quota_bytes and used + max(input.size, 0) > self._quota_bytes:
+        if self._quota_bytes and used + input.size > self._quota_bytes:
             raise QuotaExceededError(used=used, size=input.size, quota=self._quota_bytes)
         attachment_id = self.generate_attachment_id(kind.mime, context)
         origin = context.origin or self._fallback_origin
