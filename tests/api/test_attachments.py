@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from taskchat.app import create_app
-from taskchat.chat.store.attachments import PostgresAttachmentStore
+from taskchat.chat.store.attachments import UNSENT_MAX, PostgresAttachmentStore
 from taskchat.chat.store.postgres import PostgresStore
 from taskchat.config import Settings
 from taskchat.context import RequestContext
@@ -495,6 +495,55 @@ async def test_too_many_attachments_in_one_message_is_400(
     ids = [(await create(client, token, f"{n}.txt", "text/plain")).json()["id"] for n in range(6)]
     response, _ = await post(client, token, create_thread_with("all of them", *ids))
     assert response.status_code == 400 and response.json()["error"] == "too_many_attachments"
+
+
+async def unsent_rows(user_id: str, store: PostgresStore) -> int:
+    async with user_transaction_raw(store.engine, user_id) as conn:
+        count = await conn.fetchval(
+            "SELECT count(*) FROM chat_attachments WHERE user_id = $1 AND thread_id IS NULL",
+            user_id,
+        )
+    return int(count)
+
+
+async def test_past_the_unsent_cap_attachments_create_is_409_until_one_is_removed(
+    client: httpx.AsyncClient, token_for: TokenFor, new_user: Callable[[], str]
+) -> None:
+    token = token_for(new_user())
+    made = [await create(client, token, f"f{n}.txt", "text/plain") for n in range(UNSENT_MAX)]
+    assert [response.status_code for response in made] == [200] * UNSENT_MAX
+    refused = await create(client, token, "one-more.txt", "text/plain")
+    assert refused.status_code == 409 and refused.json()["error"] == "too_many_unsent"
+    assert f"You have {UNSENT_MAX} attachments that were never sent" in refused.json()["detail"]
+    removed = await client.post(
+        "/chatkit",
+        json={"type": "attachments.delete", "params": {"attachment_id": made[0].json()["id"]}},
+        headers=auth(token),
+    )
+    assert removed.status_code == 200
+    assert (await create(client, token, "one-more.txt", "text/plain")).status_code == 200
+
+
+async def test_parallel_creates_keep_no_more_than_the_unsent_cap(
+    client: httpx.AsyncClient,
+    token_for: TokenFor,
+    new_user: Callable[[], str],
+    store: PostgresStore,
+) -> None:
+    user_id = new_user()
+    token = token_for(user_id)
+    responses = await asyncio.gather(
+        *(create(client, token, f"f{n}.txt", "text/plain") for n in range(60))
+    )
+    codes = sorted(response.status_code for response in responses)
+    assert set(codes) == {200, 409}, codes
+    assert codes.count(200) <= UNSENT_MAX
+    assert all(
+        response.json()["error"] == "too_many_unsent"
+        for response in responses
+        if response.status_code == 409
+    )
+    assert await unsent_rows(user_id, store) == codes.count(200)
 
 
 async def test_removing_an_unsent_attachment_deletes_its_file(

@@ -36,7 +36,7 @@ from chatkit.types import (
 )
 from pydantic import TypeAdapter
 
-from taskchat.chat.store.postgres import PostgresStore, chat_id
+from taskchat.chat.store.postgres import UNSENT_MAX, PostgresStore, chat_id, too_many_unsent
 from taskchat.config import Settings
 from taskchat.context import RequestContext
 from taskchat.db.engine import user_transaction_raw
@@ -52,10 +52,6 @@ from taskchat.files.storage import (
 
 PER_MESSAGE_MAX = 5
 """The most attachments one message may carry (the frontend's composers say the same)."""
-
-UNSENT_MAX = 20
-"""The most attachments a user may have made and not sent yet (each is a row until the
-sweep); past it, attachments.create is refused until some are sent or removed."""
 
 MODEL_BYTES_MAX = 20 * 1024 * 1024
 """The most attachment bytes one turn sends the model, newest first (the newest always):
@@ -111,12 +107,9 @@ class PostgresAttachmentStore(AttachmentStore[RequestContext]):
             raise FileTooLargeError(self._max_bytes)
         unsent, used = await self._usage(context.user_id)
         if unsent >= UNSENT_MAX:
-            raise ProblemError(
-                f"You have {unsent} attachments that were never sent; send or remove some "
-                "before attaching more.",
-                status=409,
-                code="too_many_unsent",
-            )
+            # Before the file's checks go further; storing it checks again, atomically
+            # (PostgresStore.save_attachment).
+            raise too_many_unsent(unsent)
         if self._quota_bytes and used + input.size > self._quota_bytes:
             raise QuotaExceededError(used=used, size=input.size, quota=self._quota_bytes)
         attachment_id = self.generate_attachment_id(kind.mime, context)

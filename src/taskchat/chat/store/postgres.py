@@ -30,6 +30,7 @@ from taskchat.chat.store.keyset import MAX_PAGE, keyset_page, page
 from taskchat.context import RequestContext
 from taskchat.db.engine import SCOPED_ROW, create_engine, pooled_driver, user_transaction_raw
 from taskchat.db.errors import DatabaseUnavailableError, is_unavailable
+from taskchat.errors import ProblemError
 from taskchat.files.storage import AttachmentGoneError, AttachmentSentError
 from taskchat.ids import new_id
 
@@ -104,10 +105,42 @@ _DELETE_ITEM = (
 """Delete an item and the attachments it carries (a user message's), in one statement."""
 
 
+UNSENT_MAX = 20
+"""The most attachments a user may have made and not sent yet (each is a row until the
+sweep); past it, attachments.create is refused until some are sent or removed."""
+
+
+def too_many_unsent(count: int) -> ProblemError:
+    """The 409 of an attachment past `UNSENT_MAX`."""
+    return ProblemError(
+        f"You have {count} attachments that were never sent; send or remove some before "
+        "attaching more.",
+        status=409,
+        code="too_many_unsent",
+    )
+
+
 def _sent(name: str) -> AttachmentSentError:
     return AttachmentSentError(
         f"{name} was already sent in a message; attach the file again to send it here."
     )
+
+
+_SAVE_UNSENT = """
+WITH unsent AS (
+    SELECT count(*) AS n FROM chat_attachments
+    WHERE user_id = $1 AND thread_id IS NULL AND id <> $2
+), saved AS (
+    INSERT INTO chat_attachments (user_id, id, thread_id, data)
+    SELECT $1::text, $2::text, NULL, $3::jsonb FROM unsent WHERE unsent.n < $4
+    ON CONFLICT (user_id, id) DO UPDATE SET data = EXCLUDED.data
+    WHERE chat_attachments.thread_id IS NULL
+    RETURNING true
+)
+SELECT (SELECT n FROM unsent) AS unsent, EXISTS (SELECT FROM saved) AS saved
+"""
+"""Store a user's unsent attachment ($2, data $3) unless they have $4 others unsent, or it
+was sent already; says how many others are unsent, and whether it was stored."""
 
 
 class PostgresStore(Store[RequestContext]):
@@ -311,23 +344,30 @@ class PostgresStore(Store[RequestContext]):
 
         Never un-sends one and never moves one to another thread: an attachment already
         sent elsewhere is an AttachmentSentError (409), and marking one as sent that is
-        gone an AttachmentGoneError (404), never a new row.
+        gone an AttachmentGoneError (404), never a new row. A new one past the user's
+        `UNSENT_MAX` unsent ones is refused (409), however many arrive at once.
         """
         if attachment.thread_id is not None:
             await self.claim_attachments(attachment.thread_id, [attachment.id], context)
             return
-        async with pooled_driver(self.engine) as conn:
-            saved = await conn.fetchval(
-                "INSERT INTO chat_attachments (user_id, id, thread_id, data) "
-                f"SELECT $1::text, $2::text, NULL, $3::jsonb FROM {SCOPED_ROW} "
-                "ON CONFLICT (user_id, id) DO UPDATE SET data = EXCLUDED.data "
-                "WHERE chat_attachments.thread_id IS NULL RETURNING true",
-                context.user_id,
-                attachment.id,
-                attachment.model_dump_json(),
-            )
-        if saved is None:
-            raise _sent(attachment.name)
+        # Under the user's advisory lock, so the count is read after any save that came
+        # first has committed (counted and saved in one statement alone, saves sent at once
+        # would all see room for one more).
+        with _writing():
+            async with user_transaction_raw(self.engine, context.user_id, locked=True) as conn:
+                row = await conn.fetchrow(
+                    _SAVE_UNSENT,
+                    context.user_id,
+                    attachment.id,
+                    attachment.model_dump_json(),
+                    UNSENT_MAX,
+                )
+        assert row is not None  # one row of aggregates, always
+        if row["saved"]:
+            return
+        if row["unsent"] >= UNSENT_MAX:
+            raise too_many_unsent(row["unsent"])
+        raise _sent(attachment.name)
 
     async def claim_attachments(
         self, thread_id: str, attachment_ids: Sequence[str], context: RequestContext
