@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import date
 
@@ -104,6 +105,23 @@ async def test_done_and_open_again(engine: AsyncEngine, new_user: Callable[[], s
     assert done.done and done.completed_at is not None
     reopened = await service.set_done(engine=engine, user_id=user, task_id=task.id, done=False)
     assert not reopened.done and reopened.completed_at is None
+
+
+async def test_of_changes_sent_at_once_exactly_one_changes_the_task(
+    engine: AsyncEngine, new_user: Callable[[], str]
+) -> None:
+    user = new_user()
+    task = await add(engine, user, "Laundry")
+    results = await asyncio.gather(
+        *(
+            service.change_done(engine=engine, user_id=user, task_id=task.id, done=True)
+            for _ in range(5)
+        )
+    )
+    assert [changed for _, changed in results].count(True) == 1
+    assert all(now.done for now, _ in results)
+    with pytest.raises(service.TaskNotFoundError):
+        await service.change_done(engine=engine, user_id=new_user(), task_id=task.id, done=False)
 
 
 async def test_another_users_task_is_not_found_for_every_operation(

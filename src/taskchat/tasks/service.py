@@ -188,6 +188,39 @@ async def set_done(
     )
 
 
+async def change_done(
+    *, engine: AsyncEngine, user_id: str, task_id: str, done: bool
+) -> tuple[TaskPublic, bool]:
+    """Mark one of the user's tasks done (or open again) unless it is so already: the task
+    as it is now, and whether this call changed it. One conditional statement, so of
+    presses sent at once exactly one changes it."""
+    now = datetime.now(UTC)
+    values = {"done": done, "completed_at": now if done else None, "updated_at": now}
+    async with user_transaction(engine, user_id) as conn:
+        changed = (
+            await conn.execute(
+                update(_tasks)
+                .where(
+                    _tasks.c.user_id == user_id,
+                    _tasks.c.id == task_id,
+                    _tasks.c.done.is_distinct_from(done),
+                )
+                .values(**values)
+                .returning(*_COLUMNS)
+            )
+        ).first()
+        if changed is not None:
+            return _public(changed), True
+        row = (
+            await conn.execute(
+                select(*_COLUMNS).where(_tasks.c.user_id == user_id, _tasks.c.id == task_id)
+            )
+        ).first()
+    if row is None:
+        raise TaskNotFoundError(task_id)
+    return _public(row), False
+
+
 async def delete_task(
     *, engine: AsyncEngine, user_id: str, task_id: str, within: AsyncConnection | None = None
 ) -> TaskPublic:

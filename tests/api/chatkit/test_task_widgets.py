@@ -4,6 +4,7 @@ and the Done/Undo buttons change the task, the widget, and nothing else."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -168,6 +169,43 @@ async def test_done_marks_the_task_replaces_the_widget_and_a_second_press_change
             assert buttons(widget_now["widget"])[0]["label"] == "Undo"
 
             # The model hears what the person did, once.
+            fake_model.script(Reply(text=["Nice."]))
+            await post(http, token, add_message(thread_id, "done with that"))
+            heard = str(fake_model.requests[-1]["messages"])
+            assert heard.count("as done. (by hand") == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_done_pressed_many_times_at_once_changes_the_task_once(
+    database_url: str, fake_model: FakeOpenAI, token_for: TokenFor, new_user: Callable[[], str]
+) -> None:
+    engine = await with_engine(database_url)
+    me = new_user()
+    try:
+        await add(engine, me, "Water the plants")
+        fake_model.script(Reply(tool_calls=[ToolCall("list_tasks", {})]), Reply(text=["One task."]))
+        # Room for every press at once under the chat limits.
+        settings = scripted_settings(database_url, fake_model, chat_concurrent_streams=10)
+        async with app_client(settings) as http:
+            token = token_for(me)
+            _, events = await post(http, token, create_thread("list"))
+            thread_id, [item] = thread_id_of(events), widget_items(events)
+            [done, _] = buttons(item["widget"])
+            pressed = await asyncio.gather(
+                *(
+                    post(http, token, press(thread_id, item["id"], done["onClickAction"]))
+                    for _ in range(5)
+                )
+            )
+            effects = [
+                event["name"]
+                for _, answer in pressed
+                for event in answer
+                if event["type"] == "client_effect"
+            ]
+            assert effects == ["tasks.changed"]
+            # The model hears of one change, not of five.
             fake_model.script(Reply(text=["Nice."]))
             await post(http, token, add_message(thread_id, "done with that"))
             heard = str(fake_model.requests[-1]["messages"])

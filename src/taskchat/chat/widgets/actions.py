@@ -84,12 +84,11 @@ def button_payload(model: type[Payload], payload: object) -> Payload:
 
 async def _complete(engine: AsyncEngine, user_id: str, payload: object) -> Outcome:
     wanted = button_payload(CompletePayload, payload)
-    before = await service.get_task(engine=engine, user_id=user_id, task_id=wanted.task_id)
-    if before.done == wanted.done:
-        return Outcome(before)  # a stale or repeated press: nothing to do
-    task = await service.set_done(
+    task, changed = await service.change_done(
         engine=engine, user_id=user_id, task_id=wanted.task_id, done=wanted.done
     )
+    if not changed:
+        return Outcome(task)  # a stale or repeated press: nothing to do
     state = "done" if task.done else "not done"
     return Outcome(task, note=f"The user marked the task {task.title!r} ({task.id}) as {state}.")
 
