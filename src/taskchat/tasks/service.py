@@ -140,11 +140,15 @@ async def list_tasks(
 async def get_task(*, engine: AsyncEngine, user_id: str, task_id: str) -> TaskPublic:
     """One of the user's tasks, or TaskNotFoundError (also for someone else's)."""
     async with user_transaction(engine, user_id) as conn:
-        row = (
-            await conn.execute(
-                select(*_COLUMNS).where(_tasks.c.user_id == user_id, _tasks.c.id == task_id)
-            )
-        ).first()
+        return await _one(conn, user_id, task_id)
+
+
+async def _one(conn: AsyncConnection, user_id: str, task_id: str) -> TaskPublic:
+    row = (
+        await conn.execute(
+            select(*_COLUMNS).where(_tasks.c.user_id == user_id, _tasks.c.id == task_id)
+        )
+    ).first()
     if row is None:
         raise TaskNotFoundError(task_id)
     return _public(row)
@@ -181,11 +185,14 @@ async def set_done(
     within: AsyncConnection | None = None,
 ) -> TaskPublic:
     """Mark one of the user's tasks done (or open again)."""
-    now = datetime.now(UTC)
-    values = {"done": done, "completed_at": now if done else None, "updated_at": now}
     return await _update(
-        engine=engine, user_id=user_id, task_id=task_id, values=values, within=within
+        engine=engine, user_id=user_id, task_id=task_id, values=_done_values(done), within=within
     )
+
+
+def _done_values(done: bool) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    return {"done": done, "completed_at": now if done else None, "updated_at": now}
 
 
 async def change_done(
@@ -194,8 +201,6 @@ async def change_done(
     """Mark one of the user's tasks done (or open again) unless it is so already: the task
     as it is now, and whether this call changed it. One conditional statement, so of
     presses sent at once exactly one changes it."""
-    now = datetime.now(UTC)
-    values = {"done": done, "completed_at": now if done else None, "updated_at": now}
     async with user_transaction(engine, user_id) as conn:
         changed = (
             await conn.execute(
@@ -205,20 +210,13 @@ async def change_done(
                     _tasks.c.id == task_id,
                     _tasks.c.done.is_distinct_from(done),
                 )
-                .values(**values)
+                .values(**_done_values(done))
                 .returning(*_COLUMNS)
             )
         ).first()
         if changed is not None:
             return _public(changed), True
-        row = (
-            await conn.execute(
-                select(*_COLUMNS).where(_tasks.c.user_id == user_id, _tasks.c.id == task_id)
-            )
-        ).first()
-    if row is None:
-        raise TaskNotFoundError(task_id)
-    return _public(row), False
+        return await _one(conn, user_id, task_id), False
 
 
 async def delete_task(

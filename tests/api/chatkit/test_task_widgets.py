@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskchat.db.engine import create_engine
@@ -60,6 +61,22 @@ async def add(engine: AsyncEngine, user_id: str, title: str, **fields: Any) -> T
 
 async def with_engine(database_url: str) -> AsyncEngine:
     return create_engine(database_url, pool_size=2)
+
+
+async def listed(http: httpx.AsyncClient, token: str) -> tuple[str, dict[str, Any]]:
+    """A new thread whose turn lists the tasks (as scripted): its id, and the list widget."""
+    _, events = await post(http, token, create_thread("list"))
+    [item] = widget_items(events)
+    return thread_id_of(events), item
+
+
+async def times_heard_done(
+    http: httpx.AsyncClient, token: str, thread_id: str, fake_model: FakeOpenAI
+) -> int:
+    """How often the thread's next turn tells the model a task was marked done by hand."""
+    fake_model.script(Reply(text=["Nice."]))
+    await post(http, token, add_message(thread_id, "done with that"))
+    return str(fake_model.requests[-1]["messages"]).count("as done. (by hand")
 
 
 async def test_a_list_turn_shows_exactly_the_callers_tasks_with_buttons(
@@ -142,8 +159,7 @@ async def test_done_marks_the_task_replaces_the_widget_and_a_second_press_change
         fake_model.script(Reply(tool_calls=[ToolCall("list_tasks", {})]), Reply(text=["One task."]))
         async with app_client(scripted_settings(database_url, fake_model)) as http:
             token = token_for(me)
-            _, events = await post(http, token, create_thread("list"))
-            thread_id, [item] = thread_id_of(events), widget_items(events)
+            thread_id, item = await listed(http, token)
             [done, _] = buttons(item["widget"])
             calls = len(fake_model.requests)
 
@@ -169,10 +185,7 @@ async def test_done_marks_the_task_replaces_the_widget_and_a_second_press_change
             assert buttons(widget_now["widget"])[0]["label"] == "Undo"
 
             # The model hears what the person did, once.
-            fake_model.script(Reply(text=["Nice."]))
-            await post(http, token, add_message(thread_id, "done with that"))
-            heard = str(fake_model.requests[-1]["messages"])
-            assert heard.count("as done. (by hand") == 1
+            assert await times_heard_done(http, token, thread_id, fake_model) == 1
     finally:
         await engine.dispose()
 
@@ -189,8 +202,7 @@ async def test_done_pressed_many_times_at_once_changes_the_task_once(
         settings = scripted_settings(database_url, fake_model, chat_concurrent_streams=10)
         async with app_client(settings) as http:
             token = token_for(me)
-            _, events = await post(http, token, create_thread("list"))
-            thread_id, [item] = thread_id_of(events), widget_items(events)
+            thread_id, item = await listed(http, token)
             [done, _] = buttons(item["widget"])
             pressed = await asyncio.gather(
                 *(
@@ -206,10 +218,7 @@ async def test_done_pressed_many_times_at_once_changes_the_task_once(
             ]
             assert effects == ["tasks.changed"]
             # The model hears of one change, not of five.
-            fake_model.script(Reply(text=["Nice."]))
-            await post(http, token, add_message(thread_id, "done with that"))
-            heard = str(fake_model.requests[-1]["messages"])
-            assert heard.count("as done. (by hand") == 1
+            assert await times_heard_done(http, token, thread_id, fake_model) == 1
     finally:
         await engine.dispose()
 
@@ -225,8 +234,7 @@ async def test_a_rows_delete_deletes_the_task_and_leaves_the_row_without_buttons
         fake_model.script(Reply(tool_calls=[ToolCall("list_tasks", {})]), Reply(text=["Two."]))
         async with app_client(scripted_settings(database_url, fake_model)) as http:
             token = token_for(me)
-            _, events = await post(http, token, create_thread("list"))
-            thread_id, [item] = thread_id_of(events), widget_items(events)
+            thread_id, item = await listed(http, token)
             [_, delete] = buttons(rows(item["widget"])[task.id])
             _, pressed = await post(
                 http, token, press(thread_id, item["id"], delete["onClickAction"])
@@ -253,8 +261,7 @@ async def test_a_press_aimed_at_another_users_task_is_refused_and_changes_nothin
         fake_model.script(Reply(tool_calls=[ToolCall("list_tasks", {})]), Reply(text=["One."]))
         async with app_client(scripted_settings(database_url, fake_model)) as http:
             token = token_for(me)
-            _, events = await post(http, token, create_thread("list"))
-            thread_id, [item] = thread_id_of(events), widget_items(events)
+            thread_id, item = await listed(http, token)
             answers = set()
             for task_id in (theirs.id, "task_doesnotexist"):
                 for action in (
@@ -287,8 +294,7 @@ async def test_unknown_actions_and_bad_payloads_get_a_clear_error(
     fake_model.script(Reply(tool_calls=[ToolCall("list_tasks", {})]), Reply(text=["One."]))
     async with app_client(scripted_settings(database_url, fake_model)) as http:
         token = token_for(me)
-        _, events = await post(http, token, create_thread("list"))
-        thread_id, [item] = thread_id_of(events), widget_items(events)
+        thread_id, item = await listed(http, token)
         cases: dict[str, dict[str, Any]] = {
             "unknown action": {"type": "tasks.explode", "payload": {}},
             "must be": {"type": "tasks.complete", "payload": {"task_id": 7, "done": "yes"}},
